@@ -1,0 +1,95 @@
+// The sharded reader: point lookups against a published snapshot.
+//
+// Open() follows `_CURRENT` to a manifest, validates it, builds the router and
+// opens one ShardReader per non-empty shard (empty shards answer "not found"
+// without I/O). If the current manifest is malformed, Open() falls back to up
+// to `max_fallback_attempts` older manifests, newest first.
+//
+// A reader serves one snapshot until Refresh() is called; Refresh() loads the
+// new snapshot and swaps it in atomically. A malformed new manifest keeps the
+// old snapshot (Refresh returns false).
+//
+// Thread-safety: a ShardedReader may be shared by threads. Get/MultiGet may
+// run concurrently with each other and with Refresh(); a lookup in flight
+// finishes on the snapshot it started with.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shardyfusion/key.h"
+#include "shardyfusion/manifest.h"
+#include "shardyfusion/object_store.h"
+#include "shardyfusion/shard_backend.h"
+#include "shardyfusion/status.h"
+
+namespace shardyfusion {
+
+struct ReaderOptions {
+  // Where shard files may be cached; default $TMPDIR/shardyfusion-reader.
+  std::string local_root;
+  std::string current_name = "_CURRENT";
+  int max_fallback_attempts = 3;
+  // null = detect the backend from the first non-empty shard.
+  std::shared_ptr<ShardReaderFactory> reader_factory;
+  // Optional: the store to use instead of resolving the prefix URL.
+  std::shared_ptr<ObjectStore> store;
+  // Optional: load this manifest instead of the one `_CURRENT` names.
+  std::optional<std::string> pinned_ref;
+};
+
+struct SnapshotInfo {
+  std::string run_id;
+  int64_t num_dbs = 0;
+  ShardingSpec sharding;
+  std::string created_at;
+  std::string manifest_ref;
+  std::string published_at;  // `_CURRENT.updated_at` (empty when pinned)
+  int64_t row_count = 0;
+  KeyEncoding key_encoding = KeyEncoding::kU64BE;
+  std::string hash_algorithm;
+  std::string backend;  // the shard reader factory in use
+};
+
+// One entry per shard id in [0, num_dbs), empty shards included.
+struct ShardDetail {
+  int64_t db_id = 0;
+  int64_t row_count = 0;
+  std::optional<Key> min_key;
+  std::optional<Key> max_key;
+  std::optional<std::string> db_url;
+};
+
+class ShardedReader {
+ public:
+  // `prefix_url`: the snapshot root (the writer's s3_prefix).
+  static Result<std::unique_ptr<ShardedReader>> Open(const std::string& prefix_url,
+                                                     const ReaderOptions& options = {});
+  ~ShardedReader();
+
+  Result<std::optional<std::string>> Get(const Key& key);
+  // Results in input order.
+  Result<std::vector<std::optional<std::string>>> MultiGet(const std::vector<Key>& keys);
+
+  // The shard id that `key` routes to.
+  Result<int64_t> RouteKey(const Key& key);
+  // The shard's details (db_url null for an empty shard).
+  Result<ShardDetail> ShardForKey(const Key& key);
+
+  SnapshotInfo snapshot_info() const;
+  std::vector<ShardDetail> shard_details() const;
+
+  // Reloads `_CURRENT`; returns true if the snapshot changed. A malformed new
+  // manifest keeps the current snapshot and returns false.
+  Result<bool> Refresh();
+
+ private:
+  class Impl;
+  explicit ShardedReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shardyfusion

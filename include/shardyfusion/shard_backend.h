@@ -1,0 +1,127 @@
+// Shard backends: how one shard's key/value pairs become a database in the
+// object store, and how a published shard is read back.
+//
+// Writer side: the engine asks a ShardWriterFactory for one ShardWriter per
+// shard attempt, hands it batches, then calls Seal() once. Seal() makes the
+// attempt's objects complete under `db_url` (the attempt prefix) and reports
+// what was written. A writer never publishes anything: only the manifest
+// makes an attempt visible. Abandon() (or destroying an unsealed writer)
+// releases local files and uploads nothing further.
+//
+// Reader side: a ShardReaderFactory opens a ShardReader for one published
+// shard (its db_url and checkpoint_id from the manifest).
+//
+// Thread-safety: a ShardWriter is used by one thread at a time. Factories are
+// thread-safe. A ShardReader's Get() may be called by many threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shardyfusion/object_store.h"
+#include "shardyfusion/status.h"
+
+namespace shardyfusion {
+
+// A batch of encoded key/value pairs in one contiguous arena (no allocation
+// per record). Order of Add() calls is preserved; for a duplicate key the
+// later pair wins when the batch is written.
+class KvBatch {
+ public:
+  void Add(std::string_view key, std::string_view value) {
+    entries_.push_back(Entry{arena_.size(), static_cast<uint32_t>(key.size()),
+                             static_cast<uint32_t>(value.size())});
+    arena_.append(key);
+    arena_.append(value);
+  }
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  // Sum of key and value lengths (the reference's pair size).
+  uint64_t payload_bytes() const { return arena_.size(); }
+  std::string_view key(size_t i) const {
+    const Entry& e = entries_[i];
+    return std::string_view(arena_.data() + e.offset, e.key_len);
+  }
+  std::string_view value(size_t i) const {
+    const Entry& e = entries_[i];
+    return std::string_view(arena_.data() + e.offset + e.key_len, e.value_len);
+  }
+  void Clear() {
+    entries_.clear();
+    arena_.clear();
+  }
+  // Frees the memory too (Clear keeps capacity for reuse).
+  void Release() {
+    std::vector<Entry>().swap(entries_);
+    std::string().swap(arena_);
+  }
+  // Bytes held, including bookkeeping; what the memory ceiling accounts.
+  uint64_t memory_bytes() const { return arena_.capacity() + entries_.capacity() * sizeof(Entry); }
+
+ private:
+  struct Entry {
+    uint64_t offset;
+    uint32_t key_len;
+    uint32_t value_len;
+  };
+  std::string arena_;
+  std::vector<Entry> entries_;
+};
+
+struct SealResult {
+  uint64_t db_bytes = 0;  // the backend's reported size (SQLite: the .db file size)
+};
+
+class ShardWriter {
+ public:
+  virtual ~ShardWriter() = default;
+  // Takes the pairs of `batch`; the batch may be cleared by the caller after.
+  virtual Status WriteBatch(const KvBatch& batch) = 0;
+  // Finishes the database and uploads whatever is still local. After a
+  // successful Seal the attempt's objects are complete.
+  virtual Result<SealResult> Seal() = 0;
+  // Drops local state; uploads nothing further. Safe to call at any time.
+  virtual void Abandon() = 0;
+};
+
+struct ShardWriterContext {
+  std::shared_ptr<ObjectStore> store;
+  std::string db_key;     // the attempt prefix inside `store` (db_url's key)
+  std::string local_dir;  // a fresh local directory owned by this attempt
+};
+
+class ShardWriterFactory {
+ public:
+  virtual ~ShardWriterFactory() = default;
+  // "sqlite", "slatedb", ...
+  virtual std::string name() const = 0;
+  virtual Result<std::unique_ptr<ShardWriter>> Open(const ShardWriterContext& ctx) = 0;
+};
+
+class ShardReader {
+ public:
+  virtual ~ShardReader() = default;
+  // The value stored under the encoded key, or nullopt.
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+};
+
+struct ShardReaderContext {
+  std::shared_ptr<ObjectStore> store;
+  std::string db_key;         // the shard's db_url, as a key inside `store`
+  std::string db_url;         // the db_url exactly as in the manifest
+  std::string checkpoint_id;  // cache identity, may be empty
+  std::string local_dir;      // a local directory this shard may cache into
+};
+
+class ShardReaderFactory {
+ public:
+  virtual ~ShardReaderFactory() = default;
+  virtual std::string name() const = 0;
+  virtual Result<std::unique_ptr<ShardReader>> Open(const ShardReaderContext& ctx) = 0;
+};
+
+}  // namespace shardyfusion

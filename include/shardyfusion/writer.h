@@ -1,0 +1,162 @@
+// The sharded writer: records in, a published snapshot out.
+//
+// Records are routed to `num_dbs` shards (xxh3 of the key), encoded, batched
+// per shard and written through a ShardWriterFactory into a fresh attempt
+// prefix per shard; then winners are selected, the manifest is published and
+// `_CURRENT` is switched to it, and losing attempts are cleaned up
+// (docs/format/layout.md). A successful return means the snapshot is
+// published: readers opened afterwards see it. On any error nothing becomes
+// visible through `_CURRENT`.
+//
+// Two ways in:
+//   - WriteHashSharded(records, config, input, options): any C++ range.
+//   - HashShardedWriter: push records one by one (callback sources, files).
+//
+// Memory is bounded by the per-shard batches (batch_size pairs per shard) and
+// the optional global ceiling; the input is never held whole.
+//
+// Thread-safety: a HashShardedWriter is used by one thread. Distinct writers
+// are independent.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shardyfusion/key.h"
+#include "shardyfusion/manifest.h"
+#include "shardyfusion/object_store.h"
+#include "shardyfusion/shard_backend.h"
+#include "shardyfusion/status.h"
+
+namespace shardyfusion {
+
+// Settings shared by every sharding strategy.
+struct WriteConfig {
+  // Root URL of the snapshot: file:///abs/dir, a local path, or (later)
+  // s3://bucket/prefix. Must name a non-empty prefix.
+  std::string s3_prefix;
+  // Optional: the store to use instead of resolving s3_prefix's scheme.
+  // s3_prefix must then be a URL inside this store.
+  std::shared_ptr<ObjectStore> store;
+
+  std::optional<std::string> run_id;  // default: a fresh uuid4 hex
+  std::string db_path_template = "db={db_id:05d}";  // {db_id} or {db_id:0Nd}
+  std::string shard_prefix = "shards";               // one safe path segment
+  std::string local_root;  // staging root; default $TMPDIR/shardyfusion
+
+  KeyEncoding key_encoding = KeyEncoding::kU64BE;
+  uint64_t batch_size = 50000;  // pairs per shard batch, > 0
+  // null = the default backend (SQLite in this release).
+  std::shared_ptr<ShardWriterFactory> adapter_factory;
+
+  // Extra keys for the manifest's `custom` JSON object (a JSON object text).
+  std::string custom_manifest_fields_json = "{}";
+  PublishOptions publish;
+};
+
+struct HashShardedWriteConfig : WriteConfig {
+  // Exactly one of the two must be set.
+  std::optional<uint32_t> num_dbs;
+  // num_dbs = max(1, ceil(record_count / max_keys_per_shard)).
+  std::optional<uint64_t> max_keys_per_shard;
+};
+
+struct WriteOptions {
+  // Memory ceiling across all shard batches: whenever the buffered total
+  // exceeds a cap, the largest batch is flushed. Unset = no global cap.
+  std::optional<uint64_t> max_total_batched_items;
+  std::optional<uint64_t> max_total_batched_bytes;
+};
+
+struct BuildDurations {
+  int64_t sharding_ms = 0;
+  int64_t write_ms = 0;
+  int64_t manifest_ms = 0;
+  int64_t total_ms = 0;
+};
+
+struct BuildStats {
+  BuildDurations durations;
+  int64_t num_attempt_results = 0;
+  int64_t num_winners = 0;
+  int64_t rows_written = 0;  // sum of winner row counts
+  uint64_t bytes_written = 0;  // sum of key+value bytes handed to shards
+};
+
+struct BuildResult {
+  std::string run_id;
+  int64_t num_dbs = 0;
+  std::vector<ShardMeta> winners;  // sorted by db_id; empty shards omitted
+  std::string manifest_ref;
+  BuildStats stats;
+};
+
+// Push-style writer. Open() validates the whole configuration before any I/O.
+class HashShardedWriter {
+ public:
+  // `record_count` is required when config.max_keys_per_shard is set.
+  static Result<std::unique_ptr<HashShardedWriter>> Open(
+      const HashShardedWriteConfig& config, const WriteOptions& options = {},
+      std::optional<uint64_t> record_count = std::nullopt);
+  ~HashShardedWriter();
+
+  // Routes, encodes and buffers one record. A key outside the encoding's
+  // domain is a kConfigValidation error naming the key; the build is then
+  // unusable (call Abort or destroy it).
+  Status Add(const Key& key, std::string_view value);
+  // Flushes, seals, publishes and cleans up. Call once.
+  Result<BuildResult> Finish();
+  // Abandons the build: nothing is published; local staging is removed.
+  void Abort();
+
+  uint32_t num_dbs() const;
+  uint64_t records_added() const;
+
+ private:
+  class Impl;
+  explicit HashShardedWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// How to get a key and a value from a record of the input range.
+template <typename KeyFn, typename ValueFn>
+struct RecordInput {
+  KeyFn key_fn;      // record -> Key (or int64_t / std::string convertible via ToKey)
+  ValueFn value_fn;  // record -> something convertible to std::string_view
+};
+template <typename KeyFn, typename ValueFn>
+RecordInput(KeyFn, ValueFn) -> RecordInput<KeyFn, ValueFn>;
+
+inline Key ToKey(const Key& k) { return k; }
+inline Key ToKey(int64_t v) { return Key::Int(v); }
+inline Key ToKey(int v) { return Key::Int(v); }
+
+// Writes every record of `records` and publishes the snapshot.
+template <typename Range, typename KeyFn, typename ValueFn>
+Result<BuildResult> WriteHashSharded(Range&& records, const HashShardedWriteConfig& config,
+                                     const RecordInput<KeyFn, ValueFn>& input,
+                                     const WriteOptions& options = {}) {
+  std::optional<uint64_t> count;
+  if constexpr (std::ranges::sized_range<Range>) {
+    count = static_cast<uint64_t>(std::ranges::size(records));
+  }
+  SHARDY_ASSIGN_OR_RETURN(auto writer, HashShardedWriter::Open(config, options, count));
+  for (auto&& record : records) {
+    const auto& value = input.value_fn(record);
+    Status st = writer->Add(ToKey(input.key_fn(record)), std::string_view(value));
+    if (!st.ok()) {
+      writer->Abort();
+      return st;
+    }
+  }
+  return writer->Finish();
+}
+
+}  // namespace shardyfusion
