@@ -1,1 +1,12 @@
-int main() { return 0; }
+// The `shardy` executable: all behaviour lives in cli/shardy.h.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "cli/shardy.h"
+
+int main(int argc, char** argv) {
+  shardyfusion::cli::ShardyEnvironment env;
+  env.progress = isatty(STDERR_FILENO) != 0;
+  return shardyfusion::cli::RunShardy(argc, argv, std::cin, std::cout, std::cerr, env);
+}

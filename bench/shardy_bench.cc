@@ -1,0 +1,280 @@
+// shardy_bench: one line per workload, like LevelDB's db_bench.
+//
+//   shardy_bench [--records N] [--runs R] [--dir DIR]     writer + lookup workloads
+//   shardy_bench --memory [--records N]                   peak RSS of a streamed build
+//
+// Writer workload: 8-byte int keys in shuffled order, 100-byte values, 8
+// shards, local directory, SQLite backend. Beside it, in the same run, two
+// ceilings: a bare loop inserting the same rows into one SQLite table with a
+// prepared statement in one transaction, in input order and pre-sorted.
+// Lookup workload: warm point lookups through the sharded reader beside a
+// bare prepared SELECT on the same shard file. Medians over R runs.
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <ranges>
+#include <string>
+#include <vector>
+
+#include "shardyfusion/reader.h"
+#include "shardyfusion/routing.h"
+#include "shardyfusion/sqlite_backend.h"
+#include "shardyfusion/writer.h"
+
+namespace sf = shardyfusion;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double Seconds(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+void Value100(int64_t i, char* out) {
+  // Deterministic, not very compressible 100-byte value.
+  uint64_t x = static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull;
+  for (int j = 0; j < 100; ++j) {
+    x ^= x >> 29;
+    x *= 0xBF58476D1CE4E5B9ull;
+    out[j] = static_cast<char>('a' + (x % 26));
+  }
+}
+
+void Die(const std::string& msg) {
+  std::fprintf(stderr, "shardy_bench: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+void Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) Die(std::string(sql) + ": " + (err ? err : "?"));
+}
+
+// The ceiling: one table, one prepared statement, one transaction.
+double BareSqliteInsert(const std::string& path, const std::vector<int64_t>& keys) {
+  std::filesystem::remove(path);
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open " + path);
+  Exec(db, "PRAGMA page_size=4096; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+           "PRAGMA cache_size=-2000; PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY;");
+  Exec(db, "CREATE TABLE kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID");
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", -1, &stmt, nullptr);
+  const Clock::time_point t0 = Clock::now();
+  Exec(db, "BEGIN");
+  char key[8];
+  char value[100];
+  for (int64_t k : keys) {
+    for (int b = 0; b < 8; ++b) key[b] = static_cast<char>((static_cast<uint64_t>(k) >> (56 - 8 * b)) & 0xff);
+    Value100(k, value);
+    sqlite3_bind_blob(stmt, 1, key, 8, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 2, value, 100, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE) Die("insert");
+    sqlite3_reset(stmt);
+  }
+  Exec(db, "COMMIT");
+  const double s = Seconds(t0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  std::filesystem::remove(path);
+  return s;
+}
+
+double RunWriter(const std::string& dir, const std::vector<int64_t>& keys, sf::BuildResult* out) {
+  sf::HashShardedWriteConfig config;
+  config.s3_prefix = "file://" + dir + "/snapshot";
+  config.num_dbs = 8;
+  config.local_root = dir + "/staging";
+  config.adapter_factory = sf::NewSqliteWriterFactory();
+  char value[100];
+  const Clock::time_point t0 = Clock::now();
+  sf::Result<sf::BuildResult> r = sf::WriteHashSharded(
+      keys, config,
+      sf::RecordInput{[](int64_t k) { return k; },
+                      [&value](int64_t k) {
+                        Value100(k, value);
+                        return std::string_view(value, 100);
+                      }});
+  const double s = Seconds(t0);
+  if (!r.ok()) Die(r.status().ToString());
+  *out = std::move(r).value();
+  return s;
+}
+
+struct Latency {
+  double ops_per_s;
+  double p50_us;
+  double p99_us;
+};
+
+template <typename Fn>
+Latency MeasureLookups(const std::vector<int64_t>& probe, Fn&& lookup) {
+  std::vector<double> lat;
+  lat.reserve(probe.size());
+  const Clock::time_point t0 = Clock::now();
+  for (int64_t k : probe) {
+    const Clock::time_point a = Clock::now();
+    lookup(k);
+    lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
+  }
+  const double s = Seconds(t0);
+  std::sort(lat.begin(), lat.end());
+  return Latency{probe.size() / s, lat[lat.size() / 2], lat[lat.size() * 99 / 100]};
+}
+
+long PeakRssKib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+int MemoryMode(const std::string& dir, int64_t n) {
+  sf::HashShardedWriteConfig config;
+  config.s3_prefix = "file://" + dir + "/snapshot";
+  config.num_dbs = 8;
+  config.local_root = dir + "/staging";
+  char value[100];
+  const Clock::time_point t0 = Clock::now();
+  sf::Result<sf::BuildResult> r = sf::WriteHashSharded(
+      std::views::iota(int64_t{0}, n), config,
+      sf::RecordInput{[](int64_t k) { return static_cast<int64_t>((static_cast<uint64_t>(k) * 0x9E3779B97F4A7C15ull) >> 1); },
+                      [&value](int64_t k) {
+                        Value100(k, value);
+                        return std::string_view(value, 100);
+                      }});
+  const double s = Seconds(t0);
+  if (!r.ok()) Die(r.status().ToString());
+  const double input_mib = n * 108.0 / (1 << 20);
+  std::printf("memory_streamed_build : %lld records (%.0f MiB of key+value), 8 shards, batch_size 50000: "
+              "%.0f records/s, peak RSS %.1f MiB\n",
+              static_cast<long long>(n), input_mib, n / s, PeakRssKib() / 1024.0);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t n = 1000000;
+  int runs = 3;
+  bool memory = false;
+  std::string dir;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--records" && i + 1 < argc) n = std::stoll(argv[++i]);
+    else if (a == "--runs" && i + 1 < argc) runs = std::stoi(argv[++i]);
+    else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
+    else if (a == "--memory") memory = true;
+    else {
+      std::fprintf(stderr, "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--memory]\n");
+      return 2;
+    }
+  }
+  if (dir.empty()) {
+    std::string tmpl = std::filesystem::temp_directory_path().string() + "/shardy_bench_XXXXXX";
+    if (!mkdtemp(tmpl.data())) Die("mkdtemp");
+    dir = tmpl;
+  }
+  std::filesystem::create_directories(dir);
+  if (memory) {
+    const int rc = MemoryMode(dir, n);
+    std::filesystem::remove_all(dir);
+    return rc;
+  }
+
+  std::vector<int64_t> shuffled(n);
+  for (int64_t i = 0; i < n; ++i) shuffled[i] = i;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937_64(42));
+  std::vector<int64_t> sorted_keys(shuffled);
+  std::sort(sorted_keys.begin(), sorted_keys.end());
+  const double mb = n * 108.0 / 1e6;
+
+  std::vector<double> t_writer, t_bare_input, t_bare_sorted;
+  sf::BuildResult build;
+  for (int r = 0; r < runs; ++r) {
+    std::filesystem::remove_all(dir + "/snapshot");
+    t_writer.push_back(RunWriter(dir, shuffled, &build));
+    t_bare_input.push_back(BareSqliteInsert(dir + "/bare.db", shuffled));
+    t_bare_sorted.push_back(BareSqliteInsert(dir + "/bare.db", sorted_keys));
+  }
+  const double w = Median(t_writer), bi = Median(t_bare_input), bs = Median(t_bare_sorted);
+  std::printf("%lld records, 8-byte keys, 100-byte values, median of %d runs\n", static_cast<long long>(n), runs);
+  std::printf("writer_sqlite_8shards_shuffled : %10.0f records/s %7.1f MB/s\n", n / w, mb / w);
+  std::printf("bare_sqlite_insert_input_order : %10.0f records/s %7.1f MB/s\n", n / bi, mb / bi);
+  std::printf("bare_sqlite_insert_sorted      : %10.0f records/s %7.1f MB/s\n", n / bs, mb / bs);
+  std::printf("ratio writer / sorted ceiling  : %.2fx   (writer / input-order ceiling: %.2fx)\n", bs / w, bi / w);
+
+  // Lookups: the reader against a bare SELECT on shard 0's cached file.
+  sf::ReaderOptions ro;
+  ro.local_root = dir + "/cache";
+  auto reader = sf::ShardedReader::Open("file://" + dir + "/snapshot", ro);
+  if (!reader.ok()) Die(reader.status().ToString());
+  sf::HashRouter router(8);
+  std::vector<int64_t> probe;
+  for (int64_t k : shuffled) {
+    if (router.Route(sf::Key::Int(k)) == 0) probe.push_back(k);
+    if (probe.size() >= 200000) break;
+  }
+  std::string shard0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir + "/cache")) {
+    if (e.path().filename() == "shard.db" && e.path().parent_path().filename() == "shard=00000") shard0 = e.path();
+  }
+  if (shard0.empty()) Die("no cached shard 0 file");
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(shard0.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  Exec(db, "PRAGMA mmap_size=268435456; PRAGMA cache_size=-8000;");
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT v FROM kv WHERE k = ?", -1, &stmt, nullptr);
+  size_t found_reader = 0, found_bare = 0;
+  auto reader_get = [&](int64_t k) {
+    auto v = (*reader)->Get(sf::Key::Int(k));
+    found_reader += v.ok() && v->has_value();
+  };
+  auto bare_get = [&](int64_t k) {
+    char key[8];
+    for (int b = 0; b < 8; ++b) key[b] = static_cast<char>((static_cast<uint64_t>(k) >> (56 - 8 * b)) & 0xff);
+    sqlite3_bind_blob(stmt, 1, key, 8, SQLITE_STATIC);
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      std::string v(static_cast<const char*>(sqlite3_column_blob(stmt, 0)), sqlite3_column_bytes(stmt, 0));
+      found_bare += !v.empty();
+    }
+    sqlite3_reset(stmt);
+  };
+  MeasureLookups(probe, reader_get);  // warm both
+  MeasureLookups(probe, bare_get);
+  std::vector<Latency> lr, lb;
+  for (int r = 0; r < runs; ++r) {
+    lr.push_back(MeasureLookups(probe, reader_get));
+    lb.push_back(MeasureLookups(probe, bare_get));
+  }
+  auto med = [](std::vector<Latency> v, double Latency::*f) {
+    std::vector<double> x;
+    for (const Latency& l : v) x.push_back(l.*f);
+    return Median(x);
+  };
+  std::printf("lookup_reader_get_warm         : %10.0f ops/s  p50 %.2f us  p99 %.2f us  (%zu keys, shard 0)\n",
+              med(lr, &Latency::ops_per_s), med(lr, &Latency::p50_us), med(lr, &Latency::p99_us), probe.size());
+  std::printf("lookup_bare_sqlite_select_warm : %10.0f ops/s  p50 %.2f us  p99 %.2f us\n",
+              med(lb, &Latency::ops_per_s), med(lb, &Latency::p50_us), med(lb, &Latency::p99_us));
+  std::printf("ratio reader / bare select     : %.2fx\n", med(lr, &Latency::ops_per_s) / med(lb, &Latency::ops_per_s));
+  if (found_reader != found_bare) Die("reader and bare select disagree on hits");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  reader->reset();
+  std::filesystem::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs every test: the release build, the
+# sanitizer build (ASan + UBSan), and the independent Python snapshot check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+./scripts/build.sh release
+./scripts/build.sh asan
+echo "== tests (release)"
+(cd build/release && ctest --output-on-failure -j2)
+echo "== tests (asan+ubsan)"
+(cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2)
+echo "== independent snapshot check (Python reference rules)"
+./tests/python/run_check.sh build/release/shardy
+echo "all tests passed"

@@ -1,0 +1,137 @@
+// Sorted runs: the SQLite writer's bounded-memory external sort.
+//
+// A run is a local file of key/value records in strictly increasing key
+// order (bytewise, as SQLite compares BLOBs), each framed as
+//   u32 key_len (little-endian) | u32 value_len (little-endian) | key | value
+// with no header or trailer. WriteSortedRun turns one batch into a run;
+// RunMerger streams the union of several runs in key order with one record
+// per distinct key, the record of the LATEST run (highest index) winning.
+// MergeRunsInPasses bounds how many runs are open at once.
+//
+// Memory: a RunWriter holds one write buffer, a RunReader one read buffer
+// (grown only to fit a single record larger than it). Nothing else is kept.
+//
+// Thread-safety: none of these types are thread-safe; each is used by the one
+// thread that owns the shard writer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shardyfusion/shard_backend.h"
+#include "shardyfusion/status.h"
+
+namespace shardyfusion {
+namespace sqlite_internal {
+
+inline constexpr size_t kRunWriteBufferBytes = 1 << 20;
+inline constexpr size_t kRunReadBufferBytes = 256 << 10;
+
+// Appends records to a new run file through one large buffer.
+class RunWriter {
+ public:
+  RunWriter() = default;
+  ~RunWriter();
+  RunWriter(const RunWriter&) = delete;
+  RunWriter& operator=(const RunWriter&) = delete;
+
+  // Creates (truncates) `path`.
+  Status Open(const std::string& path);
+  // REQUIRES: keys are added in strictly increasing order.
+  Status Add(std::string_view key, std::string_view value);
+  // Flushes and closes the file; the run is complete only after this.
+  Status Finish();
+
+ private:
+  Status Flush();
+
+  std::string path_;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// Reads a run file record by record. The views returned by key() and value()
+// stay valid until the next call to Next(). The file is closed and unlinked
+// as soon as its last record has been consumed, so spool space is released
+// during the merge rather than after it.
+class RunReader {
+ public:
+  RunReader() = default;
+  ~RunReader();
+  RunReader(const RunReader&) = delete;
+  RunReader& operator=(const RunReader&) = delete;
+
+  // Opens `path` and positions on its first record (if any).
+  Status Open(const std::string& path);
+  bool Valid() const { return valid_; }
+  // REQUIRES: Valid()
+  std::string_view key() const { return key_; }
+  std::string_view value() const { return value_; }
+  // Moves to the next record; at the end, Valid() becomes false.
+  Status Next();
+
+ private:
+  // Makes at least `n` unread bytes available unless the file ends first.
+  Status Fill(size_t n);
+  void CloseAndUnlink();
+
+  std::string path_;
+  int fd_ = -1;
+  bool eof_ = false;
+  bool valid_ = false;
+  std::vector<char> buffer_;
+  size_t begin_ = 0;  // first unread byte in buffer_
+  size_t end_ = 0;    // one past the last buffered byte
+  std::string_view key_;
+  std::string_view value_;
+};
+
+// Merges runs in key order, one record per distinct key. For a key present in
+// several runs, the record from the run with the highest index wins (runs are
+// passed oldest first, so the last write wins).
+class RunMerger {
+ public:
+  RunMerger() = default;
+  RunMerger(const RunMerger&) = delete;
+  RunMerger& operator=(const RunMerger&) = delete;
+
+  // Opens every run in `paths` (oldest first) and positions on the smallest key.
+  Status Open(const std::vector<std::string>& paths);
+  bool Valid() const { return !heap_.empty(); }
+  // REQUIRES: Valid(). Views valid until the next call to Next().
+  std::string_view key() const { return readers_[heap_[0]]->key(); }
+  std::string_view value() const { return readers_[heap_[0]]->value(); }
+  // Moves to the next distinct key, skipping the older records of this one.
+  Status Next();
+
+ private:
+  // True if reader `a`'s record must come out before reader `b`'s.
+  bool Before(size_t a, size_t b) const;
+  void SiftDown(size_t pos);
+  // Advances the reader at the heap top and restores the heap.
+  Status AdvanceTop();
+
+  std::vector<std::unique_ptr<RunReader>> readers_;
+  std::vector<size_t> heap_;  // indices into readers_; a binary min-heap
+  std::string last_key_;
+};
+
+// Sorts `batch` by key (a later Add wins over an earlier one for the same
+// key), drops the shadowed pairs and writes the rest as a run at `path`.
+// Returns the number of records written.
+Result<uint64_t> WriteSortedRun(const KvBatch& batch, const std::string& path);
+
+// Merges consecutive groups of at most `fan_in` runs into single runs until
+// at most `fan_in` remain, preserving run order so that last-write-wins still
+// holds for the final merge. `*paths` is updated in place; consumed runs are
+// deleted. New runs are named by `next_path()`. REQUIRES: fan_in >= 2.
+Status MergeRunsInPasses(std::vector<std::string>* paths, size_t fan_in,
+                         const std::function<std::string()>& next_path);
+
+}  // namespace sqlite_internal
+}  // namespace shardyfusion

@@ -1,0 +1,264 @@
+// The SQLite shard reader: downloads `shard.db` once into a local cache
+// directory (identity-checked, locked, atomically renamed) and serves point
+// lookups from one prepared statement.
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "backend/sqlite/sqlite_util.h"
+#include "manifest/py_json.h"
+#include "shardyfusion/sqlite_backend.h"
+
+namespace shardyfusion {
+
+namespace {
+
+using sqlite_internal::BlobData;
+using sqlite_internal::ExecSql;
+using sqlite_internal::RemoveFileIfExists;
+using sqlite_internal::SqliteError;
+
+constexpr const char* kLockFileName = ".cache.lock";
+constexpr const char* kIdentityFileName = "shard.identity.json";
+
+// Holds an exclusive flock on a cache directory's lock file, so that readers
+// in several processes sharing the directory download a shard only once.
+class CacheLock {
+ public:
+  CacheLock() = default;
+  ~CacheLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
+  }
+  CacheLock(const CacheLock&) = delete;
+  CacheLock& operator=(const CacheLock&) = delete;
+
+  Status Acquire(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      return Status(ErrorCode::kDbAdapter,
+                    "cannot open cache lock " + path + ": " + std::strerror(errno));
+    }
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        return Status(ErrorCode::kDbAdapter,
+                      "cannot lock cache lock " + path + ": " + std::strerror(errno));
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+nlohmann::json ShardIdentity(const ShardReaderContext& ctx) {
+  // Written with PyJsonDumps, so the file is byte-identical to the
+  // reference's json.dumps(sort_keys=True) and caches can be shared with it.
+  return nlohmann::json{{"checkpoint_id", ctx.checkpoint_id}, {"db_url", ctx.db_url}};
+}
+
+// True if the identity file exists and describes the same shard. Compared as
+// JSON values, so a file written with other whitespace still matches.
+bool IdentityMatches(const std::string& path, const nlohmann::json& expected) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json found = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  return !found.is_discarded() && found == expected;
+}
+
+// "file:<path>?immutable=1" with the characters a SQLite URI path reserves
+// escaped.
+std::string ImmutableUri(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char hex[4];
+      std::snprintf(hex, sizeof(hex), "%%%02X", static_cast<unsigned char>(c));
+      uri += hex;
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+// Makes `<local_dir>/shard.db` a complete copy of the shard. REQUIRES: the
+// cache lock is held.
+Status EnsureCachedShard(const ShardReaderContext& ctx, const std::string& object_key,
+                         const std::string& db_path) {
+  const std::string identity_path = ctx.local_dir + "/" + kIdentityFileName;
+  const nlohmann::json identity = ShardIdentity(ctx);
+  if (IdentityMatches(identity_path, identity) && std::filesystem::exists(db_path)) {
+    return Status::OK();
+  }
+  // Drop the old identity first: a crash between replacing shard.db and
+  // writing the new identity must not leave the old identity vouching for
+  // the new file (or the reverse).
+  RemoveFileIfExists(identity_path);
+
+  const std::string url = ctx.store->Url(object_key);
+  const std::string tmp = db_path + ".tmp." + std::to_string(::getpid());
+  Result<bool> found = ctx.store->GetToFile(object_key, tmp);
+  if (!found.ok()) {
+    RemoveFileIfExists(tmp);
+    return found.status().annotate("downloading SQLite shard " + url + " to " + tmp);
+  }
+  if (!*found) {
+    RemoveFileIfExists(tmp);
+    return Status(ErrorCode::kDbAdapter,
+                  "SQLite shard " + url +
+                      " does not exist; the manifest names a shard object that is missing");
+  }
+  Status st = sqlite_internal::FsyncPath(tmp);
+  if (st.ok() && std::rename(tmp.c_str(), db_path.c_str()) != 0) {
+    st = Status(ErrorCode::kDbAdapter,
+                "cannot rename " + tmp + " to " + db_path + ": " + std::strerror(errno));
+  }
+  if (!st.ok()) {
+    RemoveFileIfExists(tmp);
+    return st;
+  }
+  SHARDY_RETURN_IF_ERROR(sqlite_internal::FsyncPath(ctx.local_dir));
+  return sqlite_internal::WriteFileAtomically(identity_path, PyJsonDumps(identity));
+}
+
+class SqliteShardReader : public ShardReader {
+ public:
+  SqliteShardReader(std::string db_path, std::string url)
+      : db_path_(std::move(db_path)), url_(std::move(url)) {}
+  ~SqliteShardReader() override {
+    sqlite3_finalize(get_);
+    sqlite3_close_v2(db_);
+  }
+
+  // Opens the cached file read-only and checks that it is a shard.
+  Status Open(const SqliteReaderOptions& options);
+
+  Result<std::optional<std::string>> Get(std::string_view key) override;
+
+ private:
+  Status Error(const std::string& what) {
+    return SqliteError(ErrorCode::kDbAdapter, db_, what, db_path_ + " (from " + url_ + ")");
+  }
+
+  const std::string db_path_;
+  const std::string url_;
+  std::mutex mu_;  // guards the connection and get_: SQLite is opened NOMUTEX
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* get_ = nullptr;
+};
+
+Status SqliteShardReader::Open(const SqliteReaderOptions& options) {
+  // immutable=1 skips file locking and change detection on every lookup. It
+  // is truthful: the cache replaces shard.db only by rename, so the inode this
+  // connection reads never changes.
+  int rc = sqlite3_open_v2(ImmutableUri(db_path_).c_str(), &db_,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
+  if (rc != SQLITE_OK) return Error("cannot open SQLite shard");
+  const std::string path = db_path_ + " (from " + url_ + ")";
+  SHARDY_RETURN_IF_ERROR(ExecSql(db_, "PRAGMA mmap_size=" + std::to_string(options.mmap_size),
+                                 ErrorCode::kDbAdapter, path));
+  SHARDY_RETURN_IF_ERROR(ExecSql(db_,
+                                 "PRAGMA cache_size=" + std::to_string(options.cache_size_pages),
+                                 ErrorCode::kDbAdapter, path));
+
+  sqlite3_stmt* check = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv'",
+                         -1, &check, nullptr) != SQLITE_OK) {
+    return Error("cannot read the schema of (is it a SQLite shard?)");
+  }
+  rc = sqlite3_step(check);
+  sqlite3_finalize(check);
+  if (rc == SQLITE_DONE) {
+    return Status(ErrorCode::kDbAdapter,
+                  "SQLite file " + path + " has no kv table; it is not a shardyfusion shard");
+  }
+  if (rc != SQLITE_ROW) return Error("cannot read the schema of (is it a SQLite shard?)");
+  if (sqlite3_prepare_v2(db_, "SELECT v FROM kv WHERE k = ?", -1, &get_, nullptr) != SQLITE_OK) {
+    return Error("cannot prepare the lookup on");
+  }
+  return Status::OK();
+}
+
+Result<std::optional<std::string>> SqliteShardReader::Get(std::string_view key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // SQLITE_STATIC: `key` outlives the step; the next Get rebinds before stepping.
+  if (sqlite3_bind_blob64(get_, 1, BlobData(key), key.size(), SQLITE_STATIC) != SQLITE_OK) {
+    return Error("cannot bind a lookup key on");
+  }
+  int rc = sqlite3_step(get_);
+  if (rc == SQLITE_ROW) {
+    const char* data = static_cast<const char*>(sqlite3_column_blob(get_, 0));
+    int size = sqlite3_column_bytes(get_, 0);
+    std::optional<std::string> value(std::in_place, data == nullptr ? "" : data,
+                                     static_cast<size_t>(size));
+    sqlite3_reset(get_);
+    return value;
+  }
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(get_);
+    return std::optional<std::string>();
+  }
+  Status st = Error("lookup failed on");
+  sqlite3_reset(get_);
+  return st;
+}
+
+class SqliteReaderFactory : public ShardReaderFactory {
+ public:
+  explicit SqliteReaderFactory(SqliteReaderOptions options) : options_(options) {}
+
+  std::string name() const override { return "sqlite"; }
+
+  Result<std::unique_ptr<ShardReader>> Open(const ShardReaderContext& ctx) override {
+    if (ctx.store == nullptr || ctx.local_dir.empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "SQLite shard reader for " + ctx.db_url + " needs a store and a local_dir");
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(ctx.local_dir, ec);
+    if (ec) {
+      return Status(ErrorCode::kDbAdapter,
+                    "cannot create shard cache directory " + ctx.local_dir + ": " + ec.message());
+    }
+    const std::string object_key = ctx.db_key + "/" + kSqliteShardObjectName;
+    const std::string db_path = ctx.local_dir + "/" + kSqliteShardObjectName;
+
+    CacheLock lock;
+    SHARDY_RETURN_IF_ERROR(lock.Acquire(ctx.local_dir + "/" + kLockFileName));
+    SHARDY_RETURN_IF_ERROR(EnsureCachedShard(ctx, object_key, db_path));
+    auto reader = std::make_unique<SqliteShardReader>(db_path, ctx.store->Url(object_key));
+    Status st = reader->Open(options_);
+    if (!st.ok()) {
+      // Whatever is cached is unusable; make the next Open download afresh.
+      RemoveFileIfExists(ctx.local_dir + "/" + kIdentityFileName);
+      return st;
+    }
+    return std::unique_ptr<ShardReader>(std::move(reader));
+  }
+
+ private:
+  const SqliteReaderOptions options_;
+};
+
+}  // namespace
+
+std::shared_ptr<ShardReaderFactory> NewSqliteReaderFactory(SqliteReaderOptions options) {
+  return std::make_shared<SqliteReaderFactory>(options);
+}
+
+}  // namespace shardyfusion

@@ -1,0 +1,48 @@
+// `shardy build`: reads records from a file or stdin, writes them through a
+// HashShardedWriter and prints the build result as one JSON object.
+//
+// Any bad record stops the build before anything is published (the writer is
+// aborted) and is reported as "line N: <what is wrong>".
+//
+// Thread-safety: RunBuild is safe to call from several threads with distinct
+// arguments and streams.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "cli/record_mapping.h"
+#include "cli/record_source.h"
+#include "shardyfusion/key.h"
+#include "shardyfusion/writer.h"
+
+namespace shardyfusion::cli {
+
+struct BuildArgs {
+  std::string input;  // a file path, or "-" for the `in` stream
+  RecordFormat format = RecordFormat::kJsonl;
+  RecordMapping mapping;
+  std::optional<uint32_t> num_dbs;
+  std::optional<uint64_t> max_keys_per_shard;
+  std::string prefix;
+  std::string backend = "sqlite";
+  std::optional<KeyEncoding> key_encoding;  // default: from mapping.key_type
+  uint64_t batch_size = 50000;
+  std::optional<std::string> run_id;
+  std::string local_root;
+  std::optional<uint64_t> max_total_batched_items;
+  std::optional<uint64_t> max_total_batched_bytes;
+};
+
+// Exit codes: 0 published, 1 bad input or a library error, 2 bad usage.
+// `progress` draws a progress line on `err` (for terminals).
+int RunBuild(const BuildArgs& args, std::istream& in, std::ostream& out, std::ostream& err,
+             bool progress);
+
+// The build result printed on success (stable field names; scripts read it).
+nlohmann::ordered_json BuildResultToJson(const BuildResult& result);
+
+}  // namespace shardyfusion::cli

@@ -1,0 +1,243 @@
+#include "cli/read_commands.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <memory>
+
+#include "shardyfusion/manifest.h"
+#include "shardyfusion/object_store.h"
+#include "shardyfusion/reader.h"
+
+namespace shardyfusion::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr int kExitError = 1;
+
+Result<ManifestStore> OpenManifestStore(const ReadContext& ctx) {
+  SHARDY_ASSIGN_OR_RETURN(auto split, SplitCurrentUrl(ctx.current_url));
+  SHARDY_ASSIGN_OR_RETURN(StoreLocation loc, OpenStoreForUrl(split.first));
+  return ManifestStore(loc.store, loc.key, split.second);
+}
+
+// --ref as given; --offset N looks up the Nth newest manifest.
+Result<std::optional<std::string>> ResolvePin(const ReadContext& ctx) {
+  if (ctx.ref) return ctx.ref;
+  if (!ctx.offset) return std::optional<std::string>();
+  SHARDY_ASSIGN_OR_RETURN(ManifestStore store, OpenManifestStore(ctx));
+  SHARDY_ASSIGN_OR_RETURN(std::vector<ManifestListing> history,
+                          store.ListManifests(static_cast<size_t>(*ctx.offset) + 1));
+  if (*ctx.offset >= history.size()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("--offset {} is out of range: only {} manifests are published",
+                              *ctx.offset, history.size()));
+  }
+  return std::optional<std::string>(history[*ctx.offset].ref);
+}
+
+Result<std::unique_ptr<ShardedReader>> OpenReader(const ReadContext& ctx) {
+  SHARDY_ASSIGN_OR_RETURN(auto split, SplitCurrentUrl(ctx.current_url));
+  ReaderOptions options;
+  options.current_name = split.second;
+  if (!ctx.local_root.empty()) options.local_root = ctx.local_root;
+  SHARDY_ASSIGN_OR_RETURN(options.pinned_ref, ResolvePin(ctx));
+  return ShardedReader::Open(split.first, options);
+}
+
+int Fail(const ReadContext& ctx, const char* op, const Status& status, std::ostream& err,
+         std::optional<Json> key = std::nullopt) {
+  EmitError(op, status.ToString(), key, ctx.output, err);
+  return kExitError;
+}
+
+Json EncodedValue(const ReadContext& ctx, const std::string& bytes) {
+  return EncodeValue(ctx.output.value_encoding, bytes);
+}
+
+Json OptionalKey(const std::optional<Key>& key) { return key ? KeyToJson(*key) : Json(nullptr); }
+
+Json ShardingToJson(const ShardingSpec& s) {
+  Json j;
+  j["strategy"] = s.strategy == ShardingSpec::Strategy::kHash ? "hash" : "cel";
+  j["hash_algorithm"] = s.hash_algorithm;
+  j["cel_expr"] = s.cel_expr ? Json(*s.cel_expr) : Json(nullptr);
+  if (s.cel_columns) {
+    j["cel_columns"] = Json::object();
+    for (const auto& [name, type] : *s.cel_columns) j["cel_columns"][name] = type;
+  } else {
+    j["cel_columns"] = nullptr;
+  }
+  if (s.routing_values_json) {
+    Json values = Json::array();
+    for (const std::string& text : *s.routing_values_json) {
+      // Each element is stored as JSON text; show it as JSON when it parses.
+      Json v = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+      values.push_back(v.is_discarded() ? Json(text) : v);
+    }
+    j["routing_values"] = std::move(values);
+  } else {
+    j["routing_values"] = nullptr;
+  }
+  return j;
+}
+
+// Reads keys one per line; a trailing '\r' (CRLF input) is not part of a key.
+std::vector<std::string> ReadKeyLines(std::istream& in) {
+  std::vector<std::string> keys;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) keys.push_back(line);
+  }
+  return keys;
+}
+
+}  // namespace
+
+Result<std::pair<std::string, std::string>> SplitCurrentUrl(const std::string& url) {
+  const size_t slash = url.rfind('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == url.size()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("--current-url \"{}\" must be the full URL of the _CURRENT object, "
+                              "e.g. file:///data/snap/_CURRENT or s3://bucket/prefix/_CURRENT",
+                              url));
+  }
+  return std::make_pair(url.substr(0, slash), url.substr(slash + 1));
+}
+
+Result<Key> CoerceKey(KeyEncoding encoding, const std::string& arg) {
+  switch (encoding) {
+    case KeyEncoding::kU64BE:
+    case KeyEncoding::kU32BE: {
+      int64_t n = 0;
+      const char* end = arg.data() + arg.size();
+      const auto [ptr, ec] = std::from_chars(arg.data(), end, n);
+      if (ec != std::errc() || ptr != end || arg.empty()) {
+        return Status(ErrorCode::kInvalidArgument,
+                      fmt::format("key \"{}\" is not an integer; the snapshot's key encoding {} "
+                                  "takes integer keys",
+                                  arg, KeyEncodingName(encoding)));
+      }
+      return Key::Int(n);
+    }
+    case KeyEncoding::kRaw:
+      return Key::Bytes(arg);
+    case KeyEncoding::kUtf8:
+      return Key::Str(arg);
+  }
+  return Key::Str(arg);
+}
+
+int RunGet(const ReadContext& ctx, const std::string& key_arg, bool strict, std::ostream& out,
+           std::ostream& err) {
+  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+  if (!reader.ok()) return Fail(ctx, "get", reader.status(), err, Json(key_arg));
+  Result<Key> key = CoerceKey((*reader)->snapshot_info().key_encoding, key_arg);
+  if (!key.ok()) return Fail(ctx, "get", key.status(), err, Json(key_arg));
+  Result<std::optional<std::string>> value = (*reader)->Get(*key);
+  if (!value.ok()) return Fail(ctx, "get", value.status(), err, KeyToJson(*key));
+
+  Json result;
+  result["op"] = "get";
+  result["key"] = KeyToJson(*key);
+  result["found"] = value->has_value();
+  result["value"] = value->has_value() ? EncodedValue(ctx, **value) : Json(ctx.output.null_repr);
+  EmitResult(result, ctx.output, out);
+  return (strict && !value->has_value()) ? kExitError : 0;
+}
+
+int RunMultiGet(const ReadContext& ctx, const std::vector<std::string>& key_args, std::istream& in,
+                std::ostream& out, std::ostream& err) {
+  const std::vector<std::string> args =
+      (key_args.size() == 1 && key_args[0] == "-") ? ReadKeyLines(in) : key_args;
+  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+  if (!reader.ok()) return Fail(ctx, "multiget", reader.status(), err);
+  const KeyEncoding encoding = (*reader)->snapshot_info().key_encoding;
+  std::vector<Key> keys;
+  keys.reserve(args.size());
+  for (const std::string& arg : args) {
+    Result<Key> key = CoerceKey(encoding, arg);
+    if (!key.ok()) return Fail(ctx, "multiget", key.status(), err, Json(arg));
+    keys.push_back(std::move(*key));
+  }
+  Result<std::vector<std::optional<std::string>>> values = (*reader)->MultiGet(keys);
+  if (!values.ok()) return Fail(ctx, "multiget", values.status(), err);
+
+  Json results = Json::array();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::optional<std::string>& v = (*values)[i];
+    Json item;
+    item["key"] = KeyToJson(keys[i]);
+    item["found"] = v.has_value();
+    // As the reference: a missing key's entry has no "value".
+    if (v) item["value"] = EncodedValue(ctx, *v);
+    results.push_back(std::move(item));
+  }
+  EmitResult({{"op", "multiget"}, {"results", std::move(results)}}, ctx.output, out);
+  return 0;
+}
+
+int RunInfo(const ReadContext& ctx, std::ostream& out, std::ostream& err) {
+  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+  if (!reader.ok()) return Fail(ctx, "info", reader.status(), err);
+  const SnapshotInfo info = (*reader)->snapshot_info();
+  Json result;
+  result["op"] = "info";
+  result["run_id"] = info.run_id;
+  result["num_dbs"] = info.num_dbs;
+  result["sharding"] = ShardingToJson(info.sharding);
+  result["created_at"] = info.created_at;
+  result["manifest_ref"] = info.manifest_ref;
+  result["row_count"] = info.row_count;
+  result["key_encoding"] = KeyEncodingName(info.key_encoding);
+  result["hash_algorithm"] = info.hash_algorithm;
+  EmitResult(result, ctx.output, out);
+  return 0;
+}
+
+int RunShards(const ReadContext& ctx, std::ostream& out, std::ostream& err) {
+  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+  if (!reader.ok()) return Fail(ctx, "shards", reader.status(), err);
+  Json shards = Json::array();
+  for (const ShardDetail& d : (*reader)->shard_details()) {
+    shards.push_back({{"db_id", d.db_id},
+                      {"row_count", d.row_count},
+                      {"min_key", OptionalKey(d.min_key)},
+                      {"max_key", OptionalKey(d.max_key)},
+                      {"db_url", d.db_url ? Json(*d.db_url) : Json(nullptr)}});
+  }
+  EmitResult({{"op", "shards"}, {"shards", std::move(shards)}}, ctx.output, out);
+  return 0;
+}
+
+int RunRoute(const ReadContext& ctx, const std::string& key_arg, std::ostream& out,
+             std::ostream& err) {
+  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+  if (!reader.ok()) return Fail(ctx, "route", reader.status(), err, Json(key_arg));
+  Result<Key> key = CoerceKey((*reader)->snapshot_info().key_encoding, key_arg);
+  if (!key.ok()) return Fail(ctx, "route", key.status(), err, Json(key_arg));
+  Result<int64_t> db_id = (*reader)->RouteKey(*key);
+  if (!db_id.ok()) return Fail(ctx, "route", db_id.status(), err, KeyToJson(*key));
+  EmitResult({{"op", "route"}, {"key", KeyToJson(*key)}, {"db_id", *db_id}}, ctx.output, out);
+  return 0;
+}
+
+int RunHistory(const ReadContext& ctx, uint64_t limit, std::ostream& out, std::ostream& err) {
+  Result<ManifestStore> store = OpenManifestStore(ctx);
+  if (!store.ok()) return Fail(ctx, "history", store.status(), err);
+  Result<std::vector<ManifestListing>> history = store->ListManifests(static_cast<size_t>(limit));
+  if (!history.ok()) return Fail(ctx, "history", history.status(), err);
+  Json manifests = Json::array();
+  for (size_t i = 0; i < history->size(); ++i) {
+    const ManifestListing& m = (*history)[i];
+    manifests.push_back(
+        {{"offset", i}, {"run_id", m.run_id}, {"published_at", m.published_at}, {"ref", m.ref}});
+  }
+  EmitResult({{"op", "history"}, {"manifests", std::move(manifests)}}, ctx.output, out);
+  return 0;
+}
+
+}  // namespace shardyfusion::cli

@@ -1,0 +1,52 @@
+// shardy's read commands (get, multiget, info, shards, route, history) as
+// library functions: each opens what it needs from the `_CURRENT` URL, prints
+// one result object (output.h) on `out` or an error object on `err`, and
+// returns the process exit code.
+//
+// Thread-safety: the functions share no state; distinct calls may run
+// concurrently with distinct streams.
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/output.h"
+#include "shardyfusion/key.h"
+#include "shardyfusion/status.h"
+
+namespace shardyfusion::cli {
+
+struct ReadContext {
+  std::string current_url;  // full URL of the `_CURRENT` object
+  OutputOptions output;
+  std::string local_root;  // reader cache; empty = the library default
+  // Pins (mutually exclusive): a manifest URL, or the Nth newest manifest.
+  std::optional<std::string> ref;
+  std::optional<uint64_t> offset;
+};
+
+// Splits a `_CURRENT` URL at its last '/' into the snapshot prefix and the
+// pointer's name. A URL without a '/' or ending in one is kInvalidArgument.
+Result<std::pair<std::string, std::string>> SplitCurrentUrl(const std::string& url);
+
+// The lookup key for a command-line argument under the snapshot's encoding:
+// u64be/u32be need an integer, raw takes the text's UTF-8 bytes, utf8 the
+// text. A non-integer is kInvalidArgument naming the argument.
+Result<Key> CoerceKey(KeyEncoding encoding, const std::string& arg);
+
+int RunGet(const ReadContext& ctx, const std::string& key, bool strict, std::ostream& out,
+           std::ostream& err);
+// `keys` == {"-"} reads the keys from `in`, one per line (empty lines skipped).
+int RunMultiGet(const ReadContext& ctx, const std::vector<std::string>& keys, std::istream& in,
+                std::ostream& out, std::ostream& err);
+int RunInfo(const ReadContext& ctx, std::ostream& out, std::ostream& err);
+int RunShards(const ReadContext& ctx, std::ostream& out, std::ostream& err);
+int RunRoute(const ReadContext& ctx, const std::string& key, std::ostream& out, std::ostream& err);
+int RunHistory(const ReadContext& ctx, uint64_t limit, std::ostream& out, std::ostream& err);
+
+}  // namespace shardyfusion::cli

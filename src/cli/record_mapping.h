@@ -1,0 +1,43 @@
+// How `shardy build` turns an input record into a key and a value.
+//
+// Key (from the --key-field field):
+//   int   -> a JSON integer in the signed 64-bit range (CSV/TSV: text that
+//            parses entirely as one)
+//   str   -> a JSON string (CSV/TSV: the field)
+//   bytes -> a JSON string holding standard, padded base64, decoded
+// Value: with --value-field, a string field's UTF-8 bytes and any other
+// JSON value's compact JSON text; without, the whole record as compact JSON
+// (CSV/TSV: an object of header -> string in header order).
+//
+// Violations are kInvalidInput errors "line N: <what is wrong>".
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cli/record_source.h"
+#include "shardyfusion/key.h"
+#include "shardyfusion/status.h"
+
+namespace shardyfusion::cli {
+
+enum class KeyType { kInt, kStr, kBytes };
+
+// "int", "str", "bytes".
+std::optional<KeyType> ParseKeyType(std::string_view name);
+// int -> u64be, str -> utf8, bytes -> raw.
+KeyEncoding DefaultKeyEncoding(KeyType type);
+
+struct RecordMapping {
+  std::string key_field;
+  KeyType key_type = KeyType::kInt;
+  std::optional<std::string> value_field;
+};
+
+Status ExtractKey(const RecordMapping& mapping, const Record& record, Key* key);
+Status ExtractValue(const RecordMapping& mapping, const Record& record, std::string* value);
+
+}  // namespace shardyfusion::cli

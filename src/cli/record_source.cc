@@ -1,0 +1,271 @@
+#include "cli/record_source.h"
+
+#include <fmt/format.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace shardyfusion::cli {
+
+namespace {
+
+Status LineError(uint64_t line, std::string_view what) {
+  return Status(ErrorCode::kInvalidInput, fmt::format("line {}: {}", line, what));
+}
+
+// Physical lines of the input with their numbers.
+class LineReader {
+ public:
+  explicit LineReader(std::istream* in) : in_(in) {}
+
+  // False at the end of the input (or on a read error; see bad()).
+  bool Next(std::string* line) {
+    if (!std::getline(*in_, *line)) return false;
+    ++line_no_;
+    return true;
+  }
+  bool bad() const { return in_->bad(); }
+  uint64_t line_no() const { return line_no_; }
+
+ private:
+  std::istream* in_;
+  uint64_t line_no_ = 0;
+};
+
+Status ReadError(uint64_t line) {
+  return Status(ErrorCode::kStorage, fmt::format("reading the input failed after line {}", line));
+}
+
+bool IsBlank(std::string_view line) {
+  return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+// A trailing '\r' belongs to a CRLF line ending, not to the data.
+std::string_view StripCr(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+class JsonlSource : public RecordSource {
+ public:
+  explicit JsonlSource(std::istream* in) : lines_(in) {}
+
+  Result<bool> Next(Record* record) override {
+    std::string line;
+    do {
+      if (!lines_.Next(&line)) {
+        if (lines_.bad()) return ReadError(lines_.line_no());
+        return false;
+      }
+    } while (IsBlank(line));
+    const uint64_t n = lines_.line_no();
+    nlohmann::ordered_json value;
+    try {
+      value = nlohmann::ordered_json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      // what() reads "[json.exception...] parse error at line 1, column C: <reason>".
+      std::string reason = e.what();
+      const size_t colon = reason.find(": ");
+      if (colon != std::string::npos) reason = reason.substr(colon + 2);
+      return LineError(n, fmt::format("invalid JSON at column {}: {}", e.byte, reason));
+    }
+    if (!value.is_object()) {
+      return LineError(n, fmt::format("expected a JSON object, found {}", value.type_name()));
+    }
+    record->line = n;
+    record->fields = std::move(value);
+    record->text_fields = false;
+    return true;
+  }
+
+ private:
+  LineReader lines_;
+};
+
+// Shared by CSV and TSV: header handling and the field-count check.
+class DelimitedSource : public RecordSource {
+ public:
+  explicit DelimitedSource(std::istream* in) : lines_(in) {}
+
+  Result<bool> Next(Record* record) override {
+    if (!header_read_) {
+      std::vector<std::string> header;
+      SHARDY_ASSIGN_OR_RETURN(bool has_header, ReadRow(&header));
+      if (!has_header) {
+        return Status(ErrorCode::kInvalidInput,
+                      "the input is empty: CSV and TSV input needs a header row naming the fields");
+      }
+      for (size_t i = 0; i < header.size(); ++i) {
+        for (size_t j = 0; j < i; ++j) {
+          if (header[i] == header[j]) {
+            return LineError(row_line_,
+                             fmt::format("duplicate column name \"{}\" in the header", header[i]));
+          }
+        }
+      }
+      header_ = std::move(header);
+      header_read_ = true;
+    }
+    SHARDY_ASSIGN_OR_RETURN(bool has_row, ReadRow(&row_));
+    if (!has_row) return false;
+    if (row_.size() != header_.size()) {
+      return LineError(row_line_, fmt::format("expected {} fields as in the header, found {}",
+                                              header_.size(), row_.size()));
+    }
+    nlohmann::ordered_json fields = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < header_.size(); ++i) {
+      fields[header_[i]] = std::move(row_[i]);
+    }
+    record->line = row_line_;
+    record->fields = std::move(fields);
+    record->text_fields = true;
+    return true;
+  }
+
+ protected:
+  // Reads the next non-empty row into `*fields` and sets row_line_ to the
+  // line it starts on. False at the end of the input.
+  virtual Result<bool> ReadRow(std::vector<std::string>* fields) = 0;
+
+  // The next line that is not empty (a row start); false at the end.
+  Result<bool> NextRowStart(std::string* line) {
+    do {
+      if (!lines_.Next(line)) {
+        if (lines_.bad()) return ReadError(lines_.line_no());
+        return false;
+      }
+    } while (StripCr(*line).empty());
+    row_line_ = lines_.line_no();
+    return true;
+  }
+
+  LineReader lines_;
+  uint64_t row_line_ = 0;
+
+ private:
+  bool header_read_ = false;
+  std::vector<std::string> header_;
+  std::vector<std::string> row_;
+};
+
+class TsvSource : public DelimitedSource {
+ public:
+  using DelimitedSource::DelimitedSource;
+
+ protected:
+  Result<bool> ReadRow(std::vector<std::string>* fields) override {
+    std::string line;
+    SHARDY_ASSIGN_OR_RETURN(bool more, NextRowStart(&line));
+    if (!more) return false;
+    fields->clear();
+    std::string_view rest = StripCr(line);
+    for (;;) {
+      const size_t tab = rest.find('\t');
+      fields->emplace_back(rest.substr(0, tab));
+      if (tab == std::string_view::npos) break;
+      rest.remove_prefix(tab + 1);
+    }
+    return true;
+  }
+};
+
+class CsvSource : public DelimitedSource {
+ public:
+  using DelimitedSource::DelimitedSource;
+
+ protected:
+  Result<bool> ReadRow(std::vector<std::string>* fields) override {
+    std::string line;
+    SHARDY_ASSIGN_OR_RETURN(bool more, NextRowStart(&line));
+    if (!more) return false;
+    fields->clear();
+    size_t i = 0;
+    for (;;) {
+      std::string field;
+      if (i < line.size() && line[i] == '"') {
+        SHARDY_RETURN_IF_ERROR(ReadQuoted(&line, &i, &field));
+        fields->push_back(std::move(field));
+        // After the closing quote only a separator or the line end may follow.
+        if (AtLineEnd(line, i)) return true;
+        if (line[i] != ',') {
+          return LineError(lines_.line_no(),
+                           "unexpected character after the closing quote of a field "
+                           "(a quote inside a quoted field is written \"\")");
+        }
+        ++i;
+        continue;
+      }
+      while (i < line.size() && line[i] != ',' && !AtLineEnd(line, i)) {
+        if (line[i] == '"') {
+          return LineError(lines_.line_no(),
+                           "quote inside an unquoted field (quote the whole field and "
+                           "write the quote as \"\")");
+        }
+        field.push_back(line[i++]);
+      }
+      fields->push_back(std::move(field));
+      if (AtLineEnd(line, i)) return true;
+      ++i;  // the ','
+    }
+  }
+
+ private:
+  // The end of the line, or a CRLF line ending's '\r'.
+  static bool AtLineEnd(const std::string& line, size_t i) {
+    return i >= line.size() || (i + 1 == line.size() && line[i] == '\r');
+  }
+
+  // `line[*i]` is the opening quote. Reads the field's text, continuing onto
+  // the next lines when the field holds a newline, and leaves `*i` after the
+  // closing quote (with `*line` the line holding it).
+  Status ReadQuoted(std::string* line, size_t* i, std::string* field) {
+    ++*i;
+    for (;;) {
+      if (*i >= line->size()) {
+        if (!lines_.Next(line)) {
+          if (lines_.bad()) return ReadError(lines_.line_no());
+          return LineError(row_line_, "unterminated quoted field (missing closing quote)");
+        }
+        field->push_back('\n');
+        *i = 0;
+        continue;
+      }
+      const char c = (*line)[*i];
+      if (c == '"') {
+        if (*i + 1 < line->size() && (*line)[*i + 1] == '"') {
+          field->push_back('"');
+          *i += 2;
+          continue;
+        }
+        ++*i;
+        return Status::OK();
+      }
+      field->push_back(c);
+      ++*i;
+    }
+  }
+};
+
+}  // namespace
+
+std::optional<RecordFormat> ParseRecordFormat(std::string_view name) {
+  if (name == "jsonl") return RecordFormat::kJsonl;
+  if (name == "csv") return RecordFormat::kCsv;
+  if (name == "tsv") return RecordFormat::kTsv;
+  return std::nullopt;
+}
+
+std::unique_ptr<RecordSource> NewRecordSource(RecordFormat format, std::istream* in) {
+  switch (format) {
+    case RecordFormat::kJsonl:
+      return std::make_unique<JsonlSource>(in);
+    case RecordFormat::kCsv:
+      return std::make_unique<CsvSource>(in);
+    case RecordFormat::kTsv:
+      return std::make_unique<TsvSource>(in);
+  }
+  return nullptr;
+}
+
+}  // namespace shardyfusion::cli

@@ -1,0 +1,156 @@
+#include "cli/record_source.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <vector>
+
+namespace shardyfusion::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct ReadAll {
+  std::vector<Record> records;
+  Status error;
+};
+
+ReadAll Read(RecordFormat format, const std::string& text) {
+  std::istringstream in(text);
+  std::unique_ptr<RecordSource> source = NewRecordSource(format, &in);
+  ReadAll all;
+  for (;;) {
+    Record r;
+    Result<bool> more = source->Next(&r);
+    if (!more.ok()) {
+      all.error = more.status();
+      return all;
+    }
+    if (!*more) return all;
+    all.records.push_back(std::move(r));
+  }
+}
+
+TEST(CliRecordSourceTest, JsonlKeepsTypesAndLineNumbersAndSkipsBlankLines) {
+  ReadAll all = Read(RecordFormat::kJsonl,
+                     "{\"id\":1,\"name\":\"a\",\"tags\":[1,2]}\n"
+                     "\n"
+                     "   \r\n"
+                     "{\"id\":-2,\"ok\":true,\"x\":null}\r\n"
+                     "{\"id\":3.5}");  // no final newline
+  ASSERT_TRUE(all.error.ok()) << all.error.ToString();
+  ASSERT_EQ(all.records.size(), 3u);
+  EXPECT_EQ(all.records[0].line, 1u);
+  EXPECT_TRUE(all.records[0].fields["id"].is_number_integer());
+  EXPECT_TRUE(all.records[0].fields["tags"].is_array());
+  EXPECT_FALSE(all.records[0].text_fields);
+  EXPECT_EQ(all.records[1].line, 4u);
+  EXPECT_EQ(all.records[1].fields["id"], -2);
+  EXPECT_TRUE(all.records[1].fields["ok"].is_boolean());
+  EXPECT_EQ(all.records[2].line, 5u);
+  EXPECT_TRUE(all.records[2].fields["id"].is_number_float());
+}
+
+TEST(CliRecordSourceTest, JsonlKeepsFieldOrder) {
+  ReadAll all = Read(RecordFormat::kJsonl, "{\"z\":1,\"a\":2}\n");
+  ASSERT_EQ(all.records.size(), 1u);
+  EXPECT_EQ(all.records[0].fields.dump(), "{\"z\":1,\"a\":2}");
+}
+
+TEST(CliRecordSourceTest, JsonlRejectsNonObjectsAndBadJsonWithTheLine) {
+  ReadAll not_object = Read(RecordFormat::kJsonl, "{\"a\":1}\n\n[1,2]\n");
+  EXPECT_EQ(not_object.error.code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(not_object.records.size(), 1u);
+  EXPECT_EQ(not_object.error.message().rfind("line 3: expected a JSON object, found array", 0), 0u)
+      << not_object.error.message();
+
+  ReadAll bad = Read(RecordFormat::kJsonl, "{\"a\":1}\n{\"a\":}\n");
+  EXPECT_EQ(bad.error.code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(bad.error.message().rfind("line 2: invalid JSON", 0), 0u) << bad.error.message();
+
+  ReadAll bad_utf8 = Read(RecordFormat::kJsonl, "{\"a\":\"\xff\"}\n");
+  EXPECT_EQ(bad_utf8.error.message().rfind("line 1: invalid JSON", 0), 0u);
+}
+
+TEST(CliRecordSourceTest, CsvHandlesQuotingEmbeddedNewlinesAndLineNumbers) {
+  ReadAll all = Read(RecordFormat::kCsv,
+                     "id,name,note\r\n"
+                     "1,plain,\"a, b\"\r\n"
+                     "2,\"say \"\"hi\"\"\",\"two\nlines\"\n"
+                     "\n"
+                     "3,,\"\"\n"
+                     "4,\"x\ny\nz\",last");
+  ASSERT_TRUE(all.error.ok()) << all.error.ToString();
+  ASSERT_EQ(all.records.size(), 4u);
+  EXPECT_EQ(all.records[0].line, 2u);
+  EXPECT_EQ(all.records[0].fields.dump(), R"({"id":"1","name":"plain","note":"a, b"})");
+  EXPECT_TRUE(all.records[0].text_fields);
+  EXPECT_EQ(all.records[1].line, 3u);
+  EXPECT_EQ(all.records[1].fields["name"], "say \"hi\"");
+  EXPECT_EQ(all.records[1].fields["note"], "two\nlines");
+  EXPECT_EQ(all.records[2].line, 6u);  // after the embedded newline and a blank line
+  EXPECT_EQ(all.records[2].fields["name"], "");
+  EXPECT_EQ(all.records[2].fields["note"], "");
+  EXPECT_EQ(all.records[3].line, 7u);
+  EXPECT_EQ(all.records[3].fields["name"], "x\ny\nz");
+  EXPECT_EQ(all.records[3].fields["note"], "last");
+}
+
+TEST(CliRecordSourceTest, CsvKeepsCrLfInsideQuotedFields) {
+  ReadAll all = Read(RecordFormat::kCsv, "a\r\n\"x\r\ny\"\r\n");
+  ASSERT_EQ(all.records.size(), 1u);
+  EXPECT_EQ(all.records[0].fields["a"], "x\r\ny");
+}
+
+TEST(CliRecordSourceTest, CsvErrorsNameTheLine) {
+  ReadAll count = Read(RecordFormat::kCsv, "a,b\n1,2\n1,2,3\n");
+  EXPECT_EQ(count.error.code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(count.error.message(), "line 3: expected 2 fields as in the header, found 3");
+
+  ReadAll unterminated = Read(RecordFormat::kCsv, "a,b\n1,2\n3,\"open\nstill open\n");
+  EXPECT_EQ(unterminated.error.message().rfind("line 3: unterminated quoted field", 0), 0u)
+      << unterminated.error.message();
+
+  ReadAll after_quote = Read(RecordFormat::kCsv, "a,b\n\"x\"y,2\n");
+  EXPECT_EQ(after_quote.error.message().rfind("line 2: unexpected character after the closing", 0),
+            0u)
+      << after_quote.error.message();
+
+  ReadAll stray_quote = Read(RecordFormat::kCsv, "a,b\nx\"y,2\n");
+  EXPECT_EQ(stray_quote.error.message().rfind("line 2: quote inside an unquoted field", 0), 0u);
+
+  ReadAll duplicate = Read(RecordFormat::kCsv, "a,a\n1,2\n");
+  EXPECT_EQ(duplicate.error.message().rfind("line 1: duplicate column name \"a\"", 0), 0u);
+
+  ReadAll empty = Read(RecordFormat::kCsv, "");
+  EXPECT_EQ(empty.error.code(), ErrorCode::kInvalidInput);
+}
+
+TEST(CliRecordSourceTest, CsvHeaderOnlyHasNoRecords) {
+  ReadAll all = Read(RecordFormat::kCsv, "a,b\n");
+  EXPECT_TRUE(all.error.ok());
+  EXPECT_TRUE(all.records.empty());
+}
+
+TEST(CliRecordSourceTest, TsvSplitsOnTabsWithoutQuoting) {
+  ReadAll all = Read(RecordFormat::kTsv, "id\tname\r\n1\t\"quoted\"\r\n\n2\ta,b\n");
+  ASSERT_TRUE(all.error.ok()) << all.error.ToString();
+  ASSERT_EQ(all.records.size(), 2u);
+  EXPECT_EQ(all.records[0].line, 2u);
+  EXPECT_EQ(all.records[0].fields.dump(), R"({"id":"1","name":"\"quoted\""})");
+  EXPECT_EQ(all.records[1].line, 4u);
+  EXPECT_EQ(all.records[1].fields["name"], "a,b");
+
+  ReadAll bad = Read(RecordFormat::kTsv, "id\tname\n1\n");
+  EXPECT_EQ(bad.error.message(), "line 2: expected 2 fields as in the header, found 1");
+}
+
+TEST(CliRecordSourceTest, ParsesFormatNames) {
+  EXPECT_EQ(ParseRecordFormat("jsonl"), RecordFormat::kJsonl);
+  EXPECT_EQ(ParseRecordFormat("csv"), RecordFormat::kCsv);
+  EXPECT_EQ(ParseRecordFormat("tsv"), RecordFormat::kTsv);
+  EXPECT_FALSE(ParseRecordFormat("json"));
+}
+
+}  // namespace
+}  // namespace shardyfusion::cli

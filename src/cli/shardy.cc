@@ -1,0 +1,253 @@
+#include "cli/shardy.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cli/build_command.h"
+#include "cli/read_commands.h"
+
+#ifndef SHARDY_VERSION
+#define SHARDY_VERSION "unknown"
+#endif
+
+namespace shardyfusion::cli {
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+// Flags as typed; converted to BuildArgs once CLI11 has validated them.
+struct BuildFlags {
+  std::string input;
+  std::string format;
+  std::string key_field;
+  std::string value_field;
+  std::string key_type;
+  uint32_t num_dbs = 0;
+  uint64_t max_keys_per_shard = 0;
+  std::string prefix;
+  std::string backend = "sqlite";
+  std::string key_encoding;
+  uint64_t batch_size = 50000;
+  std::string run_id;
+  std::string local_root;
+  uint64_t max_total_batched_items = 0;
+  uint64_t max_total_batched_bytes = 0;
+};
+
+struct ReadFlags {
+  std::string current_url;
+  std::string output_format = "jsonl";
+  std::string value_encoding = "base64";
+  std::string null_repr = "null";
+  std::string local_root;
+  std::string ref;
+  uint64_t offset = 0;
+};
+
+void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
+                     std::vector<CLI::Option*>* presence) {
+  CLI::App* b = app.add_subcommand(
+      "build", "Build a snapshot from a JSONL, CSV or TSV file (or stdin) and publish it.");
+  *cmd = b;
+  b->footer(
+      "Keys: --key-type int takes JSON integers (CSV/TSV: integer text), str takes strings, bytes "
+      "takes standard padded base64 strings. Values: --value-field stores that field (a string "
+      "as its UTF-8 bytes, anything else as compact JSON); without it the whole record is stored "
+      "as compact JSON. Any bad record stops the build and nothing is published. On success the "
+      "build result is printed as one JSON object.");
+  b->add_option("--input", f->input, "Input file, or - for stdin")->required();
+  b->add_option("--format", f->format,
+                "Input format: jsonl (one JSON object per line), csv (RFC 4180, header row), tsv "
+                "(header row, tab-separated, no quoting)")
+      ->required()
+      ->check(CLI::IsMember({"jsonl", "csv", "tsv"}));
+  b->add_option("--key-field", f->key_field, "Name of the field holding the key")->required();
+  presence->push_back(b->add_option("--value-field", f->value_field,
+                                    "Field holding the value (default: the whole record as JSON)"));
+  b->add_option("--key-type", f->key_type, "How to read the key field: int, str or bytes (base64)")
+      ->required()
+      ->check(CLI::IsMember({"int", "str", "bytes"}));
+  CLI::Option* num_dbs = b->add_option("--num-dbs", f->num_dbs,
+                                       "Number of shards (exclusive with --max-keys-per-shard)")
+                             ->check(CLI::Range(1u, UINT32_MAX));
+  CLI::Option* max_keys =
+      b->add_option("--max-keys-per-shard", f->max_keys_per_shard,
+                    "Shards = ceil(records / M); counts the records first, so the input must be "
+                    "a file")
+          ->check(CLI::PositiveNumber);
+  num_dbs->excludes(max_keys);
+  presence->push_back(num_dbs);
+  presence->push_back(max_keys);
+  b->add_option("--prefix", f->prefix, "Snapshot root: a directory or a file:// URL")->required();
+  b->add_option("--backend", f->backend, "Shard database format")
+      ->check(CLI::IsMember({"sqlite"}))
+      ->capture_default_str();
+  presence->push_back(
+      b->add_option("--key-encoding", f->key_encoding,
+                    "Stored key encoding: u64be, u32be, utf8 or raw (default: u64be for int "
+                    "keys, utf8 for str, raw for bytes)")
+          ->check(CLI::IsMember({"u64be", "u32be", "utf8", "raw"})));
+  b->add_option("--batch-size", f->batch_size, "Records buffered per shard before a write")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  presence->push_back(
+      b->add_option("--run-id", f->run_id, "Run id of this build (default: a fresh uuid)"));
+  b->add_option("--local-root", f->local_root,
+                "Local staging directory (default: $TMPDIR/shardyfusion)");
+  presence->push_back(b->add_option("--max-total-batched-items", f->max_total_batched_items,
+                                    "Cap on records buffered across all shards (default: none)")
+                          ->check(CLI::PositiveNumber));
+  presence->push_back(b->add_option("--max-total-batched-bytes", f->max_total_batched_bytes,
+                                    "Cap on key+value bytes buffered across all shards (default: "
+                                    "none)")
+                          ->check(CLI::PositiveNumber));
+}
+
+// presence: --value-field, --num-dbs, --max-keys-per-shard, --key-encoding,
+// --run-id, --max-total-batched-items, --max-total-batched-bytes.
+BuildArgs ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option*>& presence) {
+  auto given = [&presence](size_t i) { return presence[i]->count() > 0; };
+  BuildArgs args;
+  args.input = f.input;
+  args.format = *ParseRecordFormat(f.format);
+  args.mapping.key_field = f.key_field;
+  args.mapping.key_type = *ParseKeyType(f.key_type);
+  if (given(0)) args.mapping.value_field = f.value_field;
+  if (given(1)) args.num_dbs = f.num_dbs;
+  if (given(2)) args.max_keys_per_shard = f.max_keys_per_shard;
+  args.prefix = f.prefix;
+  args.backend = f.backend;
+  if (given(3)) args.key_encoding = ParseKeyEncoding(f.key_encoding);
+  args.batch_size = f.batch_size;
+  if (given(4)) args.run_id = f.run_id;
+  args.local_root = f.local_root;
+  if (given(5)) args.max_total_batched_items = f.max_total_batched_items;
+  if (given(6)) args.max_total_batched_bytes = f.max_total_batched_bytes;
+  return args;
+}
+
+void AddReadOptions(CLI::App& app, ReadFlags* f, CLI::Option** ref, CLI::Option** offset) {
+  app.add_option("--current-url", f->current_url,
+                 "Full URL of the snapshot's _CURRENT pointer, e.g. file:///data/snap/_CURRENT "
+                 "(default: $SHARDY_CURRENT). Read commands only.");
+  app.add_option("--output-format", f->output_format,
+                 "jsonl (one JSON object per line), json (indented), table or text")
+      ->check(CLI::IsMember({"json", "jsonl", "table", "text"}))
+      ->capture_default_str();
+  app.add_option("--value-encoding", f->value_encoding,
+                 "How values are printed: base64, hex, or utf8 (invalid bytes become U+FFFD)")
+      ->check(CLI::IsMember({"base64", "hex", "utf8"}))
+      ->capture_default_str();
+  app.add_option("--null-repr", f->null_repr, "What a missing value prints as")
+      ->capture_default_str();
+  app.add_option("--local-root", f->local_root,
+                 "Reader cache directory for shard files (default: $TMPDIR/shardyfusion-reader)");
+  *ref = app.add_option("--ref", f->ref,
+                        "Read this manifest (its full URL) instead of the one _CURRENT names");
+  *offset = app.add_option("--offset", f->offset,
+                           "Read the Nth newest manifest instead (0 = latest); see `history`");
+  (*ref)->excludes(*offset);
+}
+
+std::optional<std::string> LookupEnv(const ShardyEnvironment& env, const std::string& name) {
+  if (env.getenv) return env.getenv(name);
+  const char* v = std::getenv(name.c_str());
+  return v ? std::optional<std::string>(v) : std::nullopt;
+}
+
+}  // namespace
+
+int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream& out,
+              std::ostream& err, const ShardyEnvironment& env) {
+  CLI::App app("Build and query shardyfusion snapshots: immutable, sharded key-value stores.",
+               "shardy");
+  app.set_version_flag("--version", std::string("shardy ") + SHARDY_VERSION,
+                       "Print the version and exit");
+  app.require_subcommand(1);
+  app.footer(
+      "Read commands take the global options before the subcommand, e.g.\n"
+      "  shardy --current-url file:///data/snap/_CURRENT get 42\n"
+      "Keys are read as the snapshot's key encoding needs: integers for u64be/u32be, text "
+      "otherwise.\nExit codes: 0 ok, 1 failure (get --strict: also not found), 2 usage error.");
+
+  ReadFlags rf;
+  CLI::Option* ref_opt = nullptr;
+  CLI::Option* offset_opt = nullptr;
+  AddReadOptions(app, &rf, &ref_opt, &offset_opt);
+
+  BuildFlags bf;
+  CLI::App* build = nullptr;
+  std::vector<CLI::Option*> build_presence;
+  AddBuildCommand(app, &bf, &build, &build_presence);
+
+  std::string key;
+  bool strict = false;
+  CLI::App* get = app.add_subcommand("get", "Look up one key; prints {op, key, found, value}");
+  get->add_option("KEY", key, "The key (an integer for u64be/u32be snapshots)")->required();
+  get->add_flag("--strict", strict, "Exit 1 when the key is not found");
+
+  std::vector<std::string> keys;
+  CLI::App* multiget =
+      app.add_subcommand("multiget", "Look up several keys; prints {op, results: [...]}");
+  multiget->add_option("KEYS", keys, "The keys, or - to read them from stdin, one per line")
+      ->required();
+
+  CLI::App* info = app.add_subcommand("info", "Show the snapshot's metadata");
+  CLI::App* shards = app.add_subcommand("shards", "List every shard: row count, key range, URL");
+
+  CLI::App* route = app.add_subcommand("route", "Print the shard id a key routes to");
+  route->add_option("KEY", key, "The key (an integer for u64be/u32be snapshots)")->required();
+
+  uint64_t limit = 10;
+  CLI::App* history =
+      app.add_subcommand("history", "List published manifests, newest first (offset 0 = latest)");
+  history->add_option("--limit", limit, "Maximum number of manifests to list")
+      ->capture_default_str();
+
+  for (CLI::App* sub : {get, multiget, info, shards, route, history}) sub->fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e, out, err) == 0 ? 0 : kExitUsage;
+  }
+
+  if (*build) {
+    return RunBuild(ToBuildArgs(bf, build_presence), in, out, err, env.progress);
+  }
+
+  ReadContext ctx;
+  ctx.current_url = rf.current_url;
+  if (ctx.current_url.empty()) ctx.current_url = LookupEnv(env, "SHARDY_CURRENT").value_or("");
+  if (ctx.current_url.empty()) {
+    err << "shardy: no snapshot given: pass --current-url URL (the full URL of _CURRENT) or "
+           "set SHARDY_CURRENT\nRun with --help for more information.\n";
+    return kExitUsage;
+  }
+  if (Result<std::pair<std::string, std::string>> split = SplitCurrentUrl(ctx.current_url);
+      !split.ok()) {
+    err << "shardy: " << split.status().message() << "\nRun with --help for more information.\n";
+    return kExitUsage;
+  }
+  ctx.output.format = *ParseOutputFormat(rf.output_format);
+  ctx.output.value_encoding = *ParseValueEncoding(rf.value_encoding);
+  ctx.output.null_repr = rf.null_repr;
+  ctx.local_root = rf.local_root;
+  if (ref_opt->count() > 0) ctx.ref = rf.ref;
+  if (offset_opt->count() > 0) ctx.offset = rf.offset;
+
+  if (*get) return RunGet(ctx, key, strict, out, err);
+  if (*multiget) return RunMultiGet(ctx, keys, in, out, err);
+  if (*info) return RunInfo(ctx, out, err);
+  if (*shards) return RunShards(ctx, out, err);
+  if (*route) return RunRoute(ctx, key, out, err);
+  if (*history) return RunHistory(ctx, limit, out, err);
+  err << "shardy: no command given\nRun with --help for more information.\n";
+  return kExitUsage;
+}
+
+}  // namespace shardyfusion::cli

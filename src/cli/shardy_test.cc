@@ -1,0 +1,424 @@
+// End-to-end tests of the shardy tool through RunShardy: build a snapshot
+// into a temporary directory, then query it with every read command.
+#include "cli/shardy.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/value_codec.h"
+#include "shardyfusion/routing.h"
+
+namespace shardyfusion::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+struct RunResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+class CliShardyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "shardy_cli_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    prefix_url_ = "file://" + dir_ + "/snap";
+    current_url_ = prefix_url_ + "/_CURRENT";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  RunResult Run(std::vector<std::string> args, const std::string& stdin_text = "",
+                ShardyEnvironment env = NoEnv()) {
+    args.insert(args.begin(), "shardy");
+    std::vector<const char*> argv;
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    std::istringstream in(stdin_text);
+    std::ostringstream out, err;
+    RunResult r;
+    r.code = RunShardy(static_cast<int>(argv.size()), argv.data(), in, out, err, env);
+    r.out = out.str();
+    r.err = err.str();
+    return r;
+  }
+
+  // A read command against the test snapshot, with a private reader cache.
+  RunResult Read(std::vector<std::string> args, const std::string& stdin_text = "") {
+    args.insert(args.begin(), {"--current-url", current_url_, "--local-root", dir_ + "/cache"});
+    return Run(std::move(args), stdin_text);
+  }
+
+  static ShardyEnvironment NoEnv() {
+    ShardyEnvironment env;
+    env.getenv = [](const std::string&) { return std::optional<std::string>(); };
+    return env;
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  // Records {"id": i, "name": "n<i>"} for i in [1, n].
+  std::string WriteJsonl(const std::string& name, int n) {
+    std::string text;
+    for (int i = 1; i <= n; ++i) {
+      text += "{\"id\":" + std::to_string(i) + ",\"name\":\"n" + std::to_string(i) + "\"}\n";
+    }
+    return WriteFile(name, text);
+  }
+
+  RunResult BuildInts(const std::string& input, const std::string& run_id,
+                      std::vector<std::string> extra = {"--num-dbs", "3"}) {
+    std::vector<std::string> args = {"build",         "--input",     input,       "--format",
+                                     "jsonl",         "--key-field", "id",        "--key-type",
+                                     "int",           "--prefix",    prefix_url_, "--local-root",
+                                     dir_ + "/stage", "--run-id",    run_id};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Run(args);
+  }
+
+  bool CurrentExists() const { return fs::exists(dir_ + "/snap/_CURRENT"); }
+
+  std::string dir_;
+  std::string prefix_url_;
+  std::string current_url_;
+};
+
+Json ParseLine(const std::string& text) {
+  EXPECT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_EQ(text.find('\n'), text.size() - 1) << "expected exactly one line: " << text;
+  return Json::parse(text);
+}
+
+TEST_F(CliShardyTest, BuildPrintsTheResultAndPublishes) {
+  const std::string input = WriteJsonl("in.jsonl", 20);
+  RunResult r = BuildInts(input, "run1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Json result = ParseLine(r.out);
+  EXPECT_EQ(result["run_id"], "run1");
+  EXPECT_EQ(result["num_dbs"], 3);
+  EXPECT_EQ(result["rows_written"], 20);
+  int64_t rows = 0;
+  for (const Json& w : result["winners"]) {
+    rows += w["row_count"].get<int64_t>();
+    EXPECT_TRUE(w["db_url"].is_string());
+    EXPECT_GT(w["db_bytes"].get<int64_t>(), 0);
+  }
+  EXPECT_EQ(rows, 20);
+  EXPECT_EQ(result["num_winners"], result["winners"].size());
+  EXPECT_TRUE(result["manifest_ref"].get<std::string>().starts_with(prefix_url_ + "/manifests/"));
+  for (const char* d : {"write_ms", "manifest_ms", "total_ms"}) {
+    EXPECT_TRUE(result["durations"][d].is_number_integer()) << d;
+  }
+  EXPECT_TRUE(CurrentExists());
+}
+
+TEST_F(CliShardyTest, GetFindsValuesInEveryEncoding) {
+  ASSERT_EQ(BuildInts(WriteJsonl("in.jsonl", 20), "run1").code, 0);
+  const std::string record = R"({"id":5,"name":"n5"})";
+
+  RunResult r = Read({"get", "5"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            R"({"op":"get","key":5,"found":true,"value":")" + Base64Encode(record) + "\"}\n");
+
+  r = Read({"--value-encoding", "hex", "get", "5"});
+  EXPECT_EQ(ParseLine(r.out)["value"], HexEncode(record));
+
+  r = Read({"--value-encoding", "utf8", "--output-format", "text", "get", "5"});
+  EXPECT_EQ(r.out, record + "\n");
+}
+
+TEST_F(CliShardyTest, GetMissingKeyAndStrict) {
+  ASSERT_EQ(BuildInts(WriteJsonl("in.jsonl", 3), "run1").code, 0);
+  RunResult r = Read({"get", "99"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "{\"op\":\"get\",\"key\":99,\"found\":false,\"value\":\"null\"}\n");
+
+  r = Read({"--null-repr", "<none>", "get", "99", "--strict"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(ParseLine(r.out)["value"], "<none>");
+
+  r = Read({"get", "2", "--strict"});
+  EXPECT_EQ(r.code, 0);
+}
+
+TEST_F(CliShardyTest, NonIntegerKeyForIntSnapshotIsAnError) {
+  ASSERT_EQ(BuildInts(WriteJsonl("in.jsonl", 3), "run1").code, 0);
+  RunResult r = Read({"get", "abc"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  const Json error = ParseLine(r.err);
+  EXPECT_EQ(error["op"], "get");
+  EXPECT_EQ(error["key"], "abc");
+  EXPECT_NE(error["error"].get<std::string>().find("\"abc\" is not an integer"), std::string::npos);
+
+  r = Read({"route", "1x"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(ParseLine(r.err)["op"], "route");
+}
+
+TEST_F(CliShardyTest, MultiGetFromArgumentsAndStdin) {
+  ASSERT_EQ(BuildInts(WriteJsonl("in.jsonl", 10), "run1").code, 0);
+  RunResult r = Read({"--value-encoding", "utf8", "multiget", "1", "99", "7"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out), Json::parse(R"({"op":"multiget","results":[
+      {"key":1,"found":true,"value":"{\"id\":1,\"name\":\"n1\"}"},
+      {"key":99,"found":false},
+      {"key":7,"found":true,"value":"{\"id\":7,\"name\":\"n7\"}"}]})"));
+
+  r = Read({"--value-encoding", "utf8", "--output-format", "text", "multiget", "-"}, "3\r\n\n42\n");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "3={\"id\":3,\"name\":\"n3\"}\n42=null\n");
+
+  r = Read({"multiget", "1", "nope"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(ParseLine(r.err)["key"], "nope");
+}
+
+TEST_F(CliShardyTest, InfoShardsAndRoute) {
+  ASSERT_EQ(BuildInts(WriteJsonl("in.jsonl", 20), "run1").code, 0);
+  RunResult r = Read({"info"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Json info = ParseLine(r.out);
+  EXPECT_EQ(info["op"], "info");
+  EXPECT_EQ(info["run_id"], "run1");
+  EXPECT_EQ(info["num_dbs"], 3);
+  EXPECT_EQ(info["row_count"], 20);
+  EXPECT_EQ(info["key_encoding"], "u64be");
+  EXPECT_EQ(info["hash_algorithm"], "xxh3_64");
+  EXPECT_EQ(info["sharding"]["strategy"], "hash");
+  EXPECT_TRUE(info["sharding"]["cel_expr"].is_null());
+  EXPECT_TRUE(info["created_at"].is_string());
+  EXPECT_TRUE(info["manifest_ref"].get<std::string>().starts_with(prefix_url_));
+
+  r = Read({"shards"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Json shards = ParseLine(r.out)["shards"];
+  ASSERT_EQ(shards.size(), 3u);
+  HashRouter router(3);
+  for (int64_t db = 0; db < 3; ++db) {
+    int64_t expected_rows = 0, min_key = 0, max_key = 0;
+    for (int64_t k = 1; k <= 20; ++k) {
+      if (router.Route(Key::Int(k)) != db) continue;
+      if (expected_rows++ == 0) min_key = k;
+      max_key = k;
+    }
+    EXPECT_EQ(shards[db]["db_id"], db);
+    EXPECT_EQ(shards[db]["row_count"], expected_rows);
+    if (expected_rows > 0) {
+      EXPECT_EQ(shards[db]["min_key"], min_key);
+      EXPECT_EQ(shards[db]["max_key"], max_key);
+      EXPECT_TRUE(shards[db]["db_url"].is_string());
+    }
+  }
+
+  for (int64_t k : {1, 5, 17}) {
+    r = Read({"route", std::to_string(k)});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(ParseLine(r.out),
+              (Json{{"op", "route"}, {"key", k}, {"db_id", router.Route(Key::Int(k))}}));
+  }
+  r = Read({"--output-format", "text", "route", "5"});
+  EXPECT_EQ(r.out, "5 -> shard " + std::to_string(router.Route(Key::Int(5))) + "\n");
+}
+
+TEST_F(CliShardyTest, HistoryAndPinnedManifests) {
+  const std::string input = WriteJsonl("in.jsonl", 5);
+  RunResult first = BuildInts(input, "run1");
+  ASSERT_EQ(first.code, 0) << first.err;
+  RunResult second = BuildInts(input, "run2", {"--num-dbs", "2"});
+  ASSERT_EQ(second.code, 0) << second.err;
+  const std::string ref1 = ParseLine(first.out)["manifest_ref"];
+  const std::string ref2 = ParseLine(second.out)["manifest_ref"];
+
+  RunResult r = Read({"history"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Json manifests = ParseLine(r.out)["manifests"];
+  ASSERT_EQ(manifests.size(), 2u);
+  EXPECT_EQ(manifests[0]["offset"], 0);
+  EXPECT_EQ(manifests[0]["run_id"], "run2");
+  EXPECT_EQ(manifests[0]["ref"], ref2);
+  EXPECT_EQ(manifests[1]["offset"], 1);
+  EXPECT_EQ(manifests[1]["run_id"], "run1");
+  EXPECT_EQ(manifests[1]["ref"], ref1);
+  EXPECT_TRUE(manifests[1]["published_at"].is_string());
+
+  r = Read({"history", "--limit", "1"});
+  EXPECT_EQ(ParseLine(r.out)["manifests"].size(), 1u);
+
+  EXPECT_EQ(ParseLine(Read({"info"}).out)["run_id"], "run2");
+  EXPECT_EQ(ParseLine(Read({"--offset", "0", "info"}).out)["run_id"], "run2");
+  EXPECT_EQ(ParseLine(Read({"--offset", "1", "info"}).out)["num_dbs"], 3);
+  EXPECT_EQ(ParseLine(Read({"--ref", ref1, "info"}).out)["run_id"], "run1");
+
+  r = Read({"--offset", "2", "info"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(ParseLine(r.err)["error"].get<std::string>().find("out of range"), std::string::npos);
+
+  r = Read({"--offset", "1", "--ref", ref1, "info"});
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST_F(CliShardyTest, MalformedLineFailsAndPublishesNothing) {
+  const std::string input =
+      WriteFile("bad.jsonl", "{\"id\":1,\"v\":\"a\"}\n\n{\"id\":\"two\",\"v\":\"b\"}\n");
+  RunResult r = BuildInts(input, "run1");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("shardy build: InvalidInput: line 3: key field \"id\" must be a JSON "
+                       "integer"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(CurrentExists());
+
+  // A key outside the encoding's domain is reported with its line too.
+  r = BuildInts(WriteFile("neg.jsonl", "{\"id\":1}\n{\"id\":-4}\n"), "run2");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+  EXPECT_FALSE(CurrentExists());
+
+  r = BuildInts(WriteFile("broken.jsonl", "{\"id\":1}\n{\"id\":\n"), "run3");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("line 2: invalid JSON"), std::string::npos) << r.err;
+  EXPECT_FALSE(CurrentExists());
+}
+
+TEST_F(CliShardyTest, CsvFromStdinWithStrKeysAndValueField) {
+  RunResult r = Run({"build", "--input", "-", "--format", "csv", "--key-field", "name",
+                     "--key-type", "str", "--value-field", "note", "--num-dbs", "2", "--prefix",
+                     dir_ + "/snap", "--local-root", dir_ + "/stage"},
+                    "name,note\nalpha,\"one, \"\"1\"\"\"\nbeta,\"two\nlines\"\n");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out)["rows_written"], 2);
+
+  r = Read({"--value-encoding", "utf8", "get", "alpha"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out),
+            (Json{{"op", "get"}, {"key", "alpha"}, {"found", true}, {"value", "one, \"1\""}}));
+  r = Read({"--value-encoding", "utf8", "--output-format", "text", "get", "beta"});
+  EXPECT_EQ(r.out, "two\nlines\n");
+  EXPECT_EQ(ParseLine(Read({"info"}).out)["key_encoding"], "utf8");
+}
+
+TEST_F(CliShardyTest, BytesKeysDecodeBase64AndLookUpAsRaw) {
+  // "abc" and "\xff\x00" as base64.
+  const std::string input =
+      WriteFile("b.jsonl", "{\"k\":\"YWJj\",\"v\":1}\n{\"k\":\"/wA=\",\"v\":2}\n");
+  RunResult r = Run({"build", "--input", input, "--format", "jsonl", "--key-field", "k",
+                     "--key-type", "bytes", "--value-field", "v", "--num-dbs", "1", "--prefix",
+                     prefix_url_, "--local-root", dir_ + "/stage"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(Read({"info"}).out)["key_encoding"], "raw");
+  r = Read({"--value-encoding", "utf8", "get", "abc"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out)["value"], "1");
+
+  r = Run({"build", "--input", WriteFile("bad.jsonl", "{\"k\":\"YWJ\",\"v\":1}\n"), "--format",
+           "jsonl", "--key-field", "k", "--key-type", "bytes", "--num-dbs", "1", "--prefix",
+           dir_ + "/other", "--local-root", dir_ + "/stage"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("line 1: key field \"k\" is not valid base64"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ + "/other/_CURRENT"));
+}
+
+TEST_F(CliShardyTest, MaxKeysPerShardCountsTheFile) {
+  RunResult r = BuildInts(WriteJsonl("in.jsonl", 20), "run1", {"--max-keys-per-shard", "7"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out)["num_dbs"], 3);
+
+  r = Run({"build", "--input", "-", "--format", "jsonl", "--key-field", "id", "--key-type", "int",
+           "--max-keys-per-shard", "7", "--prefix", prefix_url_},
+          "{\"id\":1}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--num-dbs"), std::string::npos) << r.err;
+}
+
+TEST_F(CliShardyTest, ProgressIsDrawnOnlyWhenAsked) {
+  const std::string input = WriteJsonl("in.jsonl", 4);
+  ShardyEnvironment env = NoEnv();
+  env.progress = true;
+  RunResult r =
+      Run({"build", "--input", input, "--format", "jsonl", "--key-field", "id", "--key-type", "int",
+           "--num-dbs", "1", "--prefix", prefix_url_, "--local-root", dir_ + "/stage"},
+          "", env);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("\rread 4 records"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.back(), '\n');
+
+  RunResult quiet = BuildInts(input, "run2");
+  ASSERT_EQ(quiet.code, 0);
+  EXPECT_EQ(quiet.err, "");
+}
+
+TEST_F(CliShardyTest, CurrentUrlFallsBackToTheEnvironment) {
+  ASSERT_EQ(BuildInts(WriteJsonl("in.jsonl", 3), "run1").code, 0);
+  RunResult r = Run({"info"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("SHARDY_CURRENT"), std::string::npos) << r.err;
+
+  ShardyEnvironment env;
+  const std::string url = current_url_;
+  env.getenv = [url](const std::string& name) {
+    return name == "SHARDY_CURRENT" ? std::optional<std::string>(url) : std::nullopt;
+  };
+  r = Run({"--local-root", dir_ + "/cache", "info"}, "", env);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out)["run_id"], "run1");
+}
+
+TEST_F(CliShardyTest, ReadingAnEmptyPrefixIsAnError) {
+  RunResult r = Read({"get", "1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(ParseLine(r.err)["op"], "get");
+}
+
+TEST_F(CliShardyTest, UsageErrorsExitTwo) {
+  RunResult r = Run({});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("Run with --help"), std::string::npos);
+  EXPECT_EQ(Run({"frobnicate"}).code, 2);
+  EXPECT_EQ(Run({"--output-format", "yaml", "info"}).code, 2);
+  EXPECT_EQ(Run({"--current-url", "nodir", "info"}).code, 2);
+  EXPECT_EQ(Run({"build", "--input", "x", "--format", "jsonl", "--key-field", "id", "--key-type",
+                 "int", "--prefix", prefix_url_})
+                .code,
+            2);  // neither --num-dbs nor --max-keys-per-shard
+  EXPECT_EQ(Run({"build", "--input", "x", "--format", "xml", "--key-field", "id", "--key-type",
+                 "int", "--num-dbs", "1", "--prefix", prefix_url_})
+                .code,
+            2);
+  EXPECT_EQ(Run({"build", "--input", "x", "--format", "jsonl", "--key-field", "id", "--key-type",
+                 "int", "--num-dbs", "1", "--max-keys-per-shard", "2", "--prefix", prefix_url_})
+                .code,
+            2);
+}
+
+TEST_F(CliShardyTest, HelpAndVersion) {
+  RunResult r = Run({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--current-url"), std::string::npos);
+  EXPECT_NE(r.out.find("--value-encoding"), std::string::npos);
+  r = Run({"build", "--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--max-keys-per-shard"), std::string::npos);
+  r = Run({"--version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(r.out.starts_with("shardy ")) << r.out;
+}
+
+}  // namespace
+}  // namespace shardyfusion::cli

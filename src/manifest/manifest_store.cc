@@ -1,0 +1,232 @@
+// ManifestStore: publishing, loading, listing and rolling back manifests
+// (docs/format/layout.md and docs/format/current.md).
+
+#include <algorithm>
+#include <regex>
+
+#include "core/time_format.h"
+#include "shardyfusion/manifest.h"
+
+namespace shardyfusion {
+namespace {
+
+constexpr const char* kManifestsDir = "manifests";
+constexpr const char* kManifestName = "manifest";
+
+// A manifest directory name, as listed under <root>/manifests/.
+const std::regex& ManifestDirPattern() {
+  static const std::regex pattern(
+      R"(^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)_run_id=([^/]+)/?$)");
+  return pattern;
+}
+
+std::optional<std::string> RunIdFromRef(const std::string& ref) {
+  static const std::regex pattern("run_id=([^/]+)");
+  std::smatch m;
+  if (!std::regex_search(ref, m, pattern)) return std::nullopt;
+  return m[1].str();
+}
+
+// The ETag of the pointer as it is now, or "" when there is none.
+struct PointerState {
+  bool exists = false;
+  std::string etag;
+};
+
+PutOptions ConditionalPut(const char* content_type, const PointerState& state, bool force) {
+  PutOptions options;
+  options.content_type = content_type;
+  if (force) return options;
+  if (state.exists) {
+    options.condition = PutCondition::kIfMatch;
+    options.if_match = state.etag;
+  } else {
+    options.condition = PutCondition::kIfAbsent;
+  }
+  return options;
+}
+
+}  // namespace
+
+ManifestStore::ManifestStore(std::shared_ptr<ObjectStore> store, std::string root_key,
+                             std::string current_name)
+    : store_(std::move(store)),
+      root_key_(std::move(root_key)),
+      current_name_(std::move(current_name)) {}
+
+std::string ManifestStore::current_key() const { return JoinPath(root_key_, {current_name_}); }
+
+Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptions& options) {
+  const std::string& run_id = manifest.meta.run_id;
+  if (run_id.empty() || run_id.find('/') != std::string::npos) {
+    return Status(ErrorCode::kPublishManifest,
+                  "Failed to publish manifest: run_id '" + run_id +
+                      "' must be non-empty and contain no '/' (it names a directory)",
+                  false);
+  }
+  const SystemTime now = NowMicros();
+  manifest.meta.created_at = FormatIsoTimestamp(now);
+  const std::string manifest_key = JoinPath(
+      root_key_, {kManifestsDir, FormatDirTimestamp(now) + "_run_id=" + run_id, kManifestName});
+  const std::string ref = store_->Url(manifest_key);
+  const auto manifest_error = [&](const std::string& cause, bool retryable) {
+    return Status(ErrorCode::kPublishManifest,
+                  "Failed to publish manifest " + ref + ": " + cause, retryable);
+  };
+
+  Result<std::string> bytes = SerializeManifest(manifest);
+  if (!bytes.ok()) return bytes.status();
+
+  // (a) Learn which pointer we are replacing before anything is written, so
+  // that a publisher who moves it meanwhile is detected at (c).
+  PointerState before;
+  if (!options.force_last_writer_wins) {
+    Result<std::optional<ObjectInfo>> head = store_->Head(current_key());
+    if (!head.ok()) {
+      return manifest_error("cannot read " + store_->Url(current_key()) + ": " +
+                                head.status().ToString(),
+                            head.status().retryable());
+    }
+    if (head->has_value()) before = PointerState{true, (*head)->etag};
+  }
+
+  // (b) The manifest object. It is immutable: an existing object means two
+  // publishes of the same run_id in the same microsecond.
+  PutOptions manifest_put;
+  manifest_put.content_type = kManifestContentType;
+  manifest_put.condition = PutCondition::kIfAbsent;
+  Result<std::string> put = store_->Put(manifest_key, *bytes, manifest_put);
+  if (!put.ok()) {
+    if (put.status().code() == ErrorCode::kPreconditionFailed) {
+      return manifest_error("an object already exists at that key (run_id and timestamp clash)",
+                            true);
+    }
+    return manifest_error(put.status().ToString(), put.status().retryable());
+  }
+
+  // (c) Switch the pointer, conditionally on (a).
+  CurrentPointer pointer;
+  pointer.manifest_ref = ref;
+  pointer.run_id = run_id;
+  pointer.updated_at = FormatIsoTimestamp(NowMicros());
+  Result<std::string> switched =
+      store_->Put(current_key(), SerializeCurrentPointer(pointer),
+                  ConditionalPut(kCurrentContentType, before, options.force_last_writer_wins));
+  if (!switched.ok()) {
+    if (switched.status().code() == ErrorCode::kPreconditionFailed) {
+      return Status(ErrorCode::kPublishCurrent,
+                    "another publisher moved " + store_->Url(current_key()) +
+                        " while this publish ran; the manifest " + ref +
+                        " is written but not current (inspect the history, then SetCurrent "
+                        "it if it should win)",
+                    false)
+          .with_manifest_ref(ref);
+    }
+    return Status(ErrorCode::kPublishCurrent,
+                  "the manifest " + ref + " is written but " + store_->Url(current_key()) +
+                      " could not be switched to it: " + switched.status().ToString(),
+                  true)
+        .with_manifest_ref(ref);
+  }
+  return ref;
+}
+
+Result<std::optional<CurrentPointer>> ManifestStore::LoadCurrent() {
+  Result<std::optional<std::string>> bytes = store_->Get(current_key());
+  if (!bytes.ok()) return bytes.status().annotate("reading " + store_->Url(current_key()));
+  if (!bytes->has_value()) return std::optional<CurrentPointer>();
+  Result<CurrentPointer> pointer = ParseCurrentPointer(**bytes);
+  if (!pointer.ok()) return pointer.status().annotate(store_->Url(current_key()));
+  return std::optional<CurrentPointer>(std::move(pointer).value());
+}
+
+Result<Manifest> ManifestStore::LoadManifest(const std::string& ref) {
+  Result<StoreLocation> loc = ResolveInStore(store_, ref);
+  if (!loc.ok() || loc->store != store_) {
+    // The reference ignores the bucket of a ref and reads the key from its
+    // own bucket; following a ref into another store silently is no better.
+    return Status(ErrorCode::kManifestParse, "manifest ref " + ref +
+                                                 " is not inside this store (" +
+                                                 store_->Url("") + "); refusing to follow it");
+  }
+  Result<std::optional<std::string>> bytes = store_->Get(loc->key);
+  if (!bytes.ok()) return bytes.status().annotate("reading manifest " + ref);
+  if (!bytes->has_value()) {
+    return Status(ErrorCode::kReaderState, "manifest object not found: " + ref);
+  }
+  Result<Manifest> manifest = ParseManifest(**bytes);
+  if (!manifest.ok()) return manifest.status().annotate(ref);
+  return manifest;
+}
+
+Result<std::vector<ManifestListing>> ManifestStore::ListManifests(size_t limit) {
+  const std::string prefix = JoinPath(root_key_, {kManifestsDir}) + "/";
+  Result<ListResult> listed = store_->List(prefix, "/");
+  if (!listed.ok()) return listed.status().annotate("listing " + store_->Url(prefix));
+  std::vector<ManifestListing> entries;
+  for (const std::string& common : listed->common_prefixes) {
+    if (!common.starts_with(prefix)) continue;
+    const std::string dir = common.substr(prefix.size());
+    std::smatch m;
+    if (!std::regex_match(dir, m, ManifestDirPattern())) continue;
+    std::string dir_name = dir;
+    if (!dir_name.empty() && dir_name.back() == '/') dir_name.pop_back();
+    ManifestListing entry;
+    entry.ref = store_->Url(JoinPath(root_key_, {kManifestsDir, dir_name, kManifestName}));
+    entry.run_id = m[2].str();
+    entry.published_at = m[1].str();
+    entries.push_back(std::move(entry));
+  }
+  // The fixed-width timestamps order lexicographically in time; stable so
+  // that ties keep the listing's (key) order, as the reference's sort does.
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const ManifestListing& a, const ManifestListing& b) {
+                     return a.published_at > b.published_at;
+                   });
+  if (entries.size() > limit) entries.resize(limit);
+  return entries;
+}
+
+Status ManifestStore::SetCurrent(const std::string& ref) {
+  std::optional<std::string> run_id = RunIdFromRef(ref);
+  if (!run_id) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "Cannot extract run_id from manifest ref " + ref + " (no 'run_id=' segment)");
+  }
+  Result<StoreLocation> loc = ResolveInStore(store_, ref);
+  if (!loc.ok() || loc->store != store_) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "manifest ref " + ref + " is not inside this store (" + store_->Url("") + ")");
+  }
+  Result<std::optional<ObjectInfo>> manifest = store_->Head(loc->key);
+  if (!manifest.ok()) return manifest.status().annotate("checking manifest " + ref);
+  if (!manifest->has_value()) {
+    return Status(ErrorCode::kReaderState, "manifest object not found: " + ref);
+  }
+
+  // Rollbacks race like publishes do; the same compare-and-swap guards them.
+  Result<std::optional<ObjectInfo>> head = store_->Head(current_key());
+  if (!head.ok()) return head.status().annotate("reading " + store_->Url(current_key()));
+  PointerState before;
+  if (head->has_value()) before = PointerState{true, (*head)->etag};
+
+  CurrentPointer pointer;
+  pointer.manifest_ref = ref;
+  pointer.run_id = *run_id;
+  pointer.updated_at = FormatIsoTimestamp(NowMicros());
+  Result<std::string> put = store_->Put(current_key(), SerializeCurrentPointer(pointer),
+                                        ConditionalPut(kCurrentContentType, before, false));
+  if (!put.ok()) {
+    const bool conflict = put.status().code() == ErrorCode::kPreconditionFailed;
+    return Status(ErrorCode::kPublishCurrent,
+                  conflict ? "another publisher moved " + store_->Url(current_key()) +
+                                 " while pointing it at " + ref + "; nothing was changed"
+                           : "could not point " + store_->Url(current_key()) + " at " + ref +
+                                 ": " + put.status().ToString(),
+                  !conflict)
+        .with_manifest_ref(ref);
+  }
+  return Status::OK();
+}
+
+}  // namespace shardyfusion

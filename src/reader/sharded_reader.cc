@@ -1,0 +1,283 @@
+// ShardedReader: `_CURRENT` -> manifest -> router + shard readers.
+//
+// A Snapshot is immutable once built; the reader holds it through an atomic
+// shared_ptr so Refresh() can swap in a new one while lookups in flight
+// finish on the old one (which closes when its last user lets go).
+#include "shardyfusion/reader.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "core/log.h"
+#include "shardyfusion/routing.h"
+#include "shardyfusion/sqlite_backend.h"
+
+namespace shardyfusion {
+namespace {
+
+struct Snapshot {
+  Manifest manifest;
+  std::string manifest_ref;
+  std::string published_at;
+  std::string backend;
+  HashRouter router{1};
+  std::vector<const ShardMeta*> by_db_id;             // null = empty shard
+  std::vector<std::unique_ptr<ShardReader>> readers;  // null = empty shard
+};
+
+std::string DefaultReaderRoot() {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string((tmp && *tmp) ? tmp : "/tmp") + "/shardyfusion-reader";
+}
+
+std::string Hex16(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string ShardDirName(int64_t db_id) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "shard=%05lld", static_cast<long long>(db_id));
+  return buf;
+}
+
+}  // namespace
+
+class ShardedReader::Impl {
+ public:
+  ReaderOptions options;
+  std::string prefix_url;
+  std::shared_ptr<ObjectStore> store;
+  std::unique_ptr<ManifestStore> manifests;
+  std::string cache_root;  // per-prefix local cache directory
+  std::shared_ptr<ShardReaderFactory> factory;  // resolved on first snapshot
+  std::atomic<std::shared_ptr<const Snapshot>> current;
+  std::mutex refresh_mu;  // serialises Refresh
+
+  std::shared_ptr<const Snapshot> snapshot() const { return current.load(std::memory_order_acquire); }
+
+  // Loads the manifest `ref`, falling back to older manifests when it is
+  // malformed (cold start only).
+  Result<std::pair<std::string, Manifest>> LoadWithFallback(const std::string& ref) {
+    Result<Manifest> m = manifests->LoadManifest(ref);
+    if (m.ok()) return std::make_pair(ref, std::move(m).value());
+    if (m.status().code() != ErrorCode::kManifestParse || options.max_fallback_attempts <= 0) {
+      return m.status();
+    }
+    Log(LogLevel::kWarning, "reader_cold_start_fallback: " + m.status().ToString());
+    Result<std::vector<ManifestListing>> history =
+        manifests->ListManifests(static_cast<size_t>(options.max_fallback_attempts) + 1);
+    if (!history.ok()) return history.status();
+    // Only manifests published before the broken one: a newer one may be a
+    // snapshot that was rolled back from, and must not come back silently.
+    std::string broken_ts;
+    for (const ManifestListing& l : *history) {
+      if (l.ref == ref) broken_ts = l.published_at;
+    }
+    int tried = 0;
+    for (const ManifestListing& l : *history) {
+      if (l.ref == ref || (!broken_ts.empty() && l.published_at >= broken_ts)) continue;
+      if (tried++ >= options.max_fallback_attempts) break;
+      Result<Manifest> older = manifests->LoadManifest(l.ref);
+      if (older.ok()) {
+        Log(LogLevel::kWarning, "reader_cold_start_fallback: serving " + l.ref);
+        return std::make_pair(l.ref, std::move(older).value());
+      }
+    }
+    return Status(ErrorCode::kReaderState,
+                  "No valid manifest found after fallback (current: " + m.status().message() + ")");
+  }
+
+  Result<std::shared_ptr<ShardReaderFactory>> DetectFactory(const Manifest& m) {
+    if (options.reader_factory) return options.reader_factory;
+    if (factory) return factory;
+    for (const ShardMeta& s : m.shards) {
+      if (!s.db_url) continue;
+      Result<StoreLocation> loc = ResolveInStore(store, *s.db_url);
+      if (!loc.ok()) return loc.status();
+      Result<std::optional<ObjectInfo>> head =
+          loc->store->Head(loc->key + "/" + kSqliteShardObjectName);
+      if (!head.ok()) return head.status();
+      if (*head) return NewSqliteReaderFactory();
+      return Status(ErrorCode::kDbAdapter, "cannot tell the backend of shard " + *s.db_url +
+                                               ": no " + kSqliteShardObjectName +
+                                               " (only SQLite shards are readable in this release)");
+    }
+    return NewSqliteReaderFactory();  // no non-empty shard: nothing will be opened
+  }
+
+  Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string ref, Manifest m,
+                                                        std::string published_at) {
+    if (m.meta.sharding.strategy != ShardingSpec::Strategy::kHash) {
+      return Status(ErrorCode::kConfigValidation,
+                    "snapshot " + ref + " uses CEL routing, which this release cannot read yet");
+    }
+    SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<ShardReaderFactory> f, DetectFactory(m));
+    factory = f;
+    auto snap = std::make_shared<Snapshot>();
+    snap->manifest = std::move(m);
+    snap->manifest_ref = std::move(ref);
+    snap->published_at = std::move(published_at);
+    snap->backend = f->name();
+    const int64_t n = snap->manifest.meta.num_dbs;
+    snap->router = HashRouter(static_cast<uint32_t>(n));
+    snap->by_db_id.assign(n, nullptr);
+    snap->readers.resize(n);
+    for (const ShardMeta& s : snap->manifest.shards) {
+      snap->by_db_id[s.db_id] = &s;
+      if (!s.db_url || s.row_count == 0) continue;
+      Result<StoreLocation> loc = ResolveInStore(store, *s.db_url);
+      if (!loc.ok()) return loc.status();
+      ShardReaderContext ctx;
+      ctx.store = loc->store;
+      ctx.db_key = loc->key;
+      ctx.db_url = *s.db_url;
+      ctx.checkpoint_id = s.checkpoint_id.value_or("");
+      ctx.local_dir = cache_root + "/" + ShardDirName(s.db_id);
+      Result<std::unique_ptr<ShardReader>> r = f->Open(ctx);
+      if (!r.ok()) return r.status().annotate("opening shard db_id=" + std::to_string(s.db_id));
+      snap->readers[s.db_id] = std::move(r).value();
+    }
+    return std::shared_ptr<const Snapshot>(std::move(snap));
+  }
+
+  Result<std::shared_ptr<const Snapshot>> LoadLatest() {
+    if (options.pinned_ref) {
+      SHARDY_ASSIGN_OR_RETURN(Manifest m, manifests->LoadManifest(*options.pinned_ref));
+      return BuildSnapshot(*options.pinned_ref, std::move(m), "");
+    }
+    SHARDY_ASSIGN_OR_RETURN(std::optional<CurrentPointer> cur, manifests->LoadCurrent());
+    if (!cur) {
+      return Status(ErrorCode::kReaderState, "CURRENT pointer not found at " +
+                                                 store->Url(manifests->current_key()) +
+                                                 ": nothing has been published under this prefix");
+    }
+    SHARDY_ASSIGN_OR_RETURN(auto loaded, LoadWithFallback(cur->manifest_ref));
+    return BuildSnapshot(std::move(loaded.first), std::move(loaded.second), cur->updated_at);
+  }
+
+  Result<std::optional<std::string>> GetFrom(const Snapshot& snap, const Key& key) {
+    const uint32_t db_id = snap.router.Route(key);
+    ShardReader* r = snap.readers[db_id].get();
+    if (r == nullptr) return std::optional<std::string>();
+    std::string encoded;
+    SHARDY_RETURN_IF_ERROR(EncodeLookupKey(snap.manifest.meta.key_encoding, key, &encoded));
+    return r->Get(encoded);
+  }
+};
+
+Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(const std::string& prefix_url,
+                                                           const ReaderOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->prefix_url = prefix_url;
+  Result<StoreLocation> loc =
+      options.store ? ResolveInStore(options.store, prefix_url) : OpenStoreForUrl(prefix_url);
+  if (!loc.ok()) return loc.status();
+  impl->store = loc->store;
+  impl->manifests = std::make_unique<ManifestStore>(loc->store, loc->key, options.current_name);
+  const std::string root = options.local_root.empty() ? DefaultReaderRoot() : options.local_root;
+  impl->cache_root = root + "/" + Hex16(Xxh3Digest(loc->store->Url(loc->key)));
+  SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snap, impl->LoadLatest());
+  impl->current.store(std::move(snap));
+  return std::unique_ptr<ShardedReader>(new ShardedReader(std::move(impl)));
+}
+
+ShardedReader::ShardedReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ShardedReader::~ShardedReader() = default;
+
+Result<std::optional<std::string>> ShardedReader::Get(const Key& key) {
+  std::shared_ptr<const Snapshot> snap = impl_->snapshot();
+  return impl_->GetFrom(*snap, key);
+}
+
+Result<std::vector<std::optional<std::string>>> ShardedReader::MultiGet(const std::vector<Key>& keys) {
+  std::shared_ptr<const Snapshot> snap = impl_->snapshot();
+  std::vector<std::optional<std::string>> out;
+  out.reserve(keys.size());
+  for (const Key& k : keys) {
+    SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> v, impl_->GetFrom(*snap, k));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<int64_t> ShardedReader::RouteKey(const Key& key) {
+  return static_cast<int64_t>(impl_->snapshot()->router.Route(key));
+}
+
+Result<ShardDetail> ShardedReader::ShardForKey(const Key& key) {
+  std::shared_ptr<const Snapshot> snap = impl_->snapshot();
+  const uint32_t db_id = snap->router.Route(key);
+  ShardDetail d;
+  d.db_id = db_id;
+  if (const ShardMeta* m = snap->by_db_id[db_id]) {
+    d.row_count = m->row_count;
+    d.min_key = m->min_key;
+    d.max_key = m->max_key;
+    d.db_url = m->db_url;
+  }
+  return d;
+}
+
+SnapshotInfo ShardedReader::snapshot_info() const {
+  std::shared_ptr<const Snapshot> snap = impl_->snapshot();
+  const BuildMeta& meta = snap->manifest.meta;
+  SnapshotInfo info;
+  info.run_id = meta.run_id;
+  info.num_dbs = meta.num_dbs;
+  info.sharding = meta.sharding;
+  info.created_at = meta.created_at;
+  info.manifest_ref = snap->manifest_ref;
+  info.published_at = snap->published_at;
+  for (const ShardMeta& s : snap->manifest.shards) info.row_count += s.row_count;
+  info.key_encoding = meta.key_encoding;
+  info.hash_algorithm = meta.sharding.hash_algorithm;
+  info.backend = snap->backend;
+  return info;
+}
+
+std::vector<ShardDetail> ShardedReader::shard_details() const {
+  std::shared_ptr<const Snapshot> snap = impl_->snapshot();
+  std::vector<ShardDetail> out(snap->by_db_id.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].db_id = static_cast<int64_t>(i);
+    if (const ShardMeta* m = snap->by_db_id[i]) {
+      out[i].row_count = m->row_count;
+      out[i].min_key = m->min_key;
+      out[i].max_key = m->max_key;
+      out[i].db_url = m->db_url;
+    }
+  }
+  return out;
+}
+
+Result<bool> ShardedReader::Refresh() {
+  std::lock_guard<std::mutex> lock(impl_->refresh_mu);
+  if (impl_->options.pinned_ref) return false;
+  SHARDY_ASSIGN_OR_RETURN(std::optional<CurrentPointer> cur, impl_->manifests->LoadCurrent());
+  if (!cur) {
+    return Status(ErrorCode::kReaderState, "CURRENT pointer disappeared from " +
+                                               impl_->store->Url(impl_->manifests->current_key()));
+  }
+  if (cur->manifest_ref == impl_->snapshot()->manifest_ref) return false;
+  Result<Manifest> m = impl_->manifests->LoadManifest(cur->manifest_ref);
+  if (!m.ok()) {
+    if (m.status().code() == ErrorCode::kManifestParse) {
+      Log(LogLevel::kWarning, "reader_refresh_malformed_manifest: keeping " +
+                                  impl_->snapshot()->manifest_ref + ": " + m.status().ToString());
+      return false;
+    }
+    return m.status();
+  }
+  SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snap,
+                          impl_->BuildSnapshot(cur->manifest_ref, std::move(m).value(), cur->updated_at));
+  impl_->current.store(std::move(snap), std::memory_order_release);
+  return true;
+}
+
+}  // namespace shardyfusion

@@ -1,0 +1,387 @@
+// The single-process engine behind HashShardedWriter: route, encode, batch
+// per shard, flush (lazily opening shard writers), seal, select winners,
+// publish, clean up.
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/ids.h"
+#include "core/log.h"
+#include "shardyfusion/routing.h"
+#include "shardyfusion/sqlite_backend.h"
+#include "shardyfusion/writer.h"
+#include "writer/layout.h"
+#include "writer/winners.h"
+
+namespace shardyfusion {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t MillisSince(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+}
+
+Status ConfigError(const std::string& msg) { return Status(ErrorCode::kConfigValidation, msg); }
+
+std::string DefaultLocalRoot() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string base = (tmp && *tmp) ? tmp : "/tmp";
+  return base + "/shardyfusion";
+}
+
+bool IsSafeRunId(std::string_view id) { return IsSafePathSegment(id); }
+
+// Per-shard state in the engine.
+struct ShardState {
+  KvBatch batch;
+  std::unique_ptr<ShardWriter> writer;
+  std::string db_key;
+  int64_t row_count = 0;
+  std::optional<Key> min_key;
+  std::optional<Key> max_key;
+  Clock::time_point opened_at;
+  int64_t first_seen = -1;  // order of first record, for ceiling tie-breaks
+};
+
+// Logical key order used for min/max: numeric for ints, bytewise otherwise
+// (a str and a bytes key compare by their bytes).
+bool KeyLess(const Key& a, const Key& b) {
+  if (a.is_int() && b.is_int()) return a.int_value() < b.int_value();
+  return a.bytes() < b.bytes();
+}
+
+}  // namespace
+
+class HashShardedWriter::Impl {
+ public:
+  HashShardedWriteConfig config;
+  WriteOptions options;
+  StoreLocation root;
+  DbPathTemplate db_path;
+  std::shared_ptr<ShardWriterFactory> factory;
+  std::string run_id;
+  std::string local_run_dir;
+  uint32_t num_dbs = 0;
+  HashRouter router{1};
+  std::vector<ShardState> shards;
+  std::string key_scratch;
+  uint64_t total_items = 0;  // buffered, not yet flushed
+  uint64_t total_bytes = 0;
+  uint64_t records = 0;
+  uint64_t bytes_in = 0;
+  int64_t next_first_seen = 0;
+  bool key_is_int = false;
+  bool saw_key = false;
+  bool done = false;
+  Status failure;  // sticky: once Add fails the build cannot be published
+  Clock::time_point started = Clock::now();
+
+  Status FlushShard(uint32_t db_id) {
+    ShardState& s = shards[db_id];
+    if (s.batch.empty()) return Status::OK();
+    if (!s.writer) SHARDY_RETURN_IF_ERROR(OpenShard(db_id));
+    const uint64_t items = s.batch.size();
+    const uint64_t bytes = s.batch.payload_bytes();
+    Status st = s.writer->WriteBatch(s.batch);
+    if (!st.ok()) {
+      return Status(ErrorCode::kShardWrite,
+                    "Shard write failed for db_id=" + std::to_string(db_id) + ": " + st.message(),
+                    st.retryable());
+    }
+    total_items -= items;
+    total_bytes -= bytes;
+    s.batch.Clear();
+    return Status::OK();
+  }
+
+  Status OpenShard(uint32_t db_id) {
+    ShardState& s = shards[db_id];
+    s.db_key = AttemptKey(root.key, config.shard_prefix, run_id, db_path, db_id, 0);
+    ShardWriterContext ctx;
+    ctx.store = root.store;
+    ctx.db_key = s.db_key;
+    ctx.local_dir = local_run_dir + "/" + db_path.Format(db_id) + "/" + AttemptDirName(0);
+    std::error_code ec;
+    std::filesystem::create_directories(ctx.local_dir, ec);
+    if (ec) {
+      return Status(ErrorCode::kShardWrite,
+                    "cannot create local staging directory " + ctx.local_dir + ": " + ec.message(),
+                    false);
+    }
+    s.opened_at = Clock::now();
+    Result<std::unique_ptr<ShardWriter>> w = factory->Open(ctx);
+    if (!w.ok()) {
+      return Status(ErrorCode::kShardWrite,
+                    "Shard open failed for db_id=" + std::to_string(db_id) + ": " +
+                        w.status().message(),
+                    w.status().retryable());
+    }
+    s.writer = std::move(w).value();
+    return Status::OK();
+  }
+
+  // The memory ceiling: while a total exceeds its cap, flush the largest
+  // buffered shard (by bytes, then items; ties go to the first-seen shard).
+  Status EnforceCeiling() {
+    while ((options.max_total_batched_items && total_items > *options.max_total_batched_items) ||
+           (options.max_total_batched_bytes && total_bytes > *options.max_total_batched_bytes)) {
+      int64_t best = -1;
+      for (uint32_t i = 0; i < num_dbs; ++i) {
+        const ShardState& s = shards[i];
+        if (s.batch.empty()) continue;
+        if (best < 0) {
+          best = i;
+          continue;
+        }
+        const ShardState& b = shards[best];
+        const auto key = std::make_tuple(s.batch.payload_bytes(), s.batch.size(), -s.first_seen);
+        const auto bkey = std::make_tuple(b.batch.payload_bytes(), b.batch.size(), -b.first_seen);
+        if (key > bkey) best = i;
+      }
+      if (best < 0) break;
+      SHARDY_RETURN_IF_ERROR(FlushShard(static_cast<uint32_t>(best)));
+      shards[best].batch.Release();  // give the memory back, not just the count
+    }
+    return Status::OK();
+  }
+
+  void AbandonAll() {
+    for (ShardState& s : shards) {
+      if (s.writer) s.writer->Abandon();
+      s.writer.reset();
+      s.batch.Release();
+    }
+    RemoveLocalStaging();
+  }
+
+  void RemoveLocalStaging() {
+    std::error_code ec;
+    std::filesystem::remove_all(local_run_dir, ec);
+    if (ec) Log(LogLevel::kWarning, "could not remove local staging " + local_run_dir + ": " + ec.message());
+  }
+
+  Result<BuildResult> Finish();
+};
+
+Result<std::unique_ptr<HashShardedWriter>> HashShardedWriter::Open(
+    const HashShardedWriteConfig& config, const WriteOptions& options,
+    std::optional<uint64_t> record_count) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->options = options;
+
+  if (config.s3_prefix.empty()) return ConfigError("s3_prefix is required (a directory, file:// or s3:// URL)");
+  Result<StoreLocation> loc = config.store ? ResolveInStore(config.store, config.s3_prefix)
+                                           : OpenStoreForUrl(config.s3_prefix);
+  if (!loc.ok()) return loc.status();
+  impl->root = std::move(loc).value();
+  if (impl->root.key.empty()) {
+    return ConfigError("s3_prefix \"" + config.s3_prefix +
+                       "\" must include a non-empty key prefix below the bucket or filesystem root");
+  }
+
+  if (config.num_dbs.has_value() == config.max_keys_per_shard.has_value()) {
+    return ConfigError("set exactly one of num_dbs and max_keys_per_shard");
+  }
+  if (config.num_dbs) {
+    if (*config.num_dbs == 0) return ConfigError("num_dbs must be > 0");
+    impl->num_dbs = *config.num_dbs;
+  } else {
+    const uint64_t m = *config.max_keys_per_shard;
+    if (m == 0) return ConfigError("max_keys_per_shard must be > 0");
+    if (!record_count) {
+      return ConfigError("max_keys_per_shard needs the record count up front (a sized input)");
+    }
+    const uint64_t n = std::max<uint64_t>(1, (*record_count + m - 1) / m);
+    if (n > 1000000) {
+      return ConfigError("max_keys_per_shard=" + std::to_string(m) + " gives " + std::to_string(n) +
+                         " shards; at most 1000000 are supported");
+    }
+    impl->num_dbs = static_cast<uint32_t>(n);
+  }
+  if (config.batch_size == 0) return ConfigError("batch_size must be > 0");
+  if (!IsSafePathSegment(config.shard_prefix)) {
+    return ConfigError("shard_prefix \"" + config.shard_prefix +
+                       "\" must be one path segment of [A-Za-z0-9._-]");
+  }
+  Result<DbPathTemplate> tmpl = DbPathTemplate::Compile(config.db_path_template);
+  if (!tmpl.ok()) return tmpl.status();
+  impl->db_path = std::move(tmpl).value();
+  if (config.run_id && !IsSafeRunId(*config.run_id)) {
+    return ConfigError("run_id \"" + *config.run_id + "\" must be non-empty and use only [A-Za-z0-9._-]");
+  }
+  {
+    nlohmann::json custom = nlohmann::json::parse(config.custom_manifest_fields_json, nullptr, false);
+    if (custom.is_discarded() || !custom.is_object()) {
+      return ConfigError("custom_manifest_fields_json must be a JSON object");
+    }
+  }
+  if (options.max_total_batched_items && *options.max_total_batched_items == 0) {
+    return ConfigError("max_total_batched_items must be > 0 when set");
+  }
+  if (options.max_total_batched_bytes && *options.max_total_batched_bytes == 0) {
+    return ConfigError("max_total_batched_bytes must be > 0 when set");
+  }
+
+  impl->factory = config.adapter_factory ? config.adapter_factory : NewSqliteWriterFactory();
+  impl->run_id = config.run_id.value_or(NewUuid4Hex());
+  const std::string local_root = config.local_root.empty() ? DefaultLocalRoot() : config.local_root;
+  impl->local_run_dir = local_root + "/run_id=" + impl->run_id;
+  impl->router = HashRouter(impl->num_dbs);
+  impl->shards.resize(impl->num_dbs);
+  return std::unique_ptr<HashShardedWriter>(new HashShardedWriter(std::move(impl)));
+}
+
+HashShardedWriter::HashShardedWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HashShardedWriter::~HashShardedWriter() {
+  if (impl_ && !impl_->done) impl_->AbandonAll();
+}
+
+uint32_t HashShardedWriter::num_dbs() const { return impl_->num_dbs; }
+uint64_t HashShardedWriter::records_added() const { return impl_->records; }
+
+Status HashShardedWriter::Add(const Key& key, std::string_view value) {
+  Impl& w = *impl_;
+  if (w.done) return Status(ErrorCode::kInvalidArgument, "Add after Finish or Abort");
+  if (!w.failure.ok()) return w.failure;
+  if (!w.saw_key) {
+    w.saw_key = true;
+    w.key_is_int = key.is_int();
+  } else if (key.is_int() != w.key_is_int) {
+    w.failure = ConfigError("key type changed within the build: got " + key.DebugString() +
+                            " after " + (w.key_is_int ? "integer" : "string/bytes") + " keys");
+    return w.failure;
+  }
+  w.key_scratch.clear();
+  Status st = EncodeKey(w.config.key_encoding, key, &w.key_scratch);
+  if (!st.ok()) {
+    w.failure = st;
+    return st;
+  }
+  const uint32_t db_id = w.router.Route(key);
+  ShardState& s = w.shards[db_id];
+  if (s.first_seen < 0) s.first_seen = w.next_first_seen++;
+  s.batch.Add(w.key_scratch, value);
+  ++s.row_count;
+  if (!s.min_key || KeyLess(key, *s.min_key)) s.min_key = key;
+  if (!s.max_key || KeyLess(*s.max_key, key)) s.max_key = key;
+  ++w.records;
+  ++w.total_items;
+  const uint64_t pair_bytes = w.key_scratch.size() + value.size();
+  w.total_bytes += pair_bytes;
+  w.bytes_in += pair_bytes;
+  if (s.batch.size() >= w.config.batch_size) st = w.FlushShard(db_id);
+  if (st.ok() && (w.options.max_total_batched_items || w.options.max_total_batched_bytes)) {
+    st = w.EnforceCeiling();
+  }
+  if (!st.ok()) w.failure = st;
+  return st;
+}
+
+void HashShardedWriter::Abort() {
+  if (impl_->done) return;
+  impl_->done = true;
+  impl_->AbandonAll();
+}
+
+Result<BuildResult> HashShardedWriter::Finish() {
+  if (impl_->done) return Status(ErrorCode::kInvalidArgument, "Finish called twice or after Abort");
+  impl_->done = true;
+  Result<BuildResult> r = impl_->Finish();
+  if (!r.ok()) impl_->AbandonAll();
+  return r;
+}
+
+Result<BuildResult> HashShardedWriter::Impl::Finish() {
+  if (!failure.ok()) return failure;
+  std::vector<ShardAttemptResult> attempts;
+  std::vector<std::string> uploaded;  // attempt prefixes that may hold objects
+  auto fail_before_publish = [&](const Status& st) -> Status {
+    // Nothing references these attempts; remove them so a failed build
+    // leaves no orphans behind.
+    CleanupAttempts(*root.store, uploaded);
+    return st;
+  };
+  for (uint32_t db_id = 0; db_id < num_dbs; ++db_id) {
+    Status st = FlushShard(db_id);
+    if (!shards[db_id].db_key.empty()) uploaded.push_back(shards[db_id].db_key);
+    if (!st.ok()) return fail_before_publish(st);
+  }
+  for (uint32_t db_id = 0; db_id < num_dbs; ++db_id) {
+    ShardState& s = shards[db_id];
+    if (!s.writer) continue;
+    Result<SealResult> sealed = s.writer->Seal();
+    s.writer.reset();
+    if (!sealed.ok()) {
+      return fail_before_publish(Status(ErrorCode::kShardWrite,
+                                        "Shard seal failed for db_id=" + std::to_string(db_id) +
+                                            ": " + sealed.status().message(),
+                                        sealed.status().retryable()));
+    }
+    ShardAttemptResult a;
+    a.db_id = db_id;
+    a.attempt = 0;
+    a.db_key = s.db_key;
+    a.db_url = root.store->Url(s.db_key);
+    a.row_count = s.row_count;
+    a.db_bytes = static_cast<int64_t>(sealed->db_bytes);
+    a.min_key = s.min_key;
+    a.max_key = s.max_key;
+    a.checkpoint_id = NewUuid4Hex();
+    a.writer_info.attempt = 0;
+    a.writer_info.duration_ms = MillisSince(s.opened_at);
+    attempts.push_back(std::move(a));
+  }
+  const int64_t write_ms = MillisSince(started);
+
+  Result<WinnerSelection> sel = SelectWinners(attempts, num_dbs);
+  if (!sel.ok()) return fail_before_publish(sel.status());
+
+  Manifest manifest;
+  manifest.meta.run_id = run_id;
+  manifest.meta.num_dbs = num_dbs;
+  manifest.meta.s3_prefix = config.s3_prefix;
+  manifest.meta.key_col = "_key";
+  manifest.meta.sharding = ShardingSpec{};
+  manifest.meta.db_path_template = config.db_path_template;
+  manifest.meta.shard_prefix = config.shard_prefix;
+  manifest.meta.key_encoding = config.key_encoding;
+  manifest.meta.custom_json = config.custom_manifest_fields_json;
+  manifest.shards = sel->winners;
+
+  const Clock::time_point publish_start = Clock::now();
+  ManifestStore manifests(root.store, root.key);
+  Result<std::string> ref = manifests.Publish(std::move(manifest), config.publish);
+  if (!ref.ok()) {
+    // A manifest that was written but not made current still references the
+    // shards: keep them so the pointer switch can be retried.
+    if (ref.status().code() == ErrorCode::kPublishCurrent) {
+      RemoveLocalStaging();
+      return ref.status();
+    }
+    return fail_before_publish(ref.status());
+  }
+  const int64_t manifest_ms = MillisSince(publish_start);
+
+  CleanupAttempts(*root.store, sel->loser_keys);
+  RemoveLocalStaging();
+
+  BuildResult result;
+  result.run_id = run_id;
+  result.num_dbs = num_dbs;
+  result.manifest_ref = std::move(ref).value();
+  result.stats.num_attempt_results = sel->num_attempt_results;
+  result.stats.num_winners = static_cast<int64_t>(sel->winners.size());
+  for (const ShardMeta& m : sel->winners) result.stats.rows_written += m.row_count;
+  result.stats.bytes_written = bytes_in;
+  result.winners = std::move(sel->winners);
+  result.stats.durations.write_ms = write_ms;
+  result.stats.durations.manifest_ms = manifest_ms;
+  result.stats.durations.total_ms = MillisSince(started);
+  return result;
+}
+
+}  // namespace shardyfusion

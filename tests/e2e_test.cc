@@ -1,0 +1,189 @@
+// End-to-end: the real writer with SQLite shards on a local directory, read
+// back through the sharded reader.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <random>
+#include <ranges>
+
+#include "shardyfusion/reader.h"
+#include "shardyfusion/sqlite_backend.h"
+#include "shardyfusion/writer.h"
+
+namespace shardyfusion {
+namespace {
+
+std::string ValueFor(int64_t i) { return "value-" + std::to_string(i * 31) + std::string(i % 7, 'x'); }
+
+class EndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "/e2e_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    prefix_ = "file://" + dir_ + "/snapshot";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  HashShardedWriteConfig Config(uint32_t num_dbs) {
+    HashShardedWriteConfig c;
+    c.s3_prefix = prefix_;
+    c.num_dbs = num_dbs;
+    c.local_root = dir_ + "/staging";
+    c.adapter_factory = NewSqliteWriterFactory();
+    return c;
+  }
+  ReaderOptions ReadOpts() {
+    ReaderOptions o;
+    o.local_root = dir_ + "/cache";
+    return o;
+  }
+
+  std::string dir_;
+  std::string prefix_;
+};
+
+TEST_F(EndToEndTest, MillionRecordsEveryKeyReadsBack) {
+  constexpr int64_t kN = 1000000;
+  std::vector<int64_t> order(kN);
+  for (int64_t i = 0; i < kN; ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(7));
+  HashShardedWriteConfig config = Config(8);
+  Result<BuildResult> r =
+      WriteHashSharded(order, config, RecordInput{[](int64_t i) { return i; }, ValueFor});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.rows_written, kN);
+  EXPECT_EQ(r->winners.size(), 8u);
+
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->snapshot_info().row_count, kN);
+  EXPECT_EQ((*reader)->snapshot_info().manifest_ref, r->manifest_ref);
+  int64_t mismatches = 0;
+  for (int64_t i = 0; i < kN; ++i) {
+    Result<std::optional<std::string>> v = (*reader)->Get(Key::Int(i));
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    if (!v->has_value() || **v != ValueFor(i)) ++mismatches;
+  }
+  EXPECT_EQ(mismatches, 0);
+  Result<std::optional<std::string>> miss = (*reader)->Get(Key::Int(kN + 5));
+  ASSERT_TRUE(miss.ok());
+  EXPECT_FALSE(miss->has_value());
+  // Staging is gone after a successful build.
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/staging/run_id=" + r->run_id));
+}
+
+TEST_F(EndToEndTest, DuplicateKeysLastValueWins) {
+  std::vector<std::pair<std::string, std::string>> recs;
+  for (int round = 0; round < 5; ++round) {
+    for (int k = 0; k < 300; ++k) recs.emplace_back("k" + std::to_string(k), "r" + std::to_string(round));
+  }
+  HashShardedWriteConfig config = Config(3);
+  config.key_encoding = KeyEncoding::kUtf8;
+  config.batch_size = 64;  // duplicates land in different batches
+  Result<BuildResult> r = WriteHashSharded(
+      recs, config,
+      RecordInput{[](const auto& p) { return Key::Str(p.first); }, [](const auto& p) { return p.second; }});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.rows_written, 1500);
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  for (int k = 0; k < 300; ++k) {
+    Result<std::optional<std::string>> v = (*reader)->Get(Key::Str("k" + std::to_string(k)));
+    ASSERT_TRUE(v.ok());
+    ASSERT_TRUE(v->has_value()) << k;
+    EXPECT_EQ(**v, "r4");
+  }
+}
+
+TEST_F(EndToEndTest, EmptyShardsAnswerMissWithoutIo) {
+  HashShardedWriteConfig config = Config(64);
+  std::vector<int64_t> keys = {10, 20, 30};
+  Result<BuildResult> r =
+      WriteHashSharded(keys, config, RecordInput{[](int64_t i) { return i; }, ValueFor});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  const std::vector<ShardDetail> details = (*reader)->shard_details();
+  ASSERT_EQ(details.size(), 64u);
+  int non_empty = 0;
+  for (const ShardDetail& d : details) non_empty += d.db_url.has_value();
+  EXPECT_EQ(non_empty, static_cast<int>(r->winners.size()));
+  Result<std::vector<std::optional<std::string>>> got =
+      (*reader)->MultiGet({Key::Int(10), Key::Int(11), Key::Int(30)});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ((*got)[0], ValueFor(10));
+  EXPECT_FALSE((*got)[1].has_value());
+  EXPECT_EQ((*got)[2], ValueFor(30));
+}
+
+TEST_F(EndToEndTest, ReaderFallsBackPastAMalformedManifestAndRefreshKeepsState) {
+  HashShardedWriteConfig config = Config(2);
+  std::vector<int64_t> keys = {1, 2, 3};
+  Result<BuildResult> first =
+      WriteHashSharded(keys, config, RecordInput{[](int64_t i) { return i; }, ValueFor});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
+  ASSERT_TRUE(reader.ok());
+
+  std::vector<int64_t> more = {1, 2, 3, 4};
+  Result<BuildResult> second =
+      WriteHashSharded(more, config, RecordInput{[](int64_t i) { return i; }, ValueFor});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  // Corrupt the second manifest in place.
+  Result<StoreLocation> loc = OpenStoreForUrl(second->manifest_ref);
+  ASSERT_TRUE(loc.ok());
+  ASSERT_TRUE(loc->store->Put(loc->key, "this is not a sqlite file", {}).ok());
+
+  // Refresh sees a malformed new manifest: keeps the first snapshot.
+  Result<bool> changed = (*reader)->Refresh();
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_FALSE(*changed);
+  EXPECT_EQ((*reader)->snapshot_info().manifest_ref, first->manifest_ref);
+
+  // A cold start falls back to the first manifest.
+  Result<std::unique_ptr<ShardedReader>> cold = ShardedReader::Open(prefix_, ReadOpts());
+  ASSERT_TRUE(cold.ok()) << cold.status().ToString();
+  EXPECT_EQ((*cold)->snapshot_info().manifest_ref, first->manifest_ref);
+  Result<std::optional<std::string>> v = (*cold)->Get(Key::Int(2));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, ValueFor(2));
+
+  // Without fallback the cold start is an error.
+  ReaderOptions strict = ReadOpts();
+  strict.max_fallback_attempts = 0;
+  Result<std::unique_ptr<ShardedReader>> none = ShardedReader::Open(prefix_, strict);
+  EXPECT_EQ(none.status().code(), ErrorCode::kManifestParse);
+}
+
+TEST_F(EndToEndTest, RefreshSwitchesToTheNewSnapshot) {
+  HashShardedWriteConfig config = Config(4);
+  std::vector<int64_t> keys = {1, 2, 3};
+  ASSERT_TRUE(WriteHashSharded(keys, config, RecordInput{[](int64_t i) { return i; }, ValueFor}).ok());
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
+  ASSERT_TRUE(reader.ok());
+  Result<bool> unchanged = (*reader)->Refresh();
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_FALSE(*unchanged);
+
+  std::vector<int64_t> keys2 = {7, 8};
+  Result<BuildResult> second = WriteHashSharded(
+      keys2, config, RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("new"); }});
+  ASSERT_TRUE(second.ok());
+  Result<bool> changed = (*reader)->Refresh();
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(*(*reader)->Get(Key::Int(7)), std::optional<std::string>("new"));
+  EXPECT_FALSE((*reader)->Get(Key::Int(1))->has_value());
+}
+
+TEST_F(EndToEndTest, ReaderWithoutPublishedSnapshotSaysSo) {
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.status().code(), ErrorCode::kReaderState);
+  EXPECT_NE(reader.status().message().find("_CURRENT"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace shardyfusion
