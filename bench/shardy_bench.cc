@@ -59,7 +59,8 @@ void Die(const std::string& msg) {
 
 void Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) Die(std::string(sql) + ": " + (err ? err : "?"));
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK)
+    Die(std::string(sql) + ": " + (err ? err : "?"));
 }
 
 // The ceiling: one table, one prepared statement, one transaction.
@@ -67,8 +68,9 @@ double BareSqliteInsert(const std::string& path, const std::vector<int64_t>& key
   std::filesystem::remove(path);
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open " + path);
-  Exec(db, "PRAGMA page_size=4096; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
-           "PRAGMA cache_size=-2000; PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY;");
+  Exec(db,
+       "PRAGMA page_size=4096; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+       "PRAGMA cache_size=-2000; PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY;");
   Exec(db, "CREATE TABLE kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID");
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", -1, &stmt, nullptr);
@@ -77,7 +79,8 @@ double BareSqliteInsert(const std::string& path, const std::vector<int64_t>& key
   char key[8];
   char value[100];
   for (int64_t k : keys) {
-    for (int b = 0; b < 8; ++b) key[b] = static_cast<char>((static_cast<uint64_t>(k) >> (56 - 8 * b)) & 0xff);
+    for (int b = 0; b < 8; ++b)
+      key[b] = static_cast<char>((static_cast<uint64_t>(k) >> (56 - 8 * b)) & 0xff);
     Value100(k, value);
     sqlite3_bind_blob(stmt, 1, key, 8, SQLITE_STATIC);
     sqlite3_bind_blob(stmt, 2, value, 100, SQLITE_STATIC);
@@ -100,13 +103,13 @@ double RunWriter(const std::string& dir, const std::vector<int64_t>& keys, sf::B
   config.adapter_factory = sf::NewSqliteWriterFactory();
   char value[100];
   const Clock::time_point t0 = Clock::now();
-  sf::Result<sf::BuildResult> r = sf::WriteHashSharded(
-      keys, config,
-      sf::RecordInput{[](int64_t k) { return k; },
-                      [&value](int64_t k) {
-                        Value100(k, value);
-                        return std::string_view(value, 100);
-                      }});
+  sf::Result<sf::BuildResult> r =
+      sf::WriteHashSharded(keys, config,
+                           sf::RecordInput{[](int64_t k) { return k; },
+                                           [&value](int64_t k) {
+                                             Value100(k, value);
+                                             return std::string_view(value, 100);
+                                           }});
   const double s = Seconds(t0);
   if (!r.ok()) Die(r.status().ToString());
   *out = std::move(r).value();
@@ -152,7 +155,10 @@ int MemoryMode(const std::string& dir, int64_t n) {
   const Clock::time_point t0 = Clock::now();
   sf::Result<sf::BuildResult> r = sf::WriteHashSharded(
       std::views::iota(int64_t{0}, n), config,
-      sf::RecordInput{[](int64_t k) { return static_cast<int64_t>((static_cast<uint64_t>(k) * 0x9E3779B97F4A7C15ull) >> 1); },
+      sf::RecordInput{[](int64_t k) {
+                        return static_cast<int64_t>(
+                            (static_cast<uint64_t>(k) * 0x9E3779B97F4A7C15ull) >> 1);
+                      },
                       [&value](int64_t k) {
                         Value100(k, value);
                         return std::string_view(value, 100);
@@ -160,9 +166,10 @@ int MemoryMode(const std::string& dir, int64_t n) {
   const double s = Seconds(t0);
   if (!r.ok()) Die(r.status().ToString());
   const double input_mib = n * 108.0 / (1 << 20);
-  std::printf("memory_streamed_build : %lld records (%.0f MiB of key+value), 8 shards, batch_size 50000: "
-              "%.0f records/s, peak RSS %.1f MiB\n",
-              static_cast<long long>(n), input_mib, n / s, PeakRssKib() / 1024.0);
+  std::printf(
+      "memory_streamed_build : %lld records (%.0f MiB of key+value), 8 shards, batch_size 50000: "
+      "%.0f records/s, peak RSS %.1f MiB\n",
+      static_cast<long long>(n), input_mib, n / s, PeakRssKib() / 1024.0);
   return 0;
 }
 
@@ -172,15 +179,24 @@ int main(int argc, char** argv) {
   int64_t n = 1000000;
   int runs = 3;
   bool memory = false;
+  bool writer_only = false;  // for profiling the writer alone
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--records" && i + 1 < argc) n = std::stoll(argv[++i]);
-    else if (a == "--runs" && i + 1 < argc) runs = std::stoi(argv[++i]);
-    else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--memory") memory = true;
+    if (a == "--records" && i + 1 < argc)
+      n = std::stoll(argv[++i]);
+    else if (a == "--runs" && i + 1 < argc)
+      runs = std::stoi(argv[++i]);
+    else if (a == "--dir" && i + 1 < argc)
+      dir = argv[++i];
+    else if (a == "--memory")
+      memory = true;
+    else if (a == "--writer-only")
+      writer_only = true;
     else {
-      std::fprintf(stderr, "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--memory]\n");
+      std::fprintf(
+          stderr,
+          "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--memory] [--writer-only]\n");
       return 2;
     }
   }
@@ -208,15 +224,22 @@ int main(int argc, char** argv) {
   for (int r = 0; r < runs; ++r) {
     std::filesystem::remove_all(dir + "/snapshot");
     t_writer.push_back(RunWriter(dir, shuffled, &build));
+    if (writer_only) continue;
     t_bare_input.push_back(BareSqliteInsert(dir + "/bare.db", shuffled));
     t_bare_sorted.push_back(BareSqliteInsert(dir + "/bare.db", sorted_keys));
   }
+  if (writer_only) {
+    std::printf("writer_sqlite_8shards_shuffled : %10.0f records/s\n", n / Median(t_writer));
+    return 0;
+  }
   const double w = Median(t_writer), bi = Median(t_bare_input), bs = Median(t_bare_sorted);
-  std::printf("%lld records, 8-byte keys, 100-byte values, median of %d runs\n", static_cast<long long>(n), runs);
+  std::printf("%lld records, 8-byte keys, 100-byte values, median of %d runs\n",
+              static_cast<long long>(n), runs);
   std::printf("writer_sqlite_8shards_shuffled : %10.0f records/s %7.1f MB/s\n", n / w, mb / w);
   std::printf("bare_sqlite_insert_input_order : %10.0f records/s %7.1f MB/s\n", n / bi, mb / bi);
   std::printf("bare_sqlite_insert_sorted      : %10.0f records/s %7.1f MB/s\n", n / bs, mb / bs);
-  std::printf("ratio writer / sorted ceiling  : %.2fx   (writer / input-order ceiling: %.2fx)\n", bs / w, bi / w);
+  std::printf("ratio writer / sorted ceiling  : %.2fx   (writer / input-order ceiling: %.2fx)\n",
+              bs / w, bi / w);
 
   // Lookups: the reader against a bare SELECT on shard 0's cached file.
   sf::ReaderOptions ro;
@@ -231,7 +254,8 @@ int main(int argc, char** argv) {
   }
   std::string shard0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir + "/cache")) {
-    if (e.path().filename() == "shard.db" && e.path().parent_path().filename() == "shard=00000") shard0 = e.path();
+    if (e.path().filename() == "shard.db" && e.path().parent_path().filename() == "shard=00000")
+      shard0 = e.path();
   }
   if (shard0.empty()) Die("no cached shard 0 file");
   sqlite3* db = nullptr;
@@ -246,10 +270,12 @@ int main(int argc, char** argv) {
   };
   auto bare_get = [&](int64_t k) {
     char key[8];
-    for (int b = 0; b < 8; ++b) key[b] = static_cast<char>((static_cast<uint64_t>(k) >> (56 - 8 * b)) & 0xff);
+    for (int b = 0; b < 8; ++b)
+      key[b] = static_cast<char>((static_cast<uint64_t>(k) >> (56 - 8 * b)) & 0xff);
     sqlite3_bind_blob(stmt, 1, key, 8, SQLITE_STATIC);
     if (sqlite3_step(stmt) == SQLITE_ROW) {
-      std::string v(static_cast<const char*>(sqlite3_column_blob(stmt, 0)), sqlite3_column_bytes(stmt, 0));
+      std::string v(static_cast<const char*>(sqlite3_column_blob(stmt, 0)),
+                    sqlite3_column_bytes(stmt, 0));
       found_bare += !v.empty();
     }
     sqlite3_reset(stmt);
@@ -266,11 +292,15 @@ int main(int argc, char** argv) {
     for (const Latency& l : v) x.push_back(l.*f);
     return Median(x);
   };
-  std::printf("lookup_reader_get_warm         : %10.0f ops/s  p50 %.2f us  p99 %.2f us  (%zu keys, shard 0)\n",
-              med(lr, &Latency::ops_per_s), med(lr, &Latency::p50_us), med(lr, &Latency::p99_us), probe.size());
+  std::printf(
+      "lookup_reader_get_warm         : %10.0f ops/s  p50 %.2f us  p99 %.2f us  (%zu keys, shard "
+      "0)\n",
+      med(lr, &Latency::ops_per_s), med(lr, &Latency::p50_us), med(lr, &Latency::p99_us),
+      probe.size());
   std::printf("lookup_bare_sqlite_select_warm : %10.0f ops/s  p50 %.2f us  p99 %.2f us\n",
               med(lb, &Latency::ops_per_s), med(lb, &Latency::p50_us), med(lb, &Latency::p99_us));
-  std::printf("ratio reader / bare select     : %.2fx\n", med(lr, &Latency::ops_per_s) / med(lb, &Latency::ops_per_s));
+  std::printf("ratio reader / bare select     : %.2fx\n",
+              med(lr, &Latency::ops_per_s) / med(lb, &Latency::ops_per_s));
   if (found_reader != found_bare) Die("reader and bare select disagree on hits");
   sqlite3_finalize(stmt);
   sqlite3_close(db);

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <random>
 #include <ranges>
+#include <thread>
 
 #include "shardyfusion/reader.h"
 #include "shardyfusion/sqlite_backend.h"
@@ -14,7 +16,9 @@
 namespace shardyfusion {
 namespace {
 
-std::string ValueFor(int64_t i) { return "value-" + std::to_string(i * 31) + std::string(i % 7, 'x'); }
+std::string ValueFor(int64_t i) {
+  return "value-" + std::to_string(i * 31) + std::string(i % 7, 'x');
+}
 
 class EndToEndTest : public ::testing::Test {
  protected:
@@ -77,14 +81,16 @@ TEST_F(EndToEndTest, MillionRecordsEveryKeyReadsBack) {
 TEST_F(EndToEndTest, DuplicateKeysLastValueWins) {
   std::vector<std::pair<std::string, std::string>> recs;
   for (int round = 0; round < 5; ++round) {
-    for (int k = 0; k < 300; ++k) recs.emplace_back("k" + std::to_string(k), "r" + std::to_string(round));
+    for (int k = 0; k < 300; ++k)
+      recs.emplace_back("k" + std::to_string(k), "r" + std::to_string(round));
   }
   HashShardedWriteConfig config = Config(3);
   config.key_encoding = KeyEncoding::kUtf8;
   config.batch_size = 64;  // duplicates land in different batches
-  Result<BuildResult> r = WriteHashSharded(
-      recs, config,
-      RecordInput{[](const auto& p) { return Key::Str(p.first); }, [](const auto& p) { return p.second; }});
+  Result<BuildResult> r =
+      WriteHashSharded(recs, config,
+                       RecordInput{[](const auto& p) { return Key::Str(p.first); },
+                                   [](const auto& p) { return p.second; }});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->stats.rows_written, 1500);
   Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
@@ -160,7 +166,8 @@ TEST_F(EndToEndTest, ReaderFallsBackPastAMalformedManifestAndRefreshKeepsState) 
 TEST_F(EndToEndTest, RefreshSwitchesToTheNewSnapshot) {
   HashShardedWriteConfig config = Config(4);
   std::vector<int64_t> keys = {1, 2, 3};
-  ASSERT_TRUE(WriteHashSharded(keys, config, RecordInput{[](int64_t i) { return i; }, ValueFor}).ok());
+  ASSERT_TRUE(
+      WriteHashSharded(keys, config, RecordInput{[](int64_t i) { return i; }, ValueFor}).ok());
   Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
   ASSERT_TRUE(reader.ok());
   Result<bool> unchanged = (*reader)->Refresh();
@@ -169,7 +176,8 @@ TEST_F(EndToEndTest, RefreshSwitchesToTheNewSnapshot) {
 
   std::vector<int64_t> keys2 = {7, 8};
   Result<BuildResult> second = WriteHashSharded(
-      keys2, config, RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("new"); }});
+      keys2, config,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("new"); }});
   ASSERT_TRUE(second.ok());
   Result<bool> changed = (*reader)->Refresh();
   ASSERT_TRUE(changed.ok()) << changed.status().ToString();
@@ -183,6 +191,41 @@ TEST_F(EndToEndTest, ReaderWithoutPublishedSnapshotSaysSo) {
   ASSERT_FALSE(reader.ok());
   EXPECT_EQ(reader.status().code(), ErrorCode::kReaderState);
   EXPECT_NE(reader.status().message().find("_CURRENT"), std::string::npos);
+}
+
+TEST_F(EndToEndTest, LookupsRunConcurrentlyWithRefresh) {
+  HashShardedWriteConfig config = Config(4);
+  std::vector<int64_t> keys(2000);
+  for (int i = 0; i < 2000; ++i) keys[i] = i;
+  ASSERT_TRUE(
+      WriteHashSharded(keys, config, RecordInput{[](int64_t i) { return i; }, ValueFor}).ok());
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> wrong{0}, lookups{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (int64_t n = 0; !stop.load() && n < 200000; ++n) {
+        const int64_t i = (t + 7 * n) % 2000;
+        Result<std::optional<std::string>> v = (*reader)->Get(Key::Int(i));
+        // Every snapshot published here holds the same values for these keys.
+        if (!v.ok() || !v->has_value() || **v != ValueFor(i)) ++wrong;
+        ++lookups;
+      }
+    });
+  }
+  for (int round = 0; round < 3; ++round) {
+    // EXPECT, not ASSERT: the lookup threads must be joined whatever happens.
+    EXPECT_TRUE(
+        WriteHashSharded(keys, config, RecordInput{[](int64_t i) { return i; }, ValueFor}).ok());
+    Result<bool> changed = (*reader)->Refresh();
+    EXPECT_TRUE(changed.ok() && *changed) << changed.status().ToString();
+  }
+  stop = true;
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(lookups.load(), 0);
 }
 
 }  // namespace

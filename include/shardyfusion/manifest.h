@@ -94,7 +94,7 @@ Result<CurrentPointer> ParseCurrentPointer(std::string_view bytes);
 
 // One entry of the manifest history.
 struct ManifestListing {
-  std::string ref;        // full URL of the manifest object
+  std::string ref;  // full URL of the manifest object
   std::string run_id;
   std::string published_at;  // the directory timestamp, %Y-%m-%dT%H:%M:%S.%fZ
 };

@@ -44,9 +44,7 @@ class HashRouter {
   // REQUIRES: num_dbs > 0
   explicit HashRouter(uint32_t num_dbs) : num_dbs_(num_dbs) {}
   uint32_t num_dbs() const { return num_dbs_; }
-  uint32_t Route(const Key& key) const {
-    return static_cast<uint32_t>(ShardHash(key) % num_dbs_);
-  }
+  uint32_t Route(const Key& key) const { return static_cast<uint32_t>(ShardHash(key) % num_dbs_); }
 
  private:
   uint32_t num_dbs_;

@@ -50,6 +50,11 @@ class KvBatch {
     const Entry& e = entries_[i];
     return std::string_view(arena_.data() + e.offset + e.key_len, e.value_len);
   }
+  // Preallocates room for `entries` pairs of `bytes` total payload.
+  void Reserve(size_t entries, size_t bytes) {
+    entries_.reserve(entries);
+    arena_.reserve(bytes);
+  }
   void Clear() {
     entries_.clear();
     arena_.clear();

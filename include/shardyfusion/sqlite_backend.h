@@ -25,7 +25,7 @@
 namespace shardyfusion {
 
 struct SqliteWriterOptions {
-  uint32_t page_size = 4096;      // one of 512..65536, a power of two
+  uint32_t page_size = 4096;         // one of 512..65536, a power of two
   int64_t cache_size_pages = -2000;  // PRAGMA cache_size (negative = KiB)
   // Upper bound on sorted runs merged at once; more runs are merged in passes.
   uint32_t max_merge_fan_in = 64;

@@ -85,7 +85,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -109,10 +109,10 @@ class [[nodiscard]] Result {
 }  // namespace shardyfusion
 
 // Internal conveniences for propagating errors; used by the library's .cc files.
-#define SHARDY_RETURN_IF_ERROR(expr)           \
-  do {                                         \
-    ::shardyfusion::Status _st = (expr);       \
-    if (!_st.ok()) return _st;                 \
+#define SHARDY_RETURN_IF_ERROR(expr)     \
+  do {                                   \
+    ::shardyfusion::Status _st = (expr); \
+    if (!_st.ok()) return _st;           \
   } while (0)
 
 #define SHARDY_CONCAT_INNER(a, b) a##b

@@ -46,10 +46,10 @@ struct WriteConfig {
   // s3_prefix must then be a URL inside this store.
   std::shared_ptr<ObjectStore> store;
 
-  std::optional<std::string> run_id;  // default: a fresh uuid4 hex
+  std::optional<std::string> run_id;                // default: a fresh uuid4 hex
   std::string db_path_template = "db={db_id:05d}";  // {db_id} or {db_id:0Nd}
-  std::string shard_prefix = "shards";               // one safe path segment
-  std::string local_root;  // staging root; default $TMPDIR/shardyfusion
+  std::string shard_prefix = "shards";              // one safe path segment
+  std::string local_root;                           // staging root; default $TMPDIR/shardyfusion
 
   KeyEncoding key_encoding = KeyEncoding::kU64BE;
   uint64_t batch_size = 50000;  // pairs per shard batch, > 0
@@ -73,6 +73,9 @@ struct WriteOptions {
   // exceeds a cap, the largest batch is flushed. Unset = no global cap.
   std::optional<uint64_t> max_total_batched_items;
   std::optional<uint64_t> max_total_batched_bytes;
+  // Shards sealed at once at the end of a build (merge, insert, upload);
+  // 0 = the number of cores.
+  uint32_t seal_threads = 0;
 };
 
 struct BuildDurations {
@@ -86,7 +89,7 @@ struct BuildStats {
   BuildDurations durations;
   int64_t num_attempt_results = 0;
   int64_t num_winners = 0;
-  int64_t rows_written = 0;  // sum of winner row counts
+  int64_t rows_written = 0;    // sum of winner row counts
   uint64_t bytes_written = 0;  // sum of key+value bytes handed to shards
 };
 

@@ -1,16 +1,22 @@
 #include "core/ids.h"
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <random>
 
 namespace shardyfusion {
 
 std::string NewUuid4Hex() {
-  thread_local std::mt19937_64 rng([] {
+  // Reseeded in a forked child: it would otherwise repeat the parent's ids.
+  thread_local pid_t seeded_pid = 0;
+  thread_local std::mt19937_64 rng;
+  if (seeded_pid != getpid()) {
     std::random_device rd;
     std::seed_seq seq{rd(), rd(), rd(), rd()};
-    return std::mt19937_64(seq);
-  }());
+    rng.seed(seq);
+    seeded_pid = getpid();
+  }
   unsigned char b[16];
   for (int i = 0; i < 16; i += 8) {
     const uint64_t r = rng();

@@ -69,10 +69,14 @@ std::string_view CanonicalBytes(const Key& key, std::string* scratch) {
 
 const char* KeyEncodingName(KeyEncoding e) {
   switch (e) {
-    case KeyEncoding::kU64BE: return "u64be";
-    case KeyEncoding::kU32BE: return "u32be";
-    case KeyEncoding::kUtf8: return "utf8";
-    case KeyEncoding::kRaw: return "raw";
+    case KeyEncoding::kU64BE:
+      return "u64be";
+    case KeyEncoding::kU32BE:
+      return "u32be";
+    case KeyEncoding::kUtf8:
+      return "utf8";
+    case KeyEncoding::kRaw:
+      return "raw";
   }
   return "?";
 }
@@ -117,7 +121,8 @@ Status EncodeLookupKey(KeyEncoding encoding, const Key& key, std::string* out) {
                                                            : 0;
     if (width != 0) {
       if (key.bytes().size() != width) {
-        return DomainError(encoding, key, width == 8 ? "an integer or 8 bytes" : "an integer or 4 bytes");
+        return DomainError(encoding, key,
+                           width == 8 ? "an integer or 8 bytes" : "an integer or 4 bytes");
       }
       out->append(key.bytes());
       return Status::OK();

@@ -69,9 +69,8 @@ TEST(RoutingTest, RawDigestsCoverEveryXxh3CodePath) {
   for (int rep = 0; rep < 5; ++rep)
     for (int i = 0; i < 256; ++i) base.push_back(static_cast<char>(i));
   const std::pair<size_t, uint64_t> cases[] = {
-      {16, 9463720498221773019ull},   {128, 9639417669764826219ull},
-      {129, 17038879581898686042ull}, {240, 3988562325861820517ull},
-      {241, 209643423615708418ull},   {1024, 12137474952470826274ull},
+      {16, 9463720498221773019ull},  {128, 9639417669764826219ull}, {129, 17038879581898686042ull},
+      {240, 3988562325861820517ull}, {241, 209643423615708418ull},  {1024, 12137474952470826274ull},
   };
   for (const auto& [n, digest] : cases) {
     EXPECT_EQ(Xxh3Digest(std::string_view(base).substr(0, n)), digest) << "n=" << n;
@@ -98,8 +97,10 @@ TEST(RoutingTest, SingleShardAlwaysZero) {
 
 TEST(RoutingTest, CanonicalBytesAreSignedLittleEndian) {
   std::string scratch;
-  EXPECT_EQ(CanonicalBytes(Key::Int(-2), &scratch), std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8));
-  EXPECT_EQ(CanonicalBytes(Key::Int(256), &scratch), std::string("\x00\x01\x00\x00\x00\x00\x00\x00", 8));
+  EXPECT_EQ(CanonicalBytes(Key::Int(-2), &scratch),
+            std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8));
+  EXPECT_EQ(CanonicalBytes(Key::Int(256), &scratch),
+            std::string("\x00\x01\x00\x00\x00\x00\x00\x00", 8));
   EXPECT_EQ(CanonicalBytes(Key::Str("abc"), &scratch), "abc");
 }
 
@@ -156,7 +157,8 @@ TEST(KeyEncodingTest, LookupEncoderPassesThroughExactWidthBytes) {
 }
 
 TEST(KeyEncodingTest, NamesRoundTrip) {
-  for (KeyEncoding e : {KeyEncoding::kU64BE, KeyEncoding::kU32BE, KeyEncoding::kUtf8, KeyEncoding::kRaw}) {
+  for (KeyEncoding e :
+       {KeyEncoding::kU64BE, KeyEncoding::kU32BE, KeyEncoding::kUtf8, KeyEncoding::kRaw}) {
     EXPECT_EQ(ParseKeyEncoding(KeyEncodingName(e)), e);
   }
   EXPECT_FALSE(ParseKeyEncoding("u16be").has_value());

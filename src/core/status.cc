@@ -4,21 +4,36 @@ namespace shardyfusion {
 
 const char* ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "OK";
-    case ErrorCode::kConfigValidation: return "ConfigValidation";
-    case ErrorCode::kShardAssignment: return "ShardAssignment";
-    case ErrorCode::kShardCoverage: return "ShardCoverage";
-    case ErrorCode::kShardWrite: return "ShardWrite";
-    case ErrorCode::kDbAdapter: return "DbAdapter";
-    case ErrorCode::kPublishManifest: return "PublishManifest";
-    case ErrorCode::kPublishCurrent: return "PublishCurrent";
-    case ErrorCode::kManifestParse: return "ManifestParse";
-    case ErrorCode::kReaderState: return "ReaderState";
-    case ErrorCode::kStorage: return "Storage";
-    case ErrorCode::kPreconditionFailed: return "PreconditionFailed";
-    case ErrorCode::kInvalidInput: return "InvalidInput";
-    case ErrorCode::kInvalidArgument: return "InvalidArgument";
-    case ErrorCode::kInternal: return "Internal";
+    case ErrorCode::kOk:
+      return "OK";
+    case ErrorCode::kConfigValidation:
+      return "ConfigValidation";
+    case ErrorCode::kShardAssignment:
+      return "ShardAssignment";
+    case ErrorCode::kShardCoverage:
+      return "ShardCoverage";
+    case ErrorCode::kShardWrite:
+      return "ShardWrite";
+    case ErrorCode::kDbAdapter:
+      return "DbAdapter";
+    case ErrorCode::kPublishManifest:
+      return "PublishManifest";
+    case ErrorCode::kPublishCurrent:
+      return "PublishCurrent";
+    case ErrorCode::kManifestParse:
+      return "ManifestParse";
+    case ErrorCode::kReaderState:
+      return "ReaderState";
+    case ErrorCode::kStorage:
+      return "Storage";
+    case ErrorCode::kPreconditionFailed:
+      return "PreconditionFailed";
+    case ErrorCode::kInvalidInput:
+      return "InvalidInput";
+    case ErrorCode::kInvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }

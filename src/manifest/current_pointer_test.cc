@@ -7,8 +7,7 @@ namespace {
 
 TEST(CurrentPointerTest, ExactBytesOfTheSpecExample) {
   CurrentPointer p;
-  p.manifest_ref =
-      "s3://bucket/prefix/manifests/2026-11-24T21:32:52.267871Z_run_id=r1/manifest";
+  p.manifest_ref = "s3://bucket/prefix/manifests/2026-11-24T21:32:52.267871Z_run_id=r1/manifest";
   p.run_id = "r1";
   p.updated_at = "2026-11-24T21:32:52.267973Z";
   EXPECT_EQ(SerializeCurrentPointer(p),

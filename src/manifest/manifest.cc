@@ -250,8 +250,8 @@ Status ParseSharding(const Row& row, const std::string& text, ShardingSpec* out)
   SHARDY_RETURN_IF_ERROR(ParseJsonColumn(row, "sharding", text, &obj));
   if (!obj.is_object()) return ParseError("build_meta.sharding must be a JSON object");
   for (const auto& [key, value] : obj.items()) {
-    if (key != "strategy" && key != "hash_algorithm" && key != "cel_expr" &&
-        key != "cel_columns" && key != "routing_values") {
+    if (key != "strategy" && key != "hash_algorithm" && key != "cel_expr" && key != "cel_columns" &&
+        key != "routing_values") {
       return ParseError("build_meta.sharding has an unknown key '" + key +
                         "' (extra keys are forbidden)");
     }
@@ -375,8 +375,8 @@ Status ReadBuildMeta(const Row& row, BuildMeta* meta) {
 
   std::optional<KeyEncoding> encoding = ParseKeyEncoding(key_encoding);
   if (!encoding) {
-    return ParseError("key_encoding must be one of u64be, u32be, utf8, raw (got '" +
-                      key_encoding + "')");
+    return ParseError("key_encoding must be one of u64be, u32be, utf8, raw (got '" + key_encoding +
+                      "')");
   }
   meta->key_encoding = *encoding;
   SHARDY_RETURN_IF_ERROR(ParseSharding(row, sharding, &meta->sharding));
@@ -436,8 +436,7 @@ Status OpenImage(std::string_view bytes, DbPtr* out) {
 
 Status ReadManifest(sqlite3* db, Manifest* manifest) {
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT * FROM build_meta LIMIT 1", -1, &raw, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_prepare_v2(db, "SELECT * FROM build_meta LIMIT 1", -1, &raw, nullptr) != SQLITE_OK) {
     return SqliteParseError(db, "cannot read table build_meta");
   }
   StmtPtr meta_stmt(raw);

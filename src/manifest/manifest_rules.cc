@@ -46,8 +46,8 @@ bool CheckRoutingValues(const std::vector<std::string>& values_json, std::string
 
 bool CheckSharding(const ShardingSpec& s, std::string* rule) {
   if (s.hash_algorithm != "xxh3_64") {
-    return Violation(rule, "sharding.hash_algorithm must be 'xxh3_64' (got '" + s.hash_algorithm +
-                               "')");
+    return Violation(rule,
+                     "sharding.hash_algorithm must be 'xxh3_64' (got '" + s.hash_algorithm + "')");
   }
   if (s.strategy == ShardingSpec::Strategy::kCel) {
     if (!s.cel_expr || s.cel_expr->empty()) {
@@ -121,9 +121,9 @@ bool CheckManifestRules(const Manifest& manifest, std::string* rule) {
     const int64_t expected =
         std::max<int64_t>(1, static_cast<int64_t>(meta.sharding.routing_values_json->size()));
     if (meta.num_dbs != expected) {
-      return Violation(rule, "num_dbs must equal max(1, len(routing_values)) = " +
-                                 std::to_string(expected) + " (got " +
-                                 std::to_string(meta.num_dbs) + ")");
+      return Violation(
+          rule, "num_dbs must equal max(1, len(routing_values)) = " + std::to_string(expected) +
+                    " (got " + std::to_string(meta.num_dbs) + ")");
     }
   }
   return true;

@@ -2,9 +2,9 @@
 // (docs/format/layout.md and docs/format/current.md).
 
 #include <algorithm>
-#include <regex>
 
 #include "core/time_format.h"
+#include "manifest/manifest_names.h"
 #include "shardyfusion/manifest.h"
 
 namespace shardyfusion {
@@ -12,20 +12,6 @@ namespace {
 
 constexpr const char* kManifestsDir = "manifests";
 constexpr const char* kManifestName = "manifest";
-
-// A manifest directory name, as listed under <root>/manifests/.
-const std::regex& ManifestDirPattern() {
-  static const std::regex pattern(
-      R"(^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)_run_id=([^/]+)/?$)");
-  return pattern;
-}
-
-std::optional<std::string> RunIdFromRef(const std::string& ref) {
-  static const std::regex pattern("run_id=([^/]+)");
-  std::smatch m;
-  if (!std::regex_search(ref, m, pattern)) return std::nullopt;
-  return m[1].str();
-}
 
 // The ETag of the pointer as it is now, or "" when there is none.
 struct PointerState {
@@ -70,8 +56,8 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
       root_key_, {kManifestsDir, FormatDirTimestamp(now) + "_run_id=" + run_id, kManifestName});
   const std::string ref = store_->Url(manifest_key);
   const auto manifest_error = [&](const std::string& cause, bool retryable) {
-    return Status(ErrorCode::kPublishManifest,
-                  "Failed to publish manifest " + ref + ": " + cause, retryable);
+    return Status(ErrorCode::kPublishManifest, "Failed to publish manifest " + ref + ": " + cause,
+                  retryable);
   };
 
   Result<std::string> bytes = SerializeManifest(manifest);
@@ -83,9 +69,9 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
   if (!options.force_last_writer_wins) {
     Result<std::optional<ObjectInfo>> head = store_->Head(current_key());
     if (!head.ok()) {
-      return manifest_error("cannot read " + store_->Url(current_key()) + ": " +
-                                head.status().ToString(),
-                            head.status().retryable());
+      return manifest_error(
+          "cannot read " + store_->Url(current_key()) + ": " + head.status().ToString(),
+          head.status().retryable());
     }
     if (head->has_value()) before = PointerState{true, (*head)->etag};
   }
@@ -145,8 +131,7 @@ Result<Manifest> ManifestStore::LoadManifest(const std::string& ref) {
   if (!loc.ok() || loc->store != store_) {
     // The reference ignores the bucket of a ref and reads the key from its
     // own bucket; following a ref into another store silently is no better.
-    return Status(ErrorCode::kManifestParse, "manifest ref " + ref +
-                                                 " is not inside this store (" +
+    return Status(ErrorCode::kManifestParse, "manifest ref " + ref + " is not inside this store (" +
                                                  store_->Url("") + "); refusing to follow it");
   }
   Result<std::optional<std::string>> bytes = store_->Get(loc->key);
@@ -167,14 +152,12 @@ Result<std::vector<ManifestListing>> ManifestStore::ListManifests(size_t limit) 
   for (const std::string& common : listed->common_prefixes) {
     if (!common.starts_with(prefix)) continue;
     const std::string dir = common.substr(prefix.size());
-    std::smatch m;
-    if (!std::regex_match(dir, m, ManifestDirPattern())) continue;
-    std::string dir_name = dir;
-    if (!dir_name.empty() && dir_name.back() == '/') dir_name.pop_back();
+    std::optional<ManifestDirName> parsed = ParseManifestDirName(dir);
+    if (!parsed) continue;
     ManifestListing entry;
-    entry.ref = store_->Url(JoinPath(root_key_, {kManifestsDir, dir_name, kManifestName}));
-    entry.run_id = m[2].str();
-    entry.published_at = m[1].str();
+    entry.ref = store_->Url(JoinPath(root_key_, {kManifestsDir, dir, kManifestName}));
+    entry.run_id = std::move(parsed->run_id);
+    entry.published_at = std::move(parsed->timestamp);
     entries.push_back(std::move(entry));
   }
   // The fixed-width timestamps order lexicographically in time; stable so
@@ -221,8 +204,8 @@ Status ManifestStore::SetCurrent(const std::string& ref) {
     return Status(ErrorCode::kPublishCurrent,
                   conflict ? "another publisher moved " + store_->Url(current_key()) +
                                  " while pointing it at " + ref + "; nothing was changed"
-                           : "could not point " + store_->Url(current_key()) + " at " + ref +
-                                 ": " + put.status().ToString(),
+                           : "could not point " + store_->Url(current_key()) + " at " + ref + ": " +
+                                 put.status().ToString(),
                   !conflict)
         .with_manifest_ref(ref);
   }

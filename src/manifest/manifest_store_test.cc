@@ -1,13 +1,12 @@
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <regex>
 
-#include <gtest/gtest.h>
-
+#include "manifest/manifest_names.h"
 #include "shardyfusion/manifest.h"
 #include "storage/fault_store.h"
 #include "storage/memory_store.h"
@@ -85,9 +84,11 @@ std::string GetOrEmpty(ObjectStore& store, const std::string& key) {
   return r.ok() && r->has_value() ? **r : std::string();
 }
 
-const std::regex kRefPattern(
-    R"(memory://[^/]+/root/manifests/(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)_run_id=run-a/manifest)");
-const std::regex kIsoPattern(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z)");
+// ISO-8601 UTC as written in JSON: the fraction only when non-zero.
+bool IsIsoTimestamp(const std::string& s) {
+  if (IsDirTimestamp(s)) return !s.ends_with(".000000Z");
+  return s.size() == 20 && IsDirTimestamp(s.substr(0, 19) + ".000001Z");
+}
 
 TEST(ManifestStoreTest, PublishWritesManifestThenCurrent) {
   auto base = FreshMemoryStore();
@@ -101,9 +102,12 @@ TEST(ManifestStoreTest, PublishWritesManifestThenCurrent) {
 
   Result<std::string> ref = ms.Publish(SmallManifest("run-a"));
   ASSERT_TRUE(ref.ok()) << ref.status().ToString();
-  std::smatch m;
-  ASSERT_TRUE(std::regex_match(*ref, m, kRefPattern)) << *ref;
-  const std::string dir_ts = m[1].str();
+  const std::string dir_prefix = base->Url("root/manifests/");
+  const std::string suffix = "_run_id=run-a/manifest";
+  ASSERT_TRUE(ref->starts_with(dir_prefix) && ref->ends_with(suffix)) << *ref;
+  const std::string dir_ts = ref->substr(dir_prefix.size(), 27);
+  EXPECT_TRUE(IsDirTimestamp(dir_ts)) << *ref;
+  EXPECT_EQ(ref->size(), dir_prefix.size() + 27 + suffix.size()) << *ref;
 
   ASSERT_EQ(hooked->puts.size(), 2u);
   EXPECT_EQ(hooked->puts[0].first, "root/manifests/" + dir_ts + "_run_id=run-a/manifest");
@@ -118,7 +122,7 @@ TEST(ManifestStoreTest, PublishWritesManifestThenCurrent) {
   EXPECT_EQ((*current)->manifest_ref, *ref);
   EXPECT_EQ((*current)->run_id, "run-a");
   EXPECT_EQ((*current)->manifest_content_type, "application/x-sqlite3");
-  EXPECT_TRUE(std::regex_match((*current)->updated_at, kIsoPattern));
+  EXPECT_TRUE(IsIsoTimestamp((*current)->updated_at)) << (*current)->updated_at;
   EXPECT_EQ(GetOrEmpty(*base, "root/_CURRENT"), SerializeCurrentPointer(**current));
 
   Result<Manifest> loaded = ms.LoadManifest(*ref);
@@ -128,9 +132,9 @@ TEST(ManifestStoreTest, PublishWritesManifestThenCurrent) {
   EXPECT_EQ(loaded->shards[0].min_key, Key::Int(6));
   // created_at is the directory's instant in the pydantic ISO form.
   const std::string& created = loaded->meta.created_at;
-  EXPECT_TRUE(std::regex_match(created, kIsoPattern)) << created;
-  EXPECT_TRUE(created == dir_ts || (dir_ts.ends_with(".000000Z") &&
-                                    created == dir_ts.substr(0, 19) + "Z"))
+  EXPECT_TRUE(IsIsoTimestamp(created)) << created;
+  EXPECT_TRUE(created == dir_ts ||
+              (dir_ts.ends_with(".000000Z") && created == dir_ts.substr(0, 19) + "Z"))
       << created << " vs " << dir_ts;
 
   // A second publish switches conditionally on the first pointer's ETag.
@@ -180,7 +184,8 @@ TEST(ManifestStoreTest, FailedManifestPutLeavesCurrentUntouched) {
   const std::string before = GetOrEmpty(*base, "root/_CURRENT");
   const int current_puts = [&] {
     int n = 0;
-    for (const StoreCall& c : faulty->Calls()) n += c.op == StoreOp::kPut && c.key == "root/_CURRENT";
+    for (const StoreCall& c : faulty->Calls())
+      n += c.op == StoreOp::kPut && c.key == "root/_CURRENT";
     return n;
   }();
 
@@ -193,8 +198,7 @@ TEST(ManifestStoreTest, FailedManifestPutLeavesCurrentUntouched) {
   Result<std::string> ref = ms.Publish(SmallManifest("run-b"));
   ASSERT_FALSE(ref.ok());
   EXPECT_EQ(ref.status().code(), ErrorCode::kPublishManifest);
-  EXPECT_NE(ref.status().message().find("Failed to publish manifest memory://"),
-            std::string::npos);
+  EXPECT_NE(ref.status().message().find("Failed to publish manifest memory://"), std::string::npos);
   EXPECT_NE(ref.status().message().find("injected: 503"), std::string::npos);
   EXPECT_FALSE(ref.status().manifest_ref().has_value());
 
@@ -367,7 +371,8 @@ TEST(ManifestStoreTest, FileStoreLayoutOnDisk) {
   std::ifstream current(dir + "/snap/_CURRENT", std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(current)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text.rfind("{\"format_version\":1,\"manifest_content_type\":\"application/x-sqlite3\","
-                       "\"manifest_ref\":\"" + *ref + "\",\"run_id\":\"run-a\",\"updated_at\":\"",
+                       "\"manifest_ref\":\"" +
+                           *ref + "\",\"run_id\":\"run-a\",\"updated_at\":\"",
                        0),
             0u)
       << text;
@@ -378,6 +383,34 @@ TEST(ManifestStoreTest, FileStoreLayoutOnDisk) {
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].ref, *ref);
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace shardyfusion
+
+namespace shardyfusion {
+namespace {
+
+TEST(ManifestNamesTest, DirectoryNamesFollowTheReferenceRegex) {
+  auto parsed = ParseManifestDirName("2026-04-20T15:23:01.123456Z_run_id=abc/");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->timestamp, "2026-04-20T15:23:01.123456Z");
+  EXPECT_EQ(parsed->run_id, "abc");
+  EXPECT_TRUE(ParseManifestDirName("2026-04-20T15:23:01.123456Z_run_id=a=b_c"));
+  for (const char* bad :
+       {"2026-04-20T15:23:01Z_run_id=abc/", "2026-04-20T15:23:01.123456Z_run_id=/",
+        "2026-04-20T15:23:01.123456Z_run_id=a/b", "x2026-04-20T15:23:01.123456Z_run_id=a",
+        "2026-04-20T15:23:01.12345xZ_run_id=a", "2026-04-20T15:23:01.123456Z-run_id=a",
+        "2026-04-20T15:23:01.123456Z_run_id=a//", ""}) {
+    EXPECT_FALSE(ParseManifestDirName(bad)) << bad;
+  }
+}
+
+TEST(ManifestNamesTest, RunIdFromRefTakesTheFirstNonEmptyMatch) {
+  EXPECT_EQ(RunIdFromRef("s3://b/p/manifests/2026-01-01T00:00:00.000000Z_run_id=r1/manifest"),
+            "r1");
+  EXPECT_EQ(RunIdFromRef("s3://b/run_id=/x/run_id=r2"), "r2");
+  EXPECT_FALSE(RunIdFromRef("s3://b/p/manifest"));
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
+#include "shardyfusion/manifest.h"
+
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <cstring>
 #include <random>
 
-#include <gtest/gtest.h>
-
 #include "manifest/py_json.h"
-#include "shardyfusion/manifest.h"
 
 namespace shardyfusion {
 namespace {
@@ -230,7 +230,8 @@ TEST(ManifestTest, RoundTripsACategoricalCelManifest) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->meta.sharding.strategy, ShardingSpec::Strategy::kCel);
   EXPECT_EQ(out->meta.sharding.cel_expr, "region");
-  EXPECT_EQ(out->meta.sharding.routing_values_json, CelManifest().meta.sharding.routing_values_json);
+  EXPECT_EQ(out->meta.sharding.routing_values_json,
+            CelManifest().meta.sharding.routing_values_json);
 }
 
 TEST(ManifestTest, SerializeRefusesWhatReadersWouldReject) {
@@ -329,7 +330,8 @@ TEST(ManifestRulesTest, Rule2ShardFieldsNonNegative) {
                  "shard db_id must be >= 0 (db_id -1, got -1)");
   ExpectRejected("UPDATE shards SET attempt = -1 WHERE db_id = 1",
                  "shard attempt must be >= 0 (db_id 1, got -1)");
-  ExpectRejected("UPDATE shards SET row_count = -2 WHERE db_id = 1", "shard row_count must be >= 0");
+  ExpectRejected("UPDATE shards SET row_count = -2 WHERE db_id = 1",
+                 "shard row_count must be >= 0");
   ExpectRejected("UPDATE shards SET db_bytes = -3 WHERE db_id = 3", "shard db_bytes must be >= 0");
 }
 
@@ -389,7 +391,8 @@ TEST(ManifestRulesTest, Rule2RoutingValueElements) {
   SetSharding(CelSharding("[\"a\", null, \"b\", \"c\"]"),
               "sharding.routing_values[1] must not be null");
   SetSharding(CelSharding("[1, true, 2, 3]"), "sharding.routing_values[1] must not be a boolean");
-  SetSharding(CelSharding("[1, 2.5, 3, 4]"), "sharding.routing_values[1] must be an int or a string");
+  SetSharding(CelSharding("[1, 2.5, 3, 4]"),
+              "sharding.routing_values[1] must be an int or a string");
   SetSharding(CelSharding("[1, \"2\", 3, 4]"), "sharding.routing_values must all share one type");
   SetSharding(CelSharding("[\"a\", \"b\", \"a\", \"c\"]"),
               "sharding.routing_values must be unique; duplicate \"a\"");
@@ -402,7 +405,8 @@ TEST(ManifestRulesTest, Rule3FormatVersion) {
 
 TEST(ManifestRulesTest, Rule4ShardCountAndIds) {
   ExpectRejected("UPDATE build_meta SET num_dbs = 2", "manifest lists 3 shards but num_dbs is 2");
-  ExpectRejected("UPDATE build_meta SET num_dbs = 3", "shard db_id 3 is out of range for num_dbs 3");
+  ExpectRejected("UPDATE build_meta SET num_dbs = 3",
+                 "shard db_id 3 is out of range for num_dbs 3");
   // Only a file without the PRIMARY KEY can hold a duplicate id; readers
   // accept any SQLite file with the right columns, so it must be caught.
   ExpectRejected(

@@ -1,9 +1,9 @@
 #include "manifest/py_json.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <limits>
-
-#include <gtest/gtest.h>
 
 namespace shardyfusion {
 namespace {
@@ -15,11 +15,26 @@ using nlohmann::json;
 //   python3 -c 'import json; print(json.dumps([1.0, 1e20]))'
 
 TEST(PyJsonTest, FloatsMatchPythonRepr) {
-  json v = json::array({1.0, 1e20, 1.5e-7, 1e16, 1e15, 123456789012345678.0, 0.0001, 0.00001,
-                        -0.0, 0.1, 1.0 / 3, 2.5e-300, 5e-324, 1.7976931348623157e308,
+  json v = json::array({1.0,
+                        1e20,
+                        1.5e-7,
+                        1e16,
+                        1e15,
+                        123456789012345678.0,
+                        0.0001,
+                        0.00001,
+                        -0.0,
+                        0.1,
+                        1.0 / 3,
+                        2.5e-300,
+                        5e-324,
+                        1.7976931348623157e308,
                         std::numeric_limits<double>::infinity(),
                         -std::numeric_limits<double>::infinity(),
-                        std::numeric_limits<double>::quiet_NaN(), 100.0, 1e22, 12345.678});
+                        std::numeric_limits<double>::quiet_NaN(),
+                        100.0,
+                        1e22,
+                        12345.678});
   EXPECT_EQ(PyJsonDumps(v),
             "[1.0, 1e+20, 1.5e-07, 1e+16, 1000000000000000.0, 1.2345678901234568e+17, 0.0001, "
             "1e-05, -0.0, 0.1, 0.3333333333333333, 2.5e-300, 5e-324, 1.7976931348623157e+308, "
@@ -27,17 +42,16 @@ TEST(PyJsonTest, FloatsMatchPythonRepr) {
 }
 
 TEST(PyJsonTest, IntegersMatchPython) {
-  json v = json::array({std::numeric_limits<int64_t>::min(),
-                        std::numeric_limits<uint64_t>::max(), 0, -1});
+  json v = json::array(
+      {std::numeric_limits<int64_t>::min(), std::numeric_limits<uint64_t>::max(), 0, -1});
   // python3: json.dumps([-9223372036854775808, 18446744073709551615, 0, -1])
   EXPECT_EQ(PyJsonDumps(v), "[-9223372036854775808, 18446744073709551615, 0, -1]");
 }
 
 TEST(PyJsonTest, StringEscapesMatchEnsureAscii) {
   // python3: json.dumps("a\"\\\n\r\t\b\f\x00\x1f\x7f\x80é日本😀/<>&'")
-  const std::string s =
-      "a\"\\\n\r\t\b\f" + std::string(1, '\0') +
-      "\x1f\x7f\xc2\x80\xc3\xa9\xe6\x97\xa5\xe6\x9c\xac\xf0\x9f\x98\x80/<>&'";
+  const std::string s = "a\"\\\n\r\t\b\f" + std::string(1, '\0') +
+                        "\x1f\x7f\xc2\x80\xc3\xa9\xe6\x97\xa5\xe6\x9c\xac\xf0\x9f\x98\x80/<>&'";
   EXPECT_EQ(PyJsonDumps(json(s)),
             "\"a\\\"\\\\\\n\\r\\t\\b\\f\\u0000\\u001f\\u007f\\u0080\\u00e9\\u65e5\\u672c"
             "\\ud83d\\ude00/<>&'\"");
@@ -129,8 +143,9 @@ TEST(PyJsonTest, LoadsDuplicateKeyLastWins) {
 
 TEST(PyJsonTest, LoadsRejectsWhatPythonRejects) {
   for (const char* bad :
-       {"", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "\"\\x\"", "\"\x01\"",
-        "\"abc", "[1] x", "{'a': 1}", "tru", "\"\\u12\"", "nan", "{1: 2}", "-", "1e"}) {
+       {"",    " ",         "{",       "[1,]",     "{\"a\":1,}", "01",    "1.",
+        ".5",  "+1",        "\"\\x\"", "\"\x01\"", "\"abc",      "[1] x", "{'a': 1}",
+        "tru", "\"\\u12\"", "nan",     "{1: 2}",   "-",          "1e"}) {
     EXPECT_FALSE(PyJsonLoads(bad).ok()) << "accepted: " << bad;
   }
 }

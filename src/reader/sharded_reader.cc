@@ -3,8 +3,6 @@
 // A Snapshot is immutable once built; the reader holds it through an atomic
 // shared_ptr so Refresh() can swap in a new one while lookups in flight
 // finish on the old one (which closes when its last user lets go).
-#include "shardyfusion/reader.h"
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +10,7 @@
 #include <mutex>
 
 #include "core/log.h"
+#include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/sqlite_backend.h"
 
@@ -53,12 +52,14 @@ class ShardedReader::Impl {
   std::string prefix_url;
   std::shared_ptr<ObjectStore> store;
   std::unique_ptr<ManifestStore> manifests;
-  std::string cache_root;  // per-prefix local cache directory
+  std::string cache_root;                       // per-prefix local cache directory
   std::shared_ptr<ShardReaderFactory> factory;  // resolved on first snapshot
   std::atomic<std::shared_ptr<const Snapshot>> current;
   std::mutex refresh_mu;  // serialises Refresh
 
-  std::shared_ptr<const Snapshot> snapshot() const { return current.load(std::memory_order_acquire); }
+  std::shared_ptr<const Snapshot> snapshot() const {
+    return current.load(std::memory_order_acquire);
+  }
 
   // Loads the manifest `ref`, falling back to older manifests when it is
   // malformed (cold start only).
@@ -103,9 +104,10 @@ class ShardedReader::Impl {
           loc->store->Head(loc->key + "/" + kSqliteShardObjectName);
       if (!head.ok()) return head.status();
       if (*head) return NewSqliteReaderFactory();
-      return Status(ErrorCode::kDbAdapter, "cannot tell the backend of shard " + *s.db_url +
-                                               ": no " + kSqliteShardObjectName +
-                                               " (only SQLite shards are readable in this release)");
+      return Status(ErrorCode::kDbAdapter,
+                    "cannot tell the backend of shard " + *s.db_url + ": no " +
+                        kSqliteShardObjectName +
+                        " (only SQLite shards are readable in this release)");
     }
     return NewSqliteReaderFactory();  // no non-empty shard: nothing will be opened
   }
@@ -195,7 +197,8 @@ Result<std::optional<std::string>> ShardedReader::Get(const Key& key) {
   return impl_->GetFrom(*snap, key);
 }
 
-Result<std::vector<std::optional<std::string>>> ShardedReader::MultiGet(const std::vector<Key>& keys) {
+Result<std::vector<std::optional<std::string>>> ShardedReader::MultiGet(
+    const std::vector<Key>& keys) {
   std::shared_ptr<const Snapshot> snap = impl_->snapshot();
   std::vector<std::optional<std::string>> out;
   out.reserve(keys.size());
@@ -274,8 +277,9 @@ Result<bool> ShardedReader::Refresh() {
     }
     return m.status();
   }
-  SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snap,
-                          impl_->BuildSnapshot(cur->manifest_ref, std::move(m).value(), cur->updated_at));
+  SHARDY_ASSIGN_OR_RETURN(
+      std::shared_ptr<const Snapshot> snap,
+      impl_->BuildSnapshot(cur->manifest_ref, std::move(m).value(), cur->updated_at));
   impl_->current.store(std::move(snap), std::memory_order_release);
   return true;
 }

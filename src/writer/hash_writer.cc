@@ -1,16 +1,21 @@
 // The single-process engine behind HashShardedWriter: route, encode, batch
 // per shard, flush (lazily opening shard writers), seal, select winners,
 // publish, clean up.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/ids.h"
 #include "core/log.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
+#include "writer/background_writer.h"
 #include "writer/layout.h"
 #include "writer/winners.h"
 
@@ -75,25 +80,59 @@ class HashShardedWriter::Impl {
   bool key_is_int = false;
   bool saw_key = false;
   bool done = false;
+  size_t seal_threads = 1;
+  // Batches are written behind the producer; at most kMaxPendingBatches are
+  // queued or being written at once (memory beyond the shard batches).
+  static constexpr size_t kMaxPendingBatches = 2;
+  static constexpr size_t kMaxRecycledBatches = 4;
+  std::unique_ptr<BackgroundWriter> background =
+      std::make_unique<BackgroundWriter>(kMaxPendingBatches);
+  std::mutex recycled_mu;
+  std::vector<KvBatch> recycled;
   Status failure;  // sticky: once Add fails the build cannot be published
   Clock::time_point started = Clock::now();
 
-  Status FlushShard(uint32_t db_id) {
+  // Hands the shard's batch to the background writer (which opens the shard
+  // writer on first use) and gives the shard a recycled empty batch.
+  // `release` drops the batch's memory after the write instead of recycling.
+  Status FlushShard(uint32_t db_id, bool release = false) {
     ShardState& s = shards[db_id];
     if (s.batch.empty()) return Status::OK();
-    if (!s.writer) SHARDY_RETURN_IF_ERROR(OpenShard(db_id));
-    const uint64_t items = s.batch.size();
-    const uint64_t bytes = s.batch.payload_bytes();
-    Status st = s.writer->WriteBatch(s.batch);
-    if (!st.ok()) {
-      return Status(ErrorCode::kShardWrite,
-                    "Shard write failed for db_id=" + std::to_string(db_id) + ": " + st.message(),
-                    st.retryable());
-    }
-    total_items -= items;
-    total_bytes -= bytes;
-    s.batch.Clear();
-    return Status::OK();
+    total_items -= s.batch.size();
+    total_bytes -= s.batch.payload_bytes();
+    const size_t items = s.batch.size();
+    const size_t bytes = s.batch.payload_bytes();
+    auto batch = std::make_shared<KvBatch>(std::move(s.batch));
+    s.batch = TakeRecycledBatch();
+    // Growing a batch from empty copies it log(n) times and faults in fresh
+    // pages each time; a full batch predicts the next one's size.
+    if (!release && items >= config.batch_size) s.batch.Reserve(items, bytes + bytes / 8);
+    return background->Submit([this, db_id, batch, release]() -> Status {
+      ShardState& shard = shards[db_id];
+      if (!shard.writer) SHARDY_RETURN_IF_ERROR(OpenShard(db_id));
+      Status st = shard.writer->WriteBatch(*batch);
+      if (!st.ok()) {
+        return Status(ErrorCode::kShardWrite,
+                      "Shard write failed for db_id=" + std::to_string(db_id) + ": " + st.message(),
+                      st.retryable());
+      }
+      if (!release) RecycleBatch(std::move(*batch));
+      return Status::OK();
+    });
+  }
+
+  KvBatch TakeRecycledBatch() {
+    std::lock_guard<std::mutex> lock(recycled_mu);
+    if (recycled.empty()) return KvBatch();
+    KvBatch b = std::move(recycled.back());
+    recycled.pop_back();
+    return b;
+  }
+
+  void RecycleBatch(KvBatch batch) {
+    batch.Clear();
+    std::lock_guard<std::mutex> lock(recycled_mu);
+    if (recycled.size() < kMaxRecycledBatches) recycled.push_back(std::move(batch));
   }
 
   Status OpenShard(uint32_t db_id) {
@@ -113,10 +152,10 @@ class HashShardedWriter::Impl {
     s.opened_at = Clock::now();
     Result<std::unique_ptr<ShardWriter>> w = factory->Open(ctx);
     if (!w.ok()) {
-      return Status(ErrorCode::kShardWrite,
-                    "Shard open failed for db_id=" + std::to_string(db_id) + ": " +
-                        w.status().message(),
-                    w.status().retryable());
+      return Status(
+          ErrorCode::kShardWrite,
+          "Shard open failed for db_id=" + std::to_string(db_id) + ": " + w.status().message(),
+          w.status().retryable());
     }
     s.writer = std::move(w).value();
     return Status::OK();
@@ -141,13 +180,13 @@ class HashShardedWriter::Impl {
         if (key > bkey) best = i;
       }
       if (best < 0) break;
-      SHARDY_RETURN_IF_ERROR(FlushShard(static_cast<uint32_t>(best)));
-      shards[best].batch.Release();  // give the memory back, not just the count
+      SHARDY_RETURN_IF_ERROR(FlushShard(static_cast<uint32_t>(best), /*release=*/true));
     }
     return Status::OK();
   }
 
   void AbandonAll() {
+    background->Stop();  // no job may touch a shard writer from here on
     for (ShardState& s : shards) {
       if (s.writer) s.writer->Abandon();
       s.writer.reset();
@@ -159,7 +198,41 @@ class HashShardedWriter::Impl {
   void RemoveLocalStaging() {
     std::error_code ec;
     std::filesystem::remove_all(local_run_dir, ec);
-    if (ec) Log(LogLevel::kWarning, "could not remove local staging " + local_run_dir + ": " + ec.message());
+    if (ec)
+      Log(LogLevel::kWarning,
+          "could not remove local staging " + local_run_dir + ": " + ec.message());
+  }
+
+  // Seals every open shard writer, several at once: sealing (merge, insert,
+  // upload) dominates the tail of a build and shards are independent. After
+  // the first failure the remaining writers are abandoned, not sealed.
+  std::vector<Result<SealResult>> SealAll() {
+    std::vector<uint32_t> open;
+    for (uint32_t i = 0; i < num_dbs; ++i) {
+      if (shards[i].writer) open.push_back(i);
+    }
+    std::vector<Result<SealResult>> results(num_dbs, Status(ErrorCode::kInternal, "not sealed"));
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    auto work = [&] {
+      for (size_t i = next++; i < open.size(); i = next++) {
+        ShardState& s = shards[open[i]];
+        if (failed.load()) {
+          s.writer->Abandon();
+          results[open[i]] = Status(ErrorCode::kShardWrite, "abandoned after another shard failed");
+        } else {
+          results[open[i]] = s.writer->Seal();
+          if (!results[open[i]].ok()) failed = true;
+        }
+        s.writer.reset();
+      }
+    };
+    const size_t threads = std::min<size_t>(open.size(), seal_threads);
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& t : pool) t.join();
+    return results;
   }
 
   Result<BuildResult> Finish();
@@ -172,14 +245,16 @@ Result<std::unique_ptr<HashShardedWriter>> HashShardedWriter::Open(
   impl->config = config;
   impl->options = options;
 
-  if (config.s3_prefix.empty()) return ConfigError("s3_prefix is required (a directory, file:// or s3:// URL)");
+  if (config.s3_prefix.empty())
+    return ConfigError("s3_prefix is required (a directory, file:// or s3:// URL)");
   Result<StoreLocation> loc = config.store ? ResolveInStore(config.store, config.s3_prefix)
                                            : OpenStoreForUrl(config.s3_prefix);
   if (!loc.ok()) return loc.status();
   impl->root = std::move(loc).value();
   if (impl->root.key.empty()) {
-    return ConfigError("s3_prefix \"" + config.s3_prefix +
-                       "\" must include a non-empty key prefix below the bucket or filesystem root");
+    return ConfigError(
+        "s3_prefix \"" + config.s3_prefix +
+        "\" must include a non-empty key prefix below the bucket or filesystem root");
   }
 
   if (config.num_dbs.has_value() == config.max_keys_per_shard.has_value()) {
@@ -210,10 +285,12 @@ Result<std::unique_ptr<HashShardedWriter>> HashShardedWriter::Open(
   if (!tmpl.ok()) return tmpl.status();
   impl->db_path = std::move(tmpl).value();
   if (config.run_id && !IsSafeRunId(*config.run_id)) {
-    return ConfigError("run_id \"" + *config.run_id + "\" must be non-empty and use only [A-Za-z0-9._-]");
+    return ConfigError("run_id \"" + *config.run_id +
+                       "\" must be non-empty and use only [A-Za-z0-9._-]");
   }
   {
-    nlohmann::json custom = nlohmann::json::parse(config.custom_manifest_fields_json, nullptr, false);
+    nlohmann::json custom =
+        nlohmann::json::parse(config.custom_manifest_fields_json, nullptr, false);
     if (custom.is_discarded() || !custom.is_object()) {
       return ConfigError("custom_manifest_fields_json must be a JSON object");
     }
@@ -231,6 +308,9 @@ Result<std::unique_ptr<HashShardedWriter>> HashShardedWriter::Open(
   impl->local_run_dir = local_root + "/run_id=" + impl->run_id;
   impl->router = HashRouter(impl->num_dbs);
   impl->shards.resize(impl->num_dbs);
+  impl->seal_threads = options.seal_threads != 0
+                           ? options.seal_threads
+                           : std::max(1u, std::thread::hardware_concurrency());
   return std::unique_ptr<HashShardedWriter>(new HashShardedWriter(std::move(impl)));
 }
 
@@ -305,21 +385,25 @@ Result<BuildResult> HashShardedWriter::Impl::Finish() {
     CleanupAttempts(*root.store, uploaded);
     return st;
   };
+  Status flushed;
+  for (uint32_t db_id = 0; db_id < num_dbs && flushed.ok(); ++db_id) flushed = FlushShard(db_id);
+  Status drained = background->Drain();
+  background->Stop();
   for (uint32_t db_id = 0; db_id < num_dbs; ++db_id) {
-    Status st = FlushShard(db_id);
     if (!shards[db_id].db_key.empty()) uploaded.push_back(shards[db_id].db_key);
-    if (!st.ok()) return fail_before_publish(st);
   }
+  if (!flushed.ok()) return fail_before_publish(flushed);
+  if (!drained.ok()) return fail_before_publish(drained);
+  std::vector<Result<SealResult>> sealed = SealAll();
   for (uint32_t db_id = 0; db_id < num_dbs; ++db_id) {
     ShardState& s = shards[db_id];
-    if (!s.writer) continue;
-    Result<SealResult> sealed = s.writer->Seal();
-    s.writer.reset();
-    if (!sealed.ok()) {
-      return fail_before_publish(Status(ErrorCode::kShardWrite,
-                                        "Shard seal failed for db_id=" + std::to_string(db_id) +
-                                            ": " + sealed.status().message(),
-                                        sealed.status().retryable()));
+    if (s.db_key.empty()) continue;
+    const Result<SealResult>& r = sealed[db_id];
+    if (!r.ok()) {
+      return fail_before_publish(Status(
+          ErrorCode::kShardWrite,
+          "Shard seal failed for db_id=" + std::to_string(db_id) + ": " + r.status().message(),
+          r.status().retryable()));
     }
     ShardAttemptResult a;
     a.db_id = db_id;
@@ -327,7 +411,7 @@ Result<BuildResult> HashShardedWriter::Impl::Finish() {
     a.db_key = s.db_key;
     a.db_url = root.store->Url(s.db_key);
     a.row_count = s.row_count;
-    a.db_bytes = static_cast<int64_t>(sealed->db_bytes);
+    a.db_bytes = static_cast<int64_t>(r->db_bytes);
     a.min_key = s.min_key;
     a.max_key = s.max_key;
     a.checkpoint_id = NewUuid4Hex();
@@ -343,7 +427,7 @@ Result<BuildResult> HashShardedWriter::Impl::Finish() {
   Manifest manifest;
   manifest.meta.run_id = run_id;
   manifest.meta.num_dbs = num_dbs;
-  manifest.meta.s3_prefix = config.s3_prefix;
+  manifest.meta.s3_prefix = root.store->Url(root.key);  // canonical URL, not a bare path
   manifest.meta.key_col = "_key";
   manifest.meta.sharding = ShardingSpec{};
   manifest.meta.db_path_template = config.db_path_template;

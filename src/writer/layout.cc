@@ -8,9 +8,9 @@ namespace shardyfusion {
 namespace {
 
 Status TemplateError(std::string_view text, const std::string& why) {
-  return Status(ErrorCode::kConfigValidation,
-                "db_path_template \"" + std::string(text) + "\" is not supported: " + why +
-                    " (use {db_id} or {db_id:05d})");
+  return Status(ErrorCode::kConfigValidation, "db_path_template \"" + std::string(text) +
+                                                  "\" is not supported: " + why +
+                                                  " (use {db_id} or {db_id:05d})");
 }
 
 }  // namespace
@@ -41,19 +41,22 @@ Result<DbPathTemplate> DbPathTemplate::Compile(std::string_view text) {
     std::string_view field = text.substr(i + 1, close - i - 1);
     Part p;
     p.is_field = true;
-    if (field.substr(0, 5) != "db_id") return TemplateError(text, "unknown field {" + std::string(field) + "}");
+    if (field.substr(0, 5) != "db_id")
+      return TemplateError(text, "unknown field {" + std::string(field) + "}");
     std::string_view spec = field.substr(5);
     if (!spec.empty()) {
       if (spec[0] != ':') return TemplateError(text, "bad field {" + std::string(field) + "}");
       spec.remove_prefix(1);
-      if (spec.empty() || spec.back() != 'd') return TemplateError(text, "only integer formats ('d') are supported");
+      if (spec.empty() || spec.back() != 'd')
+        return TemplateError(text, "only integer formats ('d') are supported");
       spec.remove_suffix(1);
       if (!spec.empty() && spec[0] == '0') {
         p.zero_pad = true;
         spec.remove_prefix(1);
       }
       for (char d : spec) {
-        if (d < '0' || d > '9') return TemplateError(text, "bad width in {" + std::string(field) + "}");
+        if (d < '0' || d > '9')
+          return TemplateError(text, "bad width in {" + std::string(field) + "}");
         p.width = p.width * 10 + (d - '0');
         if (p.width > 64) return TemplateError(text, "width too large");
       }

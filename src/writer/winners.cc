@@ -14,9 +14,9 @@ Result<WinnerSelection> SelectWinners(const std::vector<ShardAttemptResult>& att
   std::vector<int64_t> extra;
   std::map<int64_t, const ShardAttemptResult*> best;
   auto rank = [](const ShardAttemptResult& a) {
-    return std::make_tuple(a.attempt,
-                           a.writer_info.task_attempt_id.value_or(std::numeric_limits<int64_t>::max()),
-                           a.db_url.value_or(""));
+    return std::make_tuple(
+        a.attempt, a.writer_info.task_attempt_id.value_or(std::numeric_limits<int64_t>::max()),
+        a.db_url.value_or(""));
   };
   for (const ShardAttemptResult& a : attempts) {
     if (a.db_id < 0 || a.db_id >= num_dbs) {
@@ -63,8 +63,8 @@ int64_t CleanupAttempts(ObjectStore& store, const std::vector<std::string>& atte
   for (const std::string& prefix : attempt_keys) {
     Result<ListResult> listed = store.List(prefix + "/", "");
     if (!listed.ok()) {
-      Log(LogLevel::kWarning, "loser_cleanup_failed: listing " + store.Url(prefix) + ": " +
-                                  listed.status().ToString());
+      Log(LogLevel::kWarning,
+          "loser_cleanup_failed: listing " + store.Url(prefix) + ": " + listed.status().ToString());
       continue;
     }
     std::vector<std::string> keys;
@@ -72,8 +72,8 @@ int64_t CleanupAttempts(ObjectStore& store, const std::vector<std::string>& atte
     if (keys.empty()) continue;
     Status st = store.Delete(keys);
     if (!st.ok()) {
-      Log(LogLevel::kWarning, "loser_cleanup_failed: deleting under " + store.Url(prefix) + ": " +
-                                  st.ToString());
+      Log(LogLevel::kWarning,
+          "loser_cleanup_failed: deleting under " + store.Url(prefix) + ": " + st.ToString());
       continue;
     }
     deleted += static_cast<int64_t>(keys.size());

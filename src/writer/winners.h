@@ -31,7 +31,7 @@ struct ShardAttemptResult {
 };
 
 struct WinnerSelection {
-  std::vector<ShardMeta> winners;       // sorted by db_id, empty shards omitted
+  std::vector<ShardMeta> winners;  // sorted by db_id, empty shards omitted
   int64_t num_attempt_results = 0;
   std::vector<std::string> loser_keys;  // attempt prefixes that did not win
 };

@@ -1,3 +1,5 @@
+#include "shardyfusion/writer.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -6,7 +8,6 @@
 
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/routing.h"
-#include "shardyfusion/writer.h"
 #include "writer/layout.h"
 #include "writer/winners.h"
 
@@ -17,7 +18,7 @@ namespace {
 // object per attempt, so tests can see batching and cleanup decisions.
 struct Recording {
   std::mutex mu;
-  std::map<std::string, std::vector<size_t>> batches;  // db_key -> batch sizes
+  std::map<std::string, std::vector<size_t>> batches;              // db_key -> batch sizes
   std::map<std::string, std::map<std::string, std::string>> data;  // db_key -> k -> v
   int opens = 0;
   int abandons = 0;
@@ -86,7 +87,8 @@ TEST_F(WriterTest, FlushesPerShardBatchesOfBatchSize) {
   config_.batch_size = 10;
   auto records = std::views::iota(int64_t{0}, int64_t{1000});
   Result<BuildResult> r = WriteHashSharded(
-      records, config_, RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
+      records, config_,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->stats.rows_written, 1000);
   EXPECT_EQ(r->num_dbs, 3);
@@ -101,7 +103,8 @@ TEST_F(WriterTest, RoutesEveryKeyToItsHashShard) {
   config_.num_dbs = 5;
   auto records = std::views::iota(int64_t{0}, int64_t{500});
   Result<BuildResult> r = WriteHashSharded(
-      records, config_, RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
+      records, config_,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   HashRouter router(5);
   for (const ShardMeta& w : r->winners) {
@@ -118,7 +121,8 @@ TEST_F(WriterTest, EmptyShardsAreOmittedAndNeverOpened) {
   config_.num_dbs = 16;
   std::vector<int64_t> keys = {1, 2, 3};
   Result<BuildResult> r = WriteHashSharded(
-      keys, config_, RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
+      keys, config_,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_LE(r->winners.size(), 3u);
   EXPECT_EQ(rec_->opens, static_cast<int>(r->winners.size()));
@@ -134,7 +138,8 @@ TEST_F(WriterTest, TracksMinMaxAndRowCountsWithDuplicates) {
   std::vector<int64_t> keys = {5, -0, 9, 5, 7};
   config_.key_encoding = KeyEncoding::kU64BE;
   Result<BuildResult> r = WriteHashSharded(
-      keys, config_, RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
+      keys, config_,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->winners.size(), 1u);
   EXPECT_EQ(r->winners[0].row_count, 5);  // duplicates counted, as the reference does
@@ -150,8 +155,8 @@ TEST_F(WriterTest, MemoryCeilingFlushesTheLargestBatch) {
   options.max_total_batched_items = 50;
   auto records = std::views::iota(int64_t{0}, int64_t{2000});
   Result<BuildResult> r = WriteHashSharded(
-      records, config_, RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }},
-      options);
+      records, config_,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }}, options);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   size_t flushes = 0;
   for (const auto& [key, sizes] : rec_->batches) {
@@ -206,7 +211,8 @@ TEST_F(WriterTest, MaxKeysPerShardDerivesShardCount) {
   std::vector<int64_t> keys(1000);
   for (int i = 0; i < 1000; ++i) keys[i] = i;
   Result<BuildResult> r = WriteHashSharded(
-      keys, config_, RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
+      keys, config_,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->num_dbs, 4);  // ceil(1000 / 300)
 
@@ -247,7 +253,8 @@ TEST_F(WriterTest, PublishesManifestThenCurrent) {
   config_.run_id = "run-1";
   std::vector<int64_t> keys = {1, 2, 3, 4};
   Result<BuildResult> r = WriteHashSharded(
-      keys, config_, RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
+      keys, config_,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->run_id, "run-1");
   ManifestStore ms(Store(), "snap");
@@ -271,7 +278,8 @@ TEST(WinnersTest, LowestAttemptWinsAndLosersAreListed) {
     a.row_count = rows;
     return a;
   };
-  Result<WinnerSelection> sel = SelectWinners({attempt(0, 1, 5), attempt(0, 0, 5), attempt(1, 0, 0)}, 2);
+  Result<WinnerSelection> sel =
+      SelectWinners({attempt(0, 1, 5), attempt(0, 0, 5), attempt(1, 0, 0)}, 2);
   ASSERT_TRUE(sel.ok());
   ASSERT_EQ(sel->winners.size(), 1u);  // shard 1 is empty
   EXPECT_EQ(sel->winners[0].attempt, 0);

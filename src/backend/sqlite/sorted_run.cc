@@ -163,6 +163,7 @@ Status RunReader::Next() {
   }
   const char* p = buffer_.data() + begin_ + kHeaderBytes;
   key_ = std::string_view(p, key_len);
+  key_prefix_ = KeyPrefix(key_);
   value_ = std::string_view(p + key_len, value_len);
   begin_ += record_len;
   valid_ = true;
@@ -194,7 +195,9 @@ Status RunMerger::Open(const std::vector<std::string>& paths) {
 }
 
 bool RunMerger::Before(size_t a, size_t b) const {
-  int c = readers_[a]->key().compare(readers_[b]->key());
+  const RunReader& ra = *readers_[a];
+  const RunReader& rb = *readers_[b];
+  int c = CompareKeys(ra.key(), ra.key_prefix(), rb.key(), rb.key_prefix());
   if (c != 0) return c < 0;
   return a > b;  // equal keys: the later run comes out first and wins
 }
@@ -239,6 +242,7 @@ Status RunMerger::Next() {
 Result<uint64_t> WriteSortedRun(const KvBatch& batch, const std::string& path) {
   struct SortEntry {
     std::string_view key;
+    uint64_t prefix;
     uint32_t index;
   };
   if (batch.size() > std::numeric_limits<uint32_t>::max()) {
@@ -248,15 +252,17 @@ Result<uint64_t> WriteSortedRun(const KvBatch& batch, const std::string& path) {
   entries.reserve(batch.size());
   bool strictly_increasing = true;
   for (size_t i = 0; i < batch.size(); ++i) {
-    entries.push_back(SortEntry{batch.key(i), static_cast<uint32_t>(i)});
-    if (i > 0 && strictly_increasing && !(entries[i - 1].key < entries[i].key)) {
+    entries.push_back(SortEntry{batch.key(i), KeyPrefix(batch.key(i)), static_cast<uint32_t>(i)});
+    if (i > 0 && strictly_increasing &&
+        CompareKeys(entries[i - 1].key, entries[i - 1].prefix, entries[i].key, entries[i].prefix) >=
+            0) {
       strictly_increasing = false;
     }
   }
   // Input already in key order (a common case) needs neither sort nor dedup.
   if (!strictly_increasing) {
     std::sort(entries.begin(), entries.end(), [](const SortEntry& a, const SortEntry& b) {
-      int c = a.key.compare(b.key);
+      int c = CompareKeys(a.key, a.prefix, b.key, b.prefix);
       if (c != 0) return c < 0;
       return a.index > b.index;  // the later Add first, so it is the one kept
     });

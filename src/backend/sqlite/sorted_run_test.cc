@@ -66,6 +66,25 @@ class SortedRunTest : public ::testing::Test {
   int next_ = 0;
 };
 
+TEST(SortedRunKeyOrder, PrefixCompareEqualsBytewiseCompare) {
+  // Short keys over bytes that stress the zero padding and the sign of char.
+  std::mt19937 rng(3);
+  const char alphabet[] = {'\0', '\x01', 'a', '\x7f', '\x80', '\xff'};
+  auto random_key = [&] {
+    std::string key(rng() % 13, '\0');
+    for (char& c : key) c = alphabet[rng() % sizeof(alphabet)];
+    return key;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    std::string a = random_key();
+    std::string b = (i % 3 == 0) ? a + random_key() : random_key();
+    int expected = std::string_view(a).compare(b);
+    int got = CompareKeys(a, KeyPrefix(a), b, KeyPrefix(b));
+    ASSERT_EQ((expected > 0) - (expected < 0), (got > 0) - (got < 0))
+        << "a.size()=" << a.size() << " b.size()=" << b.size();
+  }
+}
+
 TEST_F(SortedRunTest, BatchIsSortedAndLaterAddWins) {
   KvBatch batch;
   batch.Add("b", "1");

@@ -258,6 +258,7 @@ class SqliteReaderFactory : public ShardReaderFactory {
 }  // namespace
 
 std::shared_ptr<ShardReaderFactory> NewSqliteReaderFactory(SqliteReaderOptions options) {
+  sqlite_internal::ConfigureSqliteOnce();
   return std::make_shared<SqliteReaderFactory>(options);
 }
 

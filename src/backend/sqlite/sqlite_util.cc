@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 namespace shardyfusion {
 namespace sqlite_internal {
@@ -17,6 +18,13 @@ Status LocalFileError(const std::string& what, const std::string& path) {
 }
 
 }  // namespace
+
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  // SQLITE_MISUSE here means SQLite was already initialised by someone else;
+  // statistics then stay on, which costs speed, not correctness.
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
 
 Status SqliteError(ErrorCode code, sqlite3* db, const std::string& what, const std::string& path) {
   const char* detail = db != nullptr ? sqlite3_errmsg(db) : "out of memory";

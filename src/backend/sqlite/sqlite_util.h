@@ -21,6 +21,11 @@ inline constexpr const char* kKvTableDdl =
     "CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID";
 
 // "<what> <path>: <sqlite3_errmsg>" with `code`.
+// Turns off SQLite's global memory statistics once per process, before the
+// first connection: with them on, every SQLite allocation takes one global
+// mutex, which serialises shards sealed on different threads.
+void ConfigureSqliteOnce();
+
 Status SqliteError(ErrorCode code, sqlite3* db, const std::string& what, const std::string& path);
 
 // Runs `sql` (no parameters, rows ignored) on `db`.

@@ -255,6 +255,7 @@ class SqliteWriterFactory : public ShardWriterFactory {
 }  // namespace
 
 std::shared_ptr<ShardWriterFactory> NewSqliteWriterFactory(SqliteWriterOptions options) {
+  sqlite_internal::ConfigureSqliteOnce();
   return std::make_shared<SqliteWriterFactory>(options);
 }
 
