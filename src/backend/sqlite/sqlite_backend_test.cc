@@ -331,9 +331,9 @@ TEST_F(SqliteBackendTest, ReaderRoundTripWithMisses) {
 }
 
 TEST_F(SqliteBackendTest, ReaderReusesCacheUntilIdentityChanges) {
-  KvBatch first;
-  first.Add("k", "first");
-  WriteShard({first});
+  std::vector<KvBatch> first(1);
+  first[0].Add("k", "first");
+  WriteShard(first);
   auto factory = NewSqliteReaderFactory();
 
   auto read_k = [&](const std::string& checkpoint_id) -> std::string {
@@ -349,9 +349,9 @@ TEST_F(SqliteBackendTest, ReaderReusesCacheUntilIdentityChanges) {
 
   // Replace the object behind the same key: a reader with the same identity
   // must keep serving its cached copy without downloading.
-  KvBatch second;
-  second.Add("k", "second");
-  WriteShard({second});
+  std::vector<KvBatch> second(1);
+  second[0].Add("k", "second");
+  WriteShard(second);
   EXPECT_EQ(read_k("c1"), "first");
   EXPECT_EQ(store_->get_to_file_calls.load(), 1);
 
