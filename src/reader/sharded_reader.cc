@@ -6,7 +6,6 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <mutex>
 
 #include "core/log.h"
@@ -49,7 +48,6 @@ std::string ShardDirName(int64_t db_id) {
 class ShardedReader::Impl {
  public:
   ReaderOptions options;
-  std::string prefix_url;
   std::shared_ptr<ObjectStore> store;
   std::unique_ptr<ManifestStore> manifests;
   std::string cache_root;                       // per-prefix local cache directory
@@ -176,7 +174,6 @@ Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(const std::string& pr
                                                            const ReaderOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->prefix_url = prefix_url;
   Result<StoreLocation> loc =
       options.store ? ResolveInStore(options.store, prefix_url) : OpenStoreForUrl(prefix_url);
   if (!loc.ok()) return loc.status();

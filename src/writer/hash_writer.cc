@@ -36,8 +36,6 @@ std::string DefaultLocalRoot() {
   return base + "/shardyfusion";
 }
 
-bool IsSafeRunId(std::string_view id) { return IsSafePathSegment(id); }
-
 // Per-shard state in the engine.
 struct ShardState {
   KvBatch batch;
@@ -284,7 +282,7 @@ Result<std::unique_ptr<HashShardedWriter>> HashShardedWriter::Open(
   Result<DbPathTemplate> tmpl = DbPathTemplate::Compile(config.db_path_template);
   if (!tmpl.ok()) return tmpl.status();
   impl->db_path = std::move(tmpl).value();
-  if (config.run_id && !IsSafeRunId(*config.run_id)) {
+  if (config.run_id && !IsSafePathSegment(*config.run_id)) {
     return ConfigError("run_id \"" + *config.run_id +
                        "\" must be non-empty and use only [A-Za-z0-9._-]");
   }

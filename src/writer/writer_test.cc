@@ -135,7 +135,7 @@ TEST_F(WriterTest, EmptyShardsAreOmittedAndNeverOpened) {
 
 TEST_F(WriterTest, TracksMinMaxAndRowCountsWithDuplicates) {
   config_.num_dbs = 1;
-  std::vector<int64_t> keys = {5, -0, 9, 5, 7};
+  std::vector<int64_t> keys = {5, 0, 9, 5, 7};
   config_.key_encoding = KeyEncoding::kU64BE;
   Result<BuildResult> r = WriteHashSharded(
       keys, config_,
