@@ -1,7 +1,8 @@
 // shardy_bench: one line per workload, like LevelDB's db_bench.
 //
 //   shardy_bench [--records N] [--runs R] [--dir DIR]     writer + lookup workloads
-//   shardy_bench --memory [--records N]                   peak RSS of a streamed build
+//   shardy_bench --memory [--records N] [--sort-memory-mib M]
+//                                                          peak RSS of a streamed build
 //
 // Writer workload: 8-byte int keys in shuffled order, 100-byte values, 8
 // shards, local directory, SQLite backend. Beside it, in the same run, two
@@ -146,11 +147,14 @@ long PeakRssKib() {
   return -1;
 }
 
-int MemoryMode(const std::string& dir, int64_t n) {
+int MemoryMode(const std::string& dir, int64_t n, uint64_t sort_memory_mib) {
   sf::HashShardedWriteConfig config;
   config.s3_prefix = "file://" + dir + "/snapshot";
   config.num_dbs = 8;
   config.local_root = dir + "/staging";
+  sf::SqliteWriterOptions sqlite;
+  sqlite.sort_memory_bytes = sort_memory_mib << 20;
+  config.adapter_factory = sf::NewSqliteWriterFactory(sqlite);
   char value[100];
   const Clock::time_point t0 = Clock::now();
   sf::Result<sf::BuildResult> r = sf::WriteHashSharded(
@@ -167,9 +171,10 @@ int MemoryMode(const std::string& dir, int64_t n) {
   if (!r.ok()) Die(r.status().ToString());
   const double input_mib = n * 108.0 / (1 << 20);
   std::printf(
-      "memory_streamed_build : %lld records (%.0f MiB of key+value), 8 shards, batch_size 50000: "
-      "%.0f records/s, peak RSS %.1f MiB\n",
-      static_cast<long long>(n), input_mib, n / s, PeakRssKib() / 1024.0);
+      "memory_streamed_build : %lld records (%.0f MiB of key+value), 8 shards, batch_size 50000, "
+      "sort memory %llu MiB: %.0f records/s, peak RSS %.1f MiB\n",
+      static_cast<long long>(n), input_mib, static_cast<unsigned long long>(sort_memory_mib), n / s,
+      PeakRssKib() / 1024.0);
   return 0;
 }
 
@@ -180,6 +185,7 @@ int main(int argc, char** argv) {
   int runs = 3;
   bool memory = false;
   bool writer_only = false;  // for profiling the writer alone
+  uint64_t sort_memory_mib = sf::SqliteWriterOptions().sort_memory_bytes >> 20;
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -191,12 +197,14 @@ int main(int argc, char** argv) {
       dir = argv[++i];
     else if (a == "--memory")
       memory = true;
+    else if (a == "--sort-memory-mib" && i + 1 < argc)
+      sort_memory_mib = std::stoull(argv[++i]);
     else if (a == "--writer-only")
       writer_only = true;
     else {
-      std::fprintf(
-          stderr,
-          "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--memory] [--writer-only]\n");
+      std::fprintf(stderr,
+                   "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only]\n"
+                   "       shardy_bench --memory [--records N] [--sort-memory-mib M]\n");
       return 2;
     }
   }
@@ -207,7 +215,7 @@ int main(int argc, char** argv) {
   }
   std::filesystem::create_directories(dir);
   if (memory) {
-    const int rc = MemoryMode(dir, n);
+    const int rc = MemoryMode(dir, n, sort_memory_mib);
     std::filesystem::remove_all(dir);
     return rc;
   }

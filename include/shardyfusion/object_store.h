@@ -49,6 +49,10 @@ struct PutOptions {
   std::string content_type = "application/octet-stream";
   PutCondition condition = PutCondition::kNone;
   std::string if_match;  // the expected ETag for kIfMatch
+  // PutFile only: the caller will delete the source file after the call and
+  // never modify it, so a store may take the file over instead of copying
+  // it (a local directory hard-links it when both are on one filesystem).
+  bool source_disposable = false;
 };
 
 class ObjectStore {

@@ -84,10 +84,16 @@ class KvBatch {
     uint32_t key_len;
     uint32_t value_len;
   };
+  // Frees a block's memory (blocks are large, page-aligned allocations).
+  struct BlockDeleter {
+    size_t size = 0;
+    void operator()(char* data) const noexcept;
+  };
   struct Block {
-    std::unique_ptr<char[]> data;
+    std::unique_ptr<char[], BlockDeleter> data;
     size_t size;
   };
+  static Block NewBlock(size_t size);
   // Moves the cursor to a block with at least `n` free bytes.
   void NextBlock(size_t n);
   void Swap(KvBatch& other) noexcept;

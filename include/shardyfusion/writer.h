@@ -73,8 +73,9 @@ struct WriteOptions {
   // exceeds a cap, the largest batch is flushed. Unset = no global cap.
   std::optional<uint64_t> max_total_batched_items;
   std::optional<uint64_t> max_total_batched_bytes;
-  // Shards sealed at once at the end of a build (merge, insert, upload);
-  // 0 = the number of cores.
+  // Shards sealed at once at the end of a build (last batch, merge, insert,
+  // upload); 0 = twice the number of cores, since sealing mixes CPU work with
+  // waits on storage.
   uint32_t seal_threads = 0;
 };
 

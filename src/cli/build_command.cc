@@ -51,8 +51,13 @@ Result<uint64_t> CountRecords(const BuildArgs& args) {
   }
 }
 
-Result<std::shared_ptr<ShardWriterFactory>> WriterFactoryFor(const std::string& backend) {
-  if (backend == "sqlite") return NewSqliteWriterFactory();
+Result<std::shared_ptr<ShardWriterFactory>> WriterFactoryFor(const BuildArgs& args) {
+  if (args.backend == "sqlite") {
+    SqliteWriterOptions options;
+    options.sort_memory_bytes = args.sort_memory_bytes;
+    return NewSqliteWriterFactory(options);
+  }
+  const std::string& backend = args.backend;
   return Status(ErrorCode::kConfigValidation,
                 fmt::format("unknown backend \"{}\" (supported: sqlite)", backend));
 }
@@ -116,7 +121,7 @@ int RunBuild(const BuildArgs& args, std::istream& in, std::ostream& out, std::os
   config.batch_size = args.batch_size;
   config.num_dbs = args.num_dbs;
   config.max_keys_per_shard = args.max_keys_per_shard;
-  Result<std::shared_ptr<ShardWriterFactory>> factory = WriterFactoryFor(args.backend);
+  Result<std::shared_ptr<ShardWriterFactory>> factory = WriterFactoryFor(args);
   if (!factory.ok()) {
     PrintError(err, factory.status());
     return kExitUsage;

@@ -17,6 +17,7 @@
 #include "cli/record_mapping.h"
 #include "cli/record_source.h"
 #include "shardyfusion/key.h"
+#include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
 
 namespace shardyfusion::cli {
@@ -35,6 +36,7 @@ struct BuildArgs {
   std::string local_root;
   std::optional<uint64_t> max_total_batched_items;
   std::optional<uint64_t> max_total_batched_bytes;
+  uint64_t sort_memory_bytes = SqliteWriterOptions().sort_memory_bytes;
 };
 
 // Exit codes: 0 published, 1 bad input or a library error, 2 bad usage.

@@ -36,6 +36,7 @@ struct BuildFlags {
   std::string local_root;
   uint64_t max_total_batched_items = 0;
   uint64_t max_total_batched_bytes = 0;
+  uint64_t sort_memory_mib = 256;
 };
 
 struct ReadFlags {
@@ -105,6 +106,11 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
                                     "Cap on key+value bytes buffered across all shards (default: "
                                     "none)")
                           ->check(CLI::PositiveNumber));
+  b->add_option("--sort-memory-mib", f->sort_memory_mib,
+                "SQLite backend: MiB of sorted runs kept in memory across all shards before "
+                "spilling to local disk under --local-root (0 = always spill)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 20))
+      ->capture_default_str();
 }
 
 // presence: --value-field, --num-dbs, --max-keys-per-shard, --key-encoding,
@@ -127,6 +133,7 @@ BuildArgs ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option*>& pres
   args.local_root = f.local_root;
   if (given(5)) args.max_total_batched_items = f.max_total_batched_items;
   if (given(6)) args.max_total_batched_bytes = f.max_total_batched_bytes;
+  args.sort_memory_bytes = f.sort_memory_mib << 20;
   return args;
 }
 

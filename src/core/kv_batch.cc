@@ -1,12 +1,21 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/large_buffer.h"
 #include "shardyfusion/shard_backend.h"
 
 namespace shardyfusion {
 namespace {
-constexpr size_t kBlockSize = 1 << 20;
+// One huge page: see core/large_buffer.h.
+constexpr size_t kBlockSize = size_t{2} << 20;
 }  // namespace
+
+void KvBatch::BlockDeleter::operator()(char* data) const noexcept { FreeLargeBuffer(data, size); }
+
+KvBatch::Block KvBatch::NewBlock(size_t size) {
+  return Block{std::unique_ptr<char[], BlockDeleter>(AllocateLargeBuffer(size), BlockDeleter{size}),
+               size};
+}
 
 void KvBatch::NextBlock(size_t n) {
   // Reuse the following block when it is large enough (after Clear()),
@@ -15,7 +24,7 @@ void KvBatch::NextBlock(size_t n) {
   if (next >= blocks_.size() || blocks_[next].size < n) {
     const size_t size = std::max(kBlockSize, n);
     blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(std::min(next, blocks_.size())),
-                   Block{std::make_unique<char[]>(size), size});
+                   NewBlock(size));
     next = std::min(next, blocks_.size() - 1);
   }
   block_ = next;
@@ -28,7 +37,7 @@ void KvBatch::Reserve(size_t entries, size_t bytes) {
   size_t have = 0;
   for (const Block& b : blocks_) have += b.size;
   while (have < bytes) {
-    blocks_.push_back(Block{std::make_unique<char[]>(kBlockSize), kBlockSize});
+    blocks_.push_back(NewBlock(kBlockSize));
     have += kBlockSize;
   }
 }

@@ -154,8 +154,12 @@ Status CheckCondition(std::string_view key, const std::string& path, const PutOp
 
 // Writes a temp file with `fill`, makes it durable, then renames it over the
 // object under the directory lock if `options` allow. Returns the ETag.
+// With `link_from`, the temp file is first tried as a hard link to that file
+// (no copy); `fill` is the fallback where linking is impossible (another
+// filesystem, or one without hard links).
 Result<std::string> WriteObject(std::string_view key, const PutOptions& options,
-                                const std::function<Status(int, const std::string&)>& fill) {
+                                const std::function<Status(int, const std::string&)>& fill,
+                                const std::string* link_from = nullptr) {
   SHARDY_RETURN_IF_ERROR(CheckKey(key));
   const std::string path = PathOf(key);
   const std::string dir = ParentOf(path);
@@ -168,6 +172,23 @@ Result<std::string> WriteObject(std::string_view key, const PutOptions& options,
                        std::to_string(::getpid()) + ".");
   std::string tmp;
   ScopedFd fd;
+  bool linked = false;
+  for (int attempt = 0; link_from != nullptr && attempt < 8; ++attempt) {
+    tmp = tmp_stem + NewUuid4Hex().substr(0, 16);
+    if (::link(link_from->c_str(), tmp.c_str()) == 0) {
+      linked = true;
+      break;
+    }
+    if (errno != EEXIST) break;  // cannot link here: copy instead
+  }
+  if (linked) {
+    fd = ScopedFd(OpenRetrying(tmp, O_WRONLY));
+    if (!fd.valid()) {
+      const int err = errno;
+      ::unlink(tmp.c_str());
+      return ErrnoStatus(err, "open linked temp file", tmp);
+    }
+  }
   for (int attempt = 0; attempt < 8 && !fd.valid(); ++attempt) {
     tmp = tmp_stem + NewUuid4Hex().substr(0, 16);
     fd = ScopedFd(OpenRetrying(tmp, O_WRONLY | O_CREAT | O_EXCL));
@@ -175,7 +196,7 @@ Result<std::string> WriteObject(std::string_view key, const PutOptions& options,
   }
   if (!fd.valid()) return ErrnoStatus(errno, "create temp file", tmp);
   TempFileGuard guard(tmp);
-  SHARDY_RETURN_IF_ERROR(fill(fd.get(), tmp));
+  if (!linked) SHARDY_RETURN_IF_ERROR(fill(fd.get(), tmp));
   // A nanosecond mtime keeps the ETag unique even when the filesystem would
   // stamp a coarse one and a later Put reuses the freed inode number.
   struct timespec times[2];
@@ -344,9 +365,10 @@ Result<std::string> FileStore::PutFile(std::string_view key, const std::string& 
     }
     return ErrnoStatus(errno, "open for reading", path);
   }
-  return WriteObject(key, options, [&in, &path](int fd, const std::string& tmp) {
-    return CopyFd(in.get(), path, fd, tmp);
-  });
+  return WriteObject(
+      key, options,
+      [&in, &path](int fd, const std::string& tmp) { return CopyFd(in.get(), path, fd, tmp); },
+      options.source_disposable ? &path : nullptr);
 }
 
 Result<std::optional<std::string>> FileStore::Get(std::string_view key) {

@@ -153,6 +153,37 @@ TEST_F(FileStoreTest, IfAbsentIsAtomicAcrossProcesses) {
 
 // Permission errors cannot be provoked as root (CI runs as root); a file
 // standing where a directory must be is a permanent error any user gets.
+TEST_F(FileStoreTest, DisposableSourceIsLinkedOnTheSameFilesystemElseCopied) {
+  // Same filesystem as the store: the object is the source's inode, no copy.
+  const std::string near = dir_.path() + "/near.bin";
+  std::ofstream(near) << "linked";
+  PutOptions disposable;
+  disposable.source_disposable = true;
+  ASSERT_TRUE(store_->PutFile(K("near"), near, disposable).ok());
+  struct stat src_st, obj_st;
+  ASSERT_EQ(::stat(near.c_str(), &src_st), 0);
+  ASSERT_EQ(::stat((dir_.path() + "/near").c_str(), &obj_st), 0);
+  EXPECT_EQ(src_st.st_ino, obj_st.st_ino);
+
+  // Without the option the object is always a copy.
+  ASSERT_TRUE(store_->PutFile(K("copied"), near, PutOptions()).ok());
+  ASSERT_EQ(::stat((dir_.path() + "/copied").c_str(), &obj_st), 0);
+  EXPECT_NE(src_st.st_ino, obj_st.st_ino);
+
+  // Another filesystem (tmpfs) cannot be linked: the put falls back to a copy.
+  struct stat shm;
+  if (::stat("/dev/shm", &shm) == 0 && shm.st_dev != src_st.st_dev) {
+    ScratchDir far_dir("/dev/shm");
+    const std::string far = far_dir.path() + "/far.bin";
+    std::ofstream(far) << "copied across filesystems";
+    auto put = store_->PutFile(K("far"), far, disposable);
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+    auto got = store_->Get(K("far"));
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ(**got, "copied across filesystems");
+  }
+}
+
 TEST_F(FileStoreTest, FileSystemErrorsAreStorageErrorsNamingThePath) {
   ASSERT_TRUE(store_->Put(K("plain"), "x", PutOptions()).ok());
   auto put = store_->Put(K("plain/x"), "x", PutOptions());

@@ -341,6 +341,23 @@ TYPED_TEST(ObjectStoreConformance, PutFileAndGetToFileStreamMultiMiB) {
   EXPECT_FALSE(missing.ok());
 }
 
+TYPED_TEST(ObjectStoreConformance, PutFileOfDisposableSourceSurvivesItsDeletion) {
+  const std::string src = this->local_.path() + "/disposable.bin";
+  const std::string content(3 * 1024 * 1024 + 5, 'd');
+  std::ofstream(src, std::ios::binary).write(content.data(), content.size());
+  PutOptions options;
+  options.source_disposable = true;
+  auto put = this->store().PutFile(this->K("taken/over"), src, options);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  ASSERT_TRUE(std::filesystem::remove(src));
+  auto got = this->store().Get(this->K("taken/over"));
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status().ToString();
+  EXPECT_TRUE(**got == content) << "size " << (*got)->size();
+  auto head = this->store().Head(this->K("taken/over"));
+  ASSERT_TRUE(head.ok() && head->has_value());
+  EXPECT_EQ((*head)->etag, *put);
+}
+
 TYPED_TEST(ObjectStoreConformance, UrlResolvesBackToTheSameStore) {
   const std::string url = this->store().Url(this->K("p/q"));
   EXPECT_TRUE(url.ends_with(this->K("p/q"))) << url;

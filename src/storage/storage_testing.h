@@ -15,9 +15,9 @@ namespace shardyfusion {
 
 class ScratchDir {
  public:
-  ScratchDir() {
-    std::string tmpl =
-        std::filesystem::absolute(::testing::TempDir()).string() + "/shardy_storage_XXXXXX";
+  // A fresh directory under `parent` (the test temp directory by default).
+  explicit ScratchDir(const std::string& parent = ::testing::TempDir()) {
+    std::string tmpl = std::filesystem::absolute(parent).string() + "/shardy_storage_XXXXXX";
     if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << tmpl;
     path_ = std::filesystem::path(tmpl).lexically_normal().string();
   }

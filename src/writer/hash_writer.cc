@@ -101,22 +101,32 @@ class HashShardedWriter::Impl {
     const size_t items = s.batch.size();
     const size_t bytes = s.batch.payload_bytes();
     auto batch = std::make_shared<KvBatch>(std::move(s.batch));
+    Status submitted = background->Submit([this, db_id, batch, release]() -> Status {
+      SHARDY_RETURN_IF_ERROR(WriteShardBatch(db_id, *batch));
+      if (!release) RecycleBatch(std::move(*batch));
+      return Status::OK();
+    });
+    // Taken after Submit, which waits for room: by then a finished job has
+    // usually recycled its batch, so the next one reuses memory that is
+    // already mapped instead of faulting in fresh pages.
     s.batch = TakeRecycledBatch();
     // Growing a batch from empty copies it log(n) times and faults in fresh
     // pages each time; a full batch predicts the next one's size.
     if (!release && items >= config.batch_size) s.batch.Reserve(items, bytes + bytes / 8);
-    return background->Submit([this, db_id, batch, release]() -> Status {
-      ShardState& shard = shards[db_id];
-      if (!shard.writer) SHARDY_RETURN_IF_ERROR(OpenShard(db_id));
-      Status st = shard.writer->WriteBatch(*batch);
-      if (!st.ok()) {
-        return Status(ErrorCode::kShardWrite,
-                      "Shard write failed for db_id=" + std::to_string(db_id) + ": " + st.message(),
-                      st.retryable());
-      }
-      if (!release) RecycleBatch(std::move(*batch));
-      return Status::OK();
-    });
+    return submitted;
+  }
+
+  // Writes `batch` to the shard, opening its writer on first use.
+  Status WriteShardBatch(uint32_t db_id, const KvBatch& batch) {
+    ShardState& shard = shards[db_id];
+    if (!shard.writer) SHARDY_RETURN_IF_ERROR(OpenShard(db_id));
+    Status st = shard.writer->WriteBatch(batch);
+    if (!st.ok()) {
+      return Status(ErrorCode::kShardWrite,
+                    "Shard write failed for db_id=" + std::to_string(db_id) + ": " + st.message(),
+                    st.retryable());
+    }
+    return Status::OK();
   }
 
   KvBatch TakeRecycledBatch() {
@@ -201,31 +211,36 @@ class HashShardedWriter::Impl {
           "could not remove local staging " + local_run_dir + ": " + ec.message());
   }
 
-  // Seals every open shard writer, several at once: sealing (merge, insert,
-  // upload) dominates the tail of a build and shards are independent. After
-  // the first failure the remaining writers are abandoned, not sealed.
+  // Seals every shard that holds data, several at once: each worker writes
+  // a shard's last batch and seals it (merge, insert, upload). Shards are
+  // independent and sealing dominates the tail of a build. After the first
+  // failure the remaining shards are abandoned, not sealed.
+  // REQUIRES: the background writer has been drained and stopped.
   std::vector<Result<SealResult>> SealAll() {
-    std::vector<uint32_t> open;
+    std::vector<uint32_t> todo;
     for (uint32_t i = 0; i < num_dbs; ++i) {
-      if (shards[i].writer) open.push_back(i);
+      if (shards[i].writer || !shards[i].batch.empty()) todo.push_back(i);
     }
     std::vector<Result<SealResult>> results(num_dbs, Status(ErrorCode::kInternal, "not sealed"));
     std::atomic<size_t> next{0};
     std::atomic<bool> failed{false};
     auto work = [&] {
-      for (size_t i = next++; i < open.size(); i = next++) {
-        ShardState& s = shards[open[i]];
+      for (size_t i = next++; i < todo.size(); i = next++) {
+        const uint32_t db_id = todo[i];
+        ShardState& s = shards[db_id];
         if (failed.load()) {
-          s.writer->Abandon();
-          results[open[i]] = Status(ErrorCode::kShardWrite, "abandoned after another shard failed");
+          if (s.writer) s.writer->Abandon();
+          results[db_id] = Status(ErrorCode::kShardWrite, "abandoned after another shard failed");
         } else {
-          results[open[i]] = s.writer->Seal();
-          if (!results[open[i]].ok()) failed = true;
+          Status st = s.batch.empty() ? Status::OK() : WriteShardBatch(db_id, s.batch);
+          s.batch.Release();
+          results[db_id] = st.ok() ? s.writer->Seal() : Result<SealResult>(st);
+          if (!results[db_id].ok()) failed = true;
         }
         s.writer.reset();
       }
     };
-    const size_t threads = std::min<size_t>(open.size(), seal_threads);
+    const size_t threads = std::min<size_t>(todo.size(), seal_threads);
     std::vector<std::thread> pool;
     for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
     work();
@@ -308,7 +323,7 @@ Result<std::unique_ptr<HashShardedWriter>> HashShardedWriter::Open(
   impl->shards.resize(impl->num_dbs);
   impl->seal_threads = options.seal_threads != 0
                            ? options.seal_threads
-                           : std::max(1u, std::thread::hardware_concurrency());
+                           : std::max(1u, 2 * std::thread::hardware_concurrency());
   return std::unique_ptr<HashShardedWriter>(new HashShardedWriter(std::move(impl)));
 }
 
@@ -383,16 +398,20 @@ Result<BuildResult> HashShardedWriter::Impl::Finish() {
     CleanupAttempts(*root.store, uploaded);
     return st;
   };
-  Status flushed;
-  for (uint32_t db_id = 0; db_id < num_dbs && flushed.ok(); ++db_id) flushed = FlushShard(db_id);
+  // The shards' last batches are written by the seal workers, in parallel.
   Status drained = background->Drain();
   background->Stop();
-  for (uint32_t db_id = 0; db_id < num_dbs; ++db_id) {
-    if (!shards[db_id].db_key.empty()) uploaded.push_back(shards[db_id].db_key);
+  auto note_uploaded = [&] {
+    for (uint32_t db_id = 0; db_id < num_dbs; ++db_id) {
+      if (!shards[db_id].db_key.empty()) uploaded.push_back(shards[db_id].db_key);
+    }
+  };
+  if (!drained.ok()) {
+    note_uploaded();
+    return fail_before_publish(drained);
   }
-  if (!flushed.ok()) return fail_before_publish(flushed);
-  if (!drained.ok()) return fail_before_publish(drained);
   std::vector<Result<SealResult>> sealed = SealAll();
+  note_uploaded();
   for (uint32_t db_id = 0; db_id < num_dbs; ++db_id) {
     ShardState& s = shards[db_id];
     if (s.db_key.empty()) continue;

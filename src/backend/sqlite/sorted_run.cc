@@ -8,6 +8,8 @@
 #include <cstring>
 #include <limits>
 
+#include "core/large_buffer.h"
+
 namespace shardyfusion {
 namespace sqlite_internal {
 
@@ -47,9 +49,9 @@ Status WriteFully(int fd, const char* data, size_t n, const std::string& path) {
   return Status::OK();
 }
 
-Status MergeRunsInto(const std::vector<std::string>& inputs, const std::string& output) {
+Status MergeRunsInto(std::vector<SortedRun> inputs, const std::string& output) {
   RunMerger merger;
-  SHARDY_RETURN_IF_ERROR(merger.Open(inputs));
+  SHARDY_RETURN_IF_ERROR(merger.Open(std::move(inputs)));
   RunWriter writer;
   SHARDY_RETURN_IF_ERROR(writer.Open(output));
   while (merger.Valid()) {
@@ -60,6 +62,24 @@ Status MergeRunsInto(const std::vector<std::string>& inputs, const std::string& 
 }
 
 }  // namespace
+
+// ---- RunMemoryBudget, MemoryRun ----
+
+bool RunMemoryBudget::TryReserve(uint64_t n) {
+  uint64_t used = used_.load();
+  do {
+    if (n > limit_ || used > limit_ - n) return false;
+  } while (!used_.compare_exchange_weak(used, used + n));
+  return true;
+}
+
+MemoryRun::MemoryRun(size_t size, std::shared_ptr<RunMemoryBudget> budget)
+    : data_(AllocateLargeBuffer(size)), size_(size), budget_(std::move(budget)) {}
+
+MemoryRun::~MemoryRun() {
+  FreeLargeBuffer(data_, size_);
+  if (budget_) budget_->Release(size_);
+}
 
 // ---- RunWriter ----
 
@@ -112,11 +132,20 @@ RunReader::~RunReader() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Status RunReader::Open(const std::string& path) {
-  path_ = path;
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) return IoError("cannot open", path);
+Status RunReader::Open(SortedRun run) {
+  if (run.memory) {
+    memory_ = std::move(run.memory);
+    path_ = "(in memory)";
+    base_ = memory_->data();
+    end_ = memory_->size();
+    eof_ = true;  // everything is already available
+    return Next();
+  }
+  path_ = std::move(run.path);
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return IoError("cannot open", path_);
   buffer_.resize(kRunReadBufferBytes);
+  base_ = buffer_.data();
   return Next();
 }
 
@@ -128,6 +157,7 @@ Status RunReader::Fill(size_t n) {
     begin_ = 0;
   }
   if (buffer_.size() < n) buffer_.resize(n);  // one record larger than the buffer
+  base_ = buffer_.data();
   while (end_ < n) {
     ssize_t r = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
     if (r < 0) {
@@ -154,14 +184,14 @@ Status RunReader::Next() {
   if (available < kHeaderBytes) {
     return Status(ErrorCode::kShardWrite, "spool file " + path_ + " is truncated");
   }
-  size_t key_len = GetFixed32(buffer_.data() + begin_);
-  size_t value_len = GetFixed32(buffer_.data() + begin_ + 4);
+  size_t key_len = GetFixed32(base_ + begin_);
+  size_t value_len = GetFixed32(base_ + begin_ + 4);
   size_t record_len = kHeaderBytes + key_len + value_len;
   SHARDY_RETURN_IF_ERROR(Fill(record_len));
   if (end_ - begin_ < record_len) {
     return Status(ErrorCode::kShardWrite, "spool file " + path_ + " is truncated");
   }
-  const char* p = buffer_.data() + begin_ + kHeaderBytes;
+  const char* p = base_ + begin_ + kHeaderBytes;
   key_ = std::string_view(p, key_len);
   key_prefix_ = KeyPrefix(key_);
   value_ = std::string_view(p + key_len, value_len);
@@ -171,22 +201,25 @@ Status RunReader::Next() {
 }
 
 void RunReader::CloseAndUnlink() {
-  if (fd_ < 0) return;
-  ::close(fd_);
-  fd_ = -1;
-  ::unlink(path_.c_str());
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+    ::unlink(path_.c_str());
+  }
+  memory_.reset();
   std::vector<char>().swap(buffer_);
+  base_ = nullptr;
   begin_ = end_ = 0;
 }
 
 // ---- RunMerger ----
 
-Status RunMerger::Open(const std::vector<std::string>& paths) {
+Status RunMerger::Open(std::vector<SortedRun> runs) {
   readers_.clear();
   heap_.clear();
-  for (const std::string& path : paths) {
+  for (SortedRun& run : runs) {
     auto reader = std::make_unique<RunReader>();
-    SHARDY_RETURN_IF_ERROR(reader->Open(path));
+    SHARDY_RETURN_IF_ERROR(reader->Open(std::move(run)));
     if (reader->Valid()) heap_.push_back(readers_.size());
     readers_.push_back(std::move(reader));
   }
@@ -239,7 +272,9 @@ Status RunMerger::Next() {
 
 // ---- Free functions ----
 
-Result<uint64_t> WriteSortedRun(const KvBatch& batch, const std::string& path) {
+Result<SortedRun> WriteSortedRun(const KvBatch& batch,
+                                 const std::shared_ptr<RunMemoryBudget>& budget,
+                                 const std::string& spill_path) {
   struct SortEntry {
     std::string_view key;
     uint64_t prefix;
@@ -266,38 +301,81 @@ Result<uint64_t> WriteSortedRun(const KvBatch& batch, const std::string& path) {
       if (c != 0) return c < 0;
       return a.index > b.index;  // the later Add first, so it is the one kept
     });
+    // Drop the shadowed pairs: the first of each key is the one kept.
+    size_t kept = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (kept > 0 && entries[i].key == entries[kept - 1].key) continue;
+      entries[kept++] = entries[i];
+    }
+    entries.resize(kept);
+  }
+  SortedRun run;
+  run.records = entries.size();
+  uint64_t bytes = 0;
+  for (const SortEntry& e : entries) {
+    const size_t value_size = batch.value(e.index).size();
+    if (e.key.size() > std::numeric_limits<uint32_t>::max() ||
+        value_size > std::numeric_limits<uint32_t>::max()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "a key or value is larger than 4 GiB, which a SQLite shard cannot hold");
+    }
+    bytes += kHeaderBytes + e.key.size() + value_size;
+  }
+  if (budget && budget->TryReserve(bytes)) {
+    run.memory = std::make_unique<MemoryRun>(bytes, budget);
+    char* p = run.memory->data();
+    // The records are gathered in key order, i.e. from random places in the
+    // batch: fetch a few ahead so the copies do not wait on memory.
+    constexpr size_t kAhead = 8;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (i + kAhead < entries.size()) {
+        const char* ahead = entries[i + kAhead].key.data();
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + 64);
+      }
+      const SortEntry& e = entries[i];
+      const std::string_view value = batch.value(e.index);
+      PutFixed32(p, static_cast<uint32_t>(e.key.size()));
+      PutFixed32(p + 4, static_cast<uint32_t>(value.size()));
+      p += kHeaderBytes;
+      if (!e.key.empty()) std::memcpy(p, e.key.data(), e.key.size());
+      p += e.key.size();
+      if (!value.empty()) std::memcpy(p, value.data(), value.size());
+      p += value.size();
+    }
+    return run;
   }
   RunWriter writer;
-  SHARDY_RETURN_IF_ERROR(writer.Open(path));
-  uint64_t written = 0;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    if (i > 0 && entries[i].key == entries[i - 1].key) continue;  // shadowed
-    SHARDY_RETURN_IF_ERROR(writer.Add(entries[i].key, batch.value(entries[i].index)));
-    ++written;
+  SHARDY_RETURN_IF_ERROR(writer.Open(spill_path));
+  for (const SortEntry& e : entries) {
+    SHARDY_RETURN_IF_ERROR(writer.Add(e.key, batch.value(e.index)));
   }
   SHARDY_RETURN_IF_ERROR(writer.Finish());
-  return written;
+  run.path = spill_path;
+  return run;
 }
 
-Status MergeRunsInPasses(std::vector<std::string>* paths, size_t fan_in,
+Status MergeRunsInPasses(std::vector<SortedRun>* runs, size_t fan_in,
                          const std::function<std::string()>& next_path) {
   if (fan_in < 2) {
     return Status(ErrorCode::kInvalidArgument, "max_merge_fan_in must be at least 2");
   }
-  while (paths->size() > fan_in) {
-    std::vector<std::string> merged;
-    for (size_t start = 0; start < paths->size(); start += fan_in) {
-      size_t stop = std::min(paths->size(), start + fan_in);
+  while (runs->size() > fan_in) {
+    std::vector<SortedRun> merged;
+    for (size_t start = 0; start < runs->size(); start += fan_in) {
+      size_t stop = std::min(runs->size(), start + fan_in);
       if (stop - start == 1) {
-        merged.push_back((*paths)[start]);
+        merged.push_back(std::move((*runs)[start]));
         continue;
       }
-      std::vector<std::string> group(paths->begin() + start, paths->begin() + stop);
-      std::string output = next_path();
-      SHARDY_RETURN_IF_ERROR(MergeRunsInto(group, output));
+      std::vector<SortedRun> group;
+      for (size_t i = start; i < stop; ++i) group.push_back(std::move((*runs)[i]));
+      SortedRun output;
+      output.path = next_path();
+      SHARDY_RETURN_IF_ERROR(MergeRunsInto(std::move(group), output.path));
       merged.push_back(std::move(output));
     }
-    *paths = std::move(merged);
+    *runs = std::move(merged);
   }
   return Status::OK();
 }

@@ -1,20 +1,26 @@
 // Sorted runs: the SQLite writer's bounded-memory external sort.
 //
-// A run is a local file of key/value records in strictly increasing key
-// order (bytewise, as SQLite compares BLOBs), each framed as
+// A run is a sequence of key/value records in strictly increasing key order
+// (bytewise, as SQLite compares BLOBs), each framed as
 //   u32 key_len (little-endian) | u32 value_len (little-endian) | key | value
-// with no header or trailer. WriteSortedRun turns one batch into a run;
-// RunMerger streams the union of several runs in key order with one record
-// per distinct key, the record of the LATEST run (highest index) winning.
-// MergeRunsInPasses bounds how many runs are open at once.
+// with no header or trailer. A run lives either in memory (while a shared
+// RunMemoryBudget has room) or in a local spool file: the bytes are the same.
+// WriteSortedRun turns one batch into a run; RunMerger streams the union of
+// several runs in key order with one record per distinct key, the record of
+// the LATEST run (highest index) winning. MergeRunsInPasses bounds how many
+// runs are open at once.
 //
-// Memory: a RunWriter holds one write buffer, a RunReader one read buffer
-// (grown only to fit a single record larger than it). Nothing else is kept.
+// Memory: in-memory runs are charged to their budget until consumed or
+// destroyed, so their total never exceeds the budget's limit. A RunWriter
+// holds one write buffer, a file RunReader one read buffer (grown only to
+// fit a single record larger than it).
 //
-// Thread-safety: none of these types are thread-safe; each is used by the one
-// thread that owns the shard writer.
+// Thread-safety: RunMemoryBudget is thread-safe and shared by the shard
+// writers of one factory. The other types are not thread-safe; each is used
+// by the one thread that owns the shard writer.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -54,6 +60,47 @@ inline int CompareKeys(std::string_view a, uint64_t a_prefix, std::string_view b
 inline constexpr size_t kRunWriteBufferBytes = 1 << 20;
 inline constexpr size_t kRunReadBufferBytes = 256 << 10;
 
+// A byte allowance for in-memory runs, shared by several writers.
+class RunMemoryBudget {
+ public:
+  explicit RunMemoryBudget(uint64_t limit) : limit_(limit) {}
+  // Reserves `n` bytes if they fit under the limit.
+  bool TryReserve(uint64_t n);
+  void Release(uint64_t n) { used_.fetch_sub(n); }
+  uint64_t used() const { return used_.load(); }
+  uint64_t limit() const { return limit_; }
+
+ private:
+  const uint64_t limit_;
+  std::atomic<uint64_t> used_{0};
+};
+
+// The bytes of an in-memory run, charged to a budget until destroyed.
+class MemoryRun {
+ public:
+  // REQUIRES: `size` bytes were reserved from `budget` (which may be null).
+  MemoryRun(size_t size, std::shared_ptr<RunMemoryBudget> budget);
+  ~MemoryRun();
+  MemoryRun(const MemoryRun&) = delete;
+  MemoryRun& operator=(const MemoryRun&) = delete;
+
+  char* data() { return data_; }
+  const char* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  char* data_;
+  size_t size_;
+  std::shared_ptr<RunMemoryBudget> budget_;
+};
+
+// One sorted run: in memory when `memory` is set, else the spool file `path`.
+struct SortedRun {
+  std::string path;
+  std::unique_ptr<MemoryRun> memory;
+  uint64_t records = 0;  // distinct keys in the run, when known
+};
+
 // Appends records to a new run file through one large buffer.
 class RunWriter {
  public:
@@ -77,10 +124,11 @@ class RunWriter {
   std::string buffer_;
 };
 
-// Reads a run file record by record. The views returned by key() and value()
-// stay valid until the next call to Next(). The file is closed and unlinked
-// as soon as its last record has been consumed, so spool space is released
-// during the merge rather than after it.
+// Reads a run record by record. The views returned by key() and value()
+// stay valid until the next call to Next(). The run is released as soon as
+// its last record has been consumed (a file is closed and unlinked, memory
+// returned to its budget), so space is freed during the merge rather than
+// after it.
 class RunReader {
  public:
   RunReader() = default;
@@ -88,8 +136,8 @@ class RunReader {
   RunReader(const RunReader&) = delete;
   RunReader& operator=(const RunReader&) = delete;
 
-  // Opens `path` and positions on its first record (if any).
-  Status Open(const std::string& path);
+  // Takes `run` and positions on its first record (if any).
+  Status Open(SortedRun run);
   bool Valid() const { return valid_; }
   // REQUIRES: Valid()
   std::string_view key() const { return key_; }
@@ -105,11 +153,13 @@ class RunReader {
 
   std::string path_;
   int fd_ = -1;
+  std::unique_ptr<MemoryRun> memory_;
   bool eof_ = false;
   bool valid_ = false;
-  std::vector<char> buffer_;
-  size_t begin_ = 0;  // first unread byte in buffer_
-  size_t end_ = 0;    // one past the last buffered byte
+  std::vector<char> buffer_;    // a file run's read buffer
+  const char* base_ = nullptr;  // buffer_.data() or the memory run's bytes
+  size_t begin_ = 0;            // first unread byte at base_
+  size_t end_ = 0;              // one past the last available byte
   std::string_view key_;
   std::string_view value_;
   uint64_t key_prefix_ = 0;
@@ -124,8 +174,8 @@ class RunMerger {
   RunMerger(const RunMerger&) = delete;
   RunMerger& operator=(const RunMerger&) = delete;
 
-  // Opens every run in `paths` (oldest first) and positions on the smallest key.
-  Status Open(const std::vector<std::string>& paths);
+  // Takes every run in `runs` (oldest first) and positions on the smallest key.
+  Status Open(std::vector<SortedRun> runs);
   bool Valid() const { return !heap_.empty(); }
   // REQUIRES: Valid(). Views valid until the next call to Next().
   std::string_view key() const { return readers_[heap_[0]]->key(); }
@@ -146,15 +196,19 @@ class RunMerger {
 };
 
 // Sorts `batch` by key (a later Add wins over an earlier one for the same
-// key), drops the shadowed pairs and writes the rest as a run at `path`.
-// Returns the number of records written.
-Result<uint64_t> WriteSortedRun(const KvBatch& batch, const std::string& path);
+// key) and drops the shadowed pairs. The rest becomes an in-memory run when
+// `budget` (may be null) has room for it, otherwise a spool file at
+// `spill_path`.
+Result<SortedRun> WriteSortedRun(const KvBatch& batch,
+                                 const std::shared_ptr<RunMemoryBudget>& budget,
+                                 const std::string& spill_path);
 
-// Merges consecutive groups of at most `fan_in` runs into single runs until
-// at most `fan_in` remain, preserving run order so that last-write-wins still
-// holds for the final merge. `*paths` is updated in place; consumed runs are
-// deleted. New runs are named by `next_path()`. REQUIRES: fan_in >= 2.
-Status MergeRunsInPasses(std::vector<std::string>* paths, size_t fan_in,
+// Merges consecutive groups of at most `fan_in` runs into single spool-file
+// runs until at most `fan_in` remain, preserving run order so that
+// last-write-wins still holds for the final merge. `*runs` is updated in
+// place; consumed runs are released. New files are named by `next_path()`.
+// REQUIRES: fan_in >= 2.
+Status MergeRunsInPasses(std::vector<SortedRun>* runs, size_t fan_in,
                          const std::function<std::string()>& next_path);
 
 }  // namespace sqlite_internal

@@ -189,12 +189,25 @@ TEST_F(SqliteBackendTest, FactoriesAreNamedSqlite) {
   EXPECT_EQ(NewSqliteReaderFactory()->name(), "sqlite");
 }
 
-TEST_F(SqliteBackendTest, ShuffledBatchesSealToSortedLastWriteWinsShard) {
+// Sorted runs in memory, on disk, or both must seal to the same shard.
+class SqliteSortMemoryTest : public SqliteBackendTest,
+                             public ::testing::WithParamInterface<uint64_t> {};
+
+INSTANTIATE_TEST_SUITE_P(SortMemory, SqliteSortMemoryTest,
+                         ::testing::Values(uint64_t{0},         // every run spooled
+                                           uint64_t{60000},     // some in memory
+                                           uint64_t{1} << 30),  // all in memory
+                         [](const ::testing::TestParamInfo<uint64_t>& info) {
+                           return "bytes" + std::to_string(info.param);
+                         });
+
+TEST_P(SqliteSortMemoryTest, ShuffledBatchesSealToSortedLastWriteWinsShard) {
   Model model;
   std::vector<KvBatch> batches = MakeBatches(/*num_batches=*/19, /*per_batch=*/400, 7, &model);
   SqliteWriterOptions options;
   options.page_size = 8192;
   options.max_merge_fan_in = 4;  // 19 runs -> 5 -> 2: two merge passes
+  options.sort_memory_bytes = GetParam();
   SealResult sealed = WriteShard(batches, options);
 
   EXPECT_EQ(store_->put_file_calls.load(), 1);
@@ -227,7 +240,9 @@ TEST_F(SqliteBackendTest, EmptyShardSealsToValidEmptyDb) {
 TEST_F(SqliteBackendTest, AbandonUploadsNothingAndRemovesLocalFiles) {
   Model model;
   std::vector<KvBatch> batches = MakeBatches(3, 100, 1, &model);
-  auto factory = NewSqliteWriterFactory();
+  SqliteWriterOptions spool_everything;
+  spool_everything.sort_memory_bytes = 0;
+  auto factory = NewSqliteWriterFactory(spool_everything);
   Result<std::unique_ptr<ShardWriter>> writer = factory->Open(WriterContext());
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   for (const KvBatch& batch : batches) ASSERT_TRUE((*writer)->WriteBatch(batch).ok());

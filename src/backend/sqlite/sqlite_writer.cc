@@ -1,5 +1,6 @@
-// The SQLite shard writer: batches become sorted runs on local disk; Seal()
-// merges them into one SQLite file in key order and uploads it once.
+// The SQLite shard writer: batches become sorted runs (in memory within the
+// factory's budget, else on local disk); Seal() merges them into one SQLite
+// file in key order and uploads it once.
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,9 +42,11 @@ Status ValidateOptions(const SqliteWriterOptions& options) {
 
 class SqliteShardWriter : public ShardWriter {
  public:
-  SqliteShardWriter(const SqliteWriterOptions& options, const ShardWriterContext& ctx)
+  SqliteShardWriter(const SqliteWriterOptions& options, const ShardWriterContext& ctx,
+                    std::shared_ptr<sqlite_internal::RunMemoryBudget> budget)
       : options_(options),
         ctx_(ctx),
+        budget_(std::move(budget)),
         db_path_(ctx.local_dir + "/" + kSqliteShardObjectName),
         object_key_(ctx.db_key + "/" + kSqliteShardObjectName) {}
 
@@ -80,12 +83,13 @@ class SqliteShardWriter : public ShardWriter {
 
   const SqliteWriterOptions options_;
   const ShardWriterContext ctx_;
+  const std::shared_ptr<sqlite_internal::RunMemoryBudget> budget_;
   const std::string db_path_;
   const std::string object_key_;
   State state_ = State::kOpen;
   sqlite3* db_ = nullptr;
-  std::vector<std::string> runs_;         // the runs still to merge, oldest first
-  std::vector<std::string> spool_paths_;  // every spool file ever created, for cleanup
+  std::vector<sqlite_internal::SortedRun> runs_;  // the runs still to merge, oldest first
+  std::vector<std::string> spool_paths_;          // every spool path handed out, for cleanup
 };
 
 Status SqliteShardWriter::Open() {
@@ -123,14 +127,14 @@ Status SqliteShardWriter::WriteBatch(const KvBatch& batch) {
                   "WriteBatch on SQLite shard " + db_path_ + " after Seal, Abandon or a failure");
   }
   if (batch.empty()) return Status::OK();
-  std::string path = NextRunPath();
-  Result<uint64_t> written = sqlite_internal::WriteSortedRun(batch, path);
-  if (!written.ok()) {
+  Result<sqlite_internal::SortedRun> run =
+      sqlite_internal::WriteSortedRun(batch, budget_, NextRunPath());
+  if (!run.ok()) {
     // A lost batch would seal into a shard missing rows, so refuse to go on.
     state_ = State::kFailed;
-    return written.status();
+    return run.status();
   }
-  runs_.push_back(std::move(path));
+  runs_.push_back(std::move(run).value());
   return Status::OK();
 }
 
@@ -166,6 +170,7 @@ Result<SealResult> SqliteShardWriter::SealLocalAndUpload() {
 
   PutOptions put;
   put.content_type = kContentType;
+  put.source_disposable = true;  // RemoveLocalFiles() deletes it once sealed
   Result<std::string> etag = ctx_.store->PutFile(object_key_, db_path_, put);
   if (!etag.ok()) {
     return etag.status().annotate("uploading SQLite shard " + db_path_ + " to " + object_key_);
@@ -177,8 +182,10 @@ Status SqliteShardWriter::InsertRuns() {
   SHARDY_RETURN_IF_ERROR(sqlite_internal::MergeRunsInPasses(&runs_, options_.max_merge_fan_in,
                                                             [this] { return NextRunPath(); }));
   sqlite_internal::RunMerger merger;
-  SHARDY_RETURN_IF_ERROR(merger.Open(runs_));
-  runs_.clear();  // the merger owns them now and unlinks each when consumed
+  std::vector<sqlite_internal::SortedRun> runs = std::move(runs_);
+  runs_.clear();
+  // The merger owns the runs now and releases each when consumed.
+  SHARDY_RETURN_IF_ERROR(merger.Open(std::move(runs)));
 
   sqlite3_stmt* insert = nullptr;
   if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", -1, &insert,
@@ -233,7 +240,9 @@ void SqliteShardWriter::RemoveLocalFiles() {
 
 class SqliteWriterFactory : public ShardWriterFactory {
  public:
-  explicit SqliteWriterFactory(SqliteWriterOptions options) : options_(options) {}
+  explicit SqliteWriterFactory(SqliteWriterOptions options)
+      : options_(options),
+        budget_(std::make_shared<sqlite_internal::RunMemoryBudget>(options.sort_memory_bytes)) {}
 
   std::string name() const override { return "sqlite"; }
 
@@ -243,13 +252,14 @@ class SqliteWriterFactory : public ShardWriterFactory {
       return Status(ErrorCode::kInvalidArgument,
                     "SQLite shard writer for " + ctx.db_key + " needs a store and a local_dir");
     }
-    auto writer = std::make_unique<SqliteShardWriter>(options_, ctx);
+    auto writer = std::make_unique<SqliteShardWriter>(options_, ctx, budget_);
     SHARDY_RETURN_IF_ERROR(writer->Open());
     return std::unique_ptr<ShardWriter>(std::move(writer));
   }
 
  private:
   const SqliteWriterOptions options_;
+  const std::shared_ptr<sqlite_internal::RunMemoryBudget> budget_;
 };
 
 }  // namespace
