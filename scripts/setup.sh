@@ -6,8 +6,10 @@ set -euo pipefail
 PACKAGES=(
   g++ cmake ninja-build pkg-config clang-format
   libsqlite3-dev libxxhash-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libcurl4-openssl-dev libssl-dev libpugixml-dev libtomlplusplus-dev   # the S3 client
   libgtest-dev libgmock-dev
   sqlite3 python3 python3-xxhash   # the independent snapshot checker (tests/python)
+  curl uuid-runtime ceph-mon ceph-osd radosgw ceph-common   # a real S3 server for the tests (Ceph RGW)
 )
 
 SUDO=""

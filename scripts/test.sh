@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: the release build, the
-# sanitizer build (ASan + UBSan), and the independent Python snapshot check.
+# sanitizer build (ASan + UBSan), the S3 integration tests against a real
+# S3 server (Ceph RGW, started and stopped by tests/s3/run.sh), and the
+# independent Python snapshot check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -10,6 +12,9 @@ echo "== tests (release)"
 (cd build/release && ctest --output-on-failure -j2)
 echo "== tests (asan+ubsan)"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2)
+echo "== S3 integration tests against Ceph RGW (release, then asan+ubsan)"
+./tests/s3/run.sh build/release
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/s3/run.sh build/asan
 echo "== independent snapshot check (Python reference rules)"
 ./tests/python/run_check.sh build/release/shardy
 echo "all tests passed"

@@ -78,6 +78,10 @@ class ObjectStore {
   // object. Returns std::nullopt if the object does not exist.
   virtual Result<std::optional<std::string>> GetRange(std::string_view key, uint64_t offset,
                                                       uint64_t length) = 0;
+  // The last `length` bytes of the object (all of it if shorter), e.g. a
+  // file footer. Returns std::nullopt if the object does not exist. The
+  // default asks Head for the size, then GetRange; S3 does it in one request.
+  virtual Result<std::optional<std::string>> GetSuffix(std::string_view key, uint64_t length);
 
   virtual Result<std::optional<ObjectInfo>> Head(std::string_view key) = 0;
   virtual Result<ListResult> List(std::string_view prefix, std::string_view delimiter) = 0;
@@ -91,6 +95,8 @@ struct StoreLocation {
 };
 
 // Resolves a URL or a local path to a store and a key:
+//   s3://bucket/prefix                      -> S3, configured from the
+//                                              environment (see s3.h)
 //   file:///abs/dir or /abs/dir or rel/dir  -> the local filesystem
 //   memory://name/key                       -> a process-wide in-memory store
 //                                              named `name` (tests, examples)

@@ -115,6 +115,14 @@ int RunBuild(const BuildArgs& args, std::istream& in, std::ostream& out, std::os
 
   HashShardedWriteConfig config;
   config.s3_prefix = args.prefix;
+  if (args.prefix.starts_with("s3://")) {
+    Result<StoreLocation> loc = OpenStoreForUrl(args.prefix, args.s3);
+    if (!loc.ok()) {
+      PrintError(err, loc.status());
+      return kExitUsage;
+    }
+    config.store = loc->store;
+  }
   config.run_id = args.run_id;
   config.local_root = args.local_root;
   config.key_encoding = args.key_encoding.value_or(DefaultKeyEncoding(args.mapping.key_type));

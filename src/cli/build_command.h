@@ -17,6 +17,7 @@
 #include "cli/record_mapping.h"
 #include "cli/record_source.h"
 #include "shardyfusion/key.h"
+#include "shardyfusion/s3.h"
 #include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
 
@@ -37,6 +38,7 @@ struct BuildArgs {
   std::optional<uint64_t> max_total_batched_items;
   std::optional<uint64_t> max_total_batched_bytes;
   uint64_t sort_memory_bytes = SqliteWriterOptions().sort_memory_bytes;
+  S3Config s3;  // for an s3:// prefix
 };
 
 // Exit codes: 0 published, 1 bad input or a library error, 2 bad usage.

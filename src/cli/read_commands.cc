@@ -19,7 +19,7 @@ constexpr int kExitError = 1;
 
 Result<ManifestStore> OpenManifestStore(const ReadContext& ctx) {
   SHARDY_ASSIGN_OR_RETURN(auto split, SplitCurrentUrl(ctx.current_url));
-  SHARDY_ASSIGN_OR_RETURN(StoreLocation loc, OpenStoreForUrl(split.first));
+  SHARDY_ASSIGN_OR_RETURN(StoreLocation loc, OpenStoreForUrl(split.first, ctx.s3));
   return ManifestStore(loc.store, loc.key, split.second);
 }
 
@@ -42,6 +42,8 @@ Result<std::unique_ptr<ShardedReader>> OpenReader(const ReadContext& ctx) {
   SHARDY_ASSIGN_OR_RETURN(auto split, SplitCurrentUrl(ctx.current_url));
   ReaderOptions options;
   options.current_name = split.second;
+  SHARDY_ASSIGN_OR_RETURN(StoreLocation loc, OpenStoreForUrl(split.first, ctx.s3));
+  options.store = loc.store;
   if (!ctx.local_root.empty()) options.local_root = ctx.local_root;
   SHARDY_ASSIGN_OR_RETURN(options.pinned_ref, ResolvePin(ctx));
   return ShardedReader::Open(split.first, options);

@@ -17,6 +17,7 @@
 
 #include "cli/output.h"
 #include "shardyfusion/key.h"
+#include "shardyfusion/s3.h"
 #include "shardyfusion/status.h"
 
 namespace shardyfusion::cli {
@@ -28,6 +29,7 @@ struct ReadContext {
   // Pins (mutually exclusive): a manifest URL, or the Nth newest manifest.
   std::optional<std::string> ref;
   std::optional<uint64_t> offset;
+  S3Config s3;  // for s3:// URLs
 };
 
 // Splits a `_CURRENT` URL at its last '/' into the snapshot prefix and the

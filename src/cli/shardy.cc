@@ -8,6 +8,7 @@
 
 #include "cli/build_command.h"
 #include "cli/read_commands.h"
+#include "cli/s3_flags.h"
 
 #ifndef SHARDY_VERSION
 #define SHARDY_VERSION "unknown"
@@ -83,7 +84,9 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
   num_dbs->excludes(max_keys);
   presence->push_back(num_dbs);
   presence->push_back(max_keys);
-  b->add_option("--prefix", f->prefix, "Snapshot root: a directory or a file:// URL")->required();
+  b->add_option("--prefix", f->prefix,
+                "Snapshot root: s3://bucket/prefix, a directory, or a file:// URL")
+      ->required();
   b->add_option("--backend", f->backend, "Shard database format")
       ->check(CLI::IsMember({"sqlite"}))
       ->capture_default_str();
@@ -186,10 +189,15 @@ int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream&
   CLI::Option* offset_opt = nullptr;
   AddReadOptions(app, &rf, &ref_opt, &offset_opt);
 
+  S3Flags global_s3;
+  AddS3Flags(app, &global_s3);
+
   BuildFlags bf;
   CLI::App* build = nullptr;
   std::vector<CLI::Option*> build_presence;
   AddBuildCommand(app, &bf, &build, &build_presence);
+  S3Flags build_s3;
+  AddS3Flags(*build, &build_s3);
 
   std::string key;
   bool strict = false;
@@ -223,8 +231,18 @@ int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream&
     return app.exit(e, out, err) == 0 ? 0 : kExitUsage;
   }
 
+  const GetEnvFn getenv = [&env](const std::string& name) { return LookupEnv(env, name); };
+  Result<S3Config> s3 =
+      ResolveS3Config(*build ? MergeS3Flags(global_s3, build_s3) : global_s3, getenv);
+  if (!s3.ok()) {
+    err << "shardy: " << s3.status().message() << "\nRun with --help for more information.\n";
+    return kExitUsage;
+  }
+
   if (*build) {
-    return RunBuild(ToBuildArgs(bf, build_presence), in, out, err, env.progress);
+    BuildArgs args = ToBuildArgs(bf, build_presence);
+    args.s3 = *s3;
+    return RunBuild(args, in, out, err, env.progress);
   }
 
   ReadContext ctx;
@@ -244,6 +262,7 @@ int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream&
   ctx.output.value_encoding = *ParseValueEncoding(rf.value_encoding);
   ctx.output.null_repr = rf.null_repr;
   ctx.local_root = rf.local_root;
+  ctx.s3 = *s3;
   if (ref_opt->count() > 0) ctx.ref = rf.ref;
   if (offset_opt->count() > 0) ctx.offset = rf.offset;
 

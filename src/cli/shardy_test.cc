@@ -428,6 +428,25 @@ TEST_F(CliShardyTest, UsageErrorsExitTwo) {
             2);
 }
 
+TEST_F(CliShardyTest, BadS3FlagsAreUsageErrorsNamingTheProblem) {
+  RunResult r = Read({"--s3-option", "colour=red", "info"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown S3 option 'colour'"), std::string::npos) << r.err;
+  r = Read({"--s3-option", "noequals", "info"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("KEY=VALUE"), std::string::npos) << r.err;
+  r = Read({"--credentials", dir_ + "/absent.toml", "info"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("absent.toml"), std::string::npos) << r.err;
+  const std::string creds = WriteFile("creds.toml", "[other]\nregion = \"x\"\n");
+  r = Run({"build", "--input", "-", "--format", "jsonl", "--key-field", "id", "--key-type", "int",
+           "--num-dbs", "1", "--prefix", prefix_url_, "--credentials", creds, "--profile", "p"},
+          "{\"id\":1}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no profile [p]"), std::string::npos) << r.err;
+  EXPECT_FALSE(CurrentExists());
+}
+
 TEST_F(CliShardyTest, HelpAndVersion) {
   RunResult r = Run({"--help"});
   EXPECT_EQ(r.code, 0);

@@ -176,6 +176,41 @@ TEST(ManifestStoreTest, FailedCurrentPutReportsTheWrittenManifest) {
   EXPECT_EQ((*ms.LoadCurrent())->run_id, "run-b");
 }
 
+TEST(ManifestStoreTest, WritesThatLandedDespiteAnErrorCountAsDone) {
+  // Each put takes effect but reports failure, as when a reply is lost and
+  // the retry meets the first attempt's write (412), or times out.
+  auto base = FreshMemoryStore();
+  auto faulty = std::make_shared<FaultInjectingStore>(base);
+  ManifestStore ms(faulty, "root");
+  ASSERT_TRUE(ms.Publish(SmallManifest("run-a")).ok());
+  FaultRule current_rule;
+  current_rule.op = StoreOp::kPut;
+  current_rule.key_contains = "_CURRENT";
+  current_rule.after_effect = true;
+  current_rule.error = Status(ErrorCode::kPreconditionFailed, "412 on retry");
+  faulty->AddRule(current_rule);
+  FaultRule manifest_rule = current_rule;
+  manifest_rule.key_contains = "/manifest";
+  manifest_rule.error = Status(ErrorCode::kStorage, "timeout", true);
+  faulty->AddRule(manifest_rule);
+  Result<std::string> ref = ms.Publish(SmallManifest("run-b"));
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  EXPECT_EQ((*ms.LoadCurrent())->manifest_ref, *ref);
+  EXPECT_EQ(faulty->FaultsInjected(), 2);
+
+  // A real conflict (someone else's bytes in place) is still a conflict.
+  faulty->ClearRules();
+  FaultRule rival;
+  rival.op = StoreOp::kPut;
+  rival.key_contains = "_CURRENT";
+  rival.error = Status(ErrorCode::kPreconditionFailed, "412");
+  faulty->AddRule(rival);
+  Result<std::string> lost = ms.Publish(SmallManifest("run-c"));
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.status().code(), ErrorCode::kPublishCurrent);
+  EXPECT_EQ((*ms.LoadCurrent())->manifest_ref, *ref);
+}
+
 TEST(ManifestStoreTest, FailedManifestPutLeavesCurrentUntouched) {
   auto base = FreshMemoryStore();
   auto faulty = std::make_shared<FaultInjectingStore>(base);

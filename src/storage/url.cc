@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "shardyfusion/object_store.h"
+#include "shardyfusion/s3.h"
 #include "storage/file_store.h"
 #include "storage/memory_store.h"
 
@@ -12,7 +13,7 @@ namespace shardyfusion {
 namespace {
 
 constexpr std::string_view kSupportedSchemes =
-    "supported: file:///absolute/path, a local path, memory://name/key";
+    "supported: s3://bucket/prefix, file:///absolute/path, a local path, memory://name/key";
 
 std::string_view StripSlashes(std::string_view s) {
   while (!s.empty() && s.front() == '/') s.remove_prefix(1);
@@ -44,6 +45,11 @@ Result<StoreLocation> OpenLocalPath(std::string_view url, std::string_view path)
 }  // namespace
 
 Result<StoreLocation> OpenStoreForUrl(std::string_view url) {
+  if (url.starts_with("s3://")) return OpenStoreForUrl(url, S3ConfigFromEnvironment());
+  return OpenStoreForUrl(url, S3Config());
+}
+
+Result<StoreLocation> OpenStoreForUrl(std::string_view url, const S3Config& s3) {
   if (url.empty()) return BadUrl(url, "the URL is empty");
   if (url.starts_with("file://")) {
     const std::string_view path = url.substr(7);
@@ -61,9 +67,14 @@ Result<StoreLocation> OpenStoreForUrl(std::string_view url) {
     return StoreLocation{MemoryStore::Named(std::string(name)), std::string(StripSlashes(key))};
   }
   if (url.starts_with("s3://")) {
-    return Status(ErrorCode::kConfigValidation, "cannot open '" + std::string(url) +
-                                                    "': s3:// support is not built yet (" +
-                                                    std::string(kSupportedSchemes) + ")");
+    const std::string_view rest = url.substr(5);
+    const size_t slash = rest.find('/');
+    const std::string bucket(rest.substr(0, slash));
+    if (bucket.empty()) return BadUrl(url, "s3:// URLs need a bucket (s3://bucket/prefix)");
+    const std::string_view key = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+    Result<std::shared_ptr<ObjectStore>> store = NewS3Store(bucket, s3);
+    if (!store.ok()) return store.status();
+    return StoreLocation{std::move(store).value(), std::string(StripSlashes(key))};
   }
   if (url.find("://") != std::string_view::npos) return BadUrl(url, "unknown scheme");
   return OpenLocalPath(url, url);

@@ -68,10 +68,21 @@ TEST(OpenStoreForUrlTest, UnsupportedUrlsAreConfigErrorsNamingThem) {
     EXPECT_NE(loc.status().message().find("memory://"), std::string::npos)
         << "should list the supported schemes: " << loc.status().ToString();
   }
-  auto s3 = OpenStoreForUrl("s3://bucket/prefix");
-  ASSERT_FALSE(s3.ok());
-  EXPECT_EQ(s3.status().code(), ErrorCode::kConfigValidation);
-  EXPECT_NE(s3.status().message().find("s3:// support is not built yet"), std::string::npos);
+}
+
+TEST(OpenStoreForUrlTest, S3UrlsOpenAStoreForTheBucket) {
+  auto s3 = OpenStoreForUrl("s3://my-bucket/some/prefix/");
+  ASSERT_TRUE(s3.ok()) << s3.status().ToString();
+  EXPECT_EQ(s3->key, "some/prefix");
+  EXPECT_EQ(s3->store->Url("k"), "s3://my-bucket/k");
+  auto root = OpenStoreForUrl("s3://my-bucket");
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->key, "");
+  for (const char* bad : {"s3:///prefix", "s3://UPPER/x", "s3://a/x"}) {
+    auto loc = OpenStoreForUrl(bad);
+    ASSERT_FALSE(loc.ok()) << bad;
+    EXPECT_EQ(loc.status().code(), ErrorCode::kConfigValidation) << bad;
+  }
 }
 
 TEST(ResolveInStoreTest, ReusesTheStoreOnlyForItsOwnUrls) {
