@@ -3,6 +3,8 @@
 //   shardy_bench [--records N] [--runs R] [--dir DIR]     writer + lookup workloads
 //   shardy_bench --memory [--records N] [--sort-memory-mib M]
 //                                                          peak RSS of a streamed build
+//   scripts/with-s3-server.sh shardy_bench --s3 [--mib M] [--runs R]
+//                                                          S3 upload/download MB/s beside curl
 //
 // Writer workload: 8-byte int keys in shuffled order, 100-byte values, 8
 // shards, local directory, SQLite backend. Beside it, in the same run, two
@@ -26,6 +28,7 @@
 
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
+#include "shardyfusion/s3.h"
 #include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
 
@@ -178,6 +181,75 @@ int MemoryMode(const std::string& dir, int64_t n, uint64_t sort_memory_mib) {
   return 0;
 }
 
+std::string EnvOrDie(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') {
+    Die(std::string(name) + " is not set; run through scripts/with-s3-server.sh");
+  }
+  return v;
+}
+
+// Runs a shell command and returns its wall time; dies if it fails.
+double TimedShell(const std::string& cmd) {
+  const Clock::time_point t0 = Clock::now();
+  if (std::system(cmd.c_str()) != 0) Die("command failed: " + cmd);
+  return Seconds(t0);
+}
+
+// Upload and download of one object through the S3 store, beside curl
+// moving the same object to and from the same server in the same run.
+int S3Mode(const std::string& dir, int64_t mib, int runs) {
+  const std::string endpoint = EnvOrDie("SHARDY_TEST_S3_ENDPOINT");
+  const std::string bucket = EnvOrDie("SHARDY_TEST_S3_BUCKET");
+  const std::string ak = EnvOrDie("AWS_ACCESS_KEY_ID");
+  const std::string sk = EnvOrDie("AWS_SECRET_ACCESS_KEY");
+  sf::S3Config config = sf::S3ConfigFromEnvironment();
+  config.options.endpoint_url = endpoint;
+  config.options.addressing_style = "path";
+  auto store = sf::NewS3Store(bucket, config);
+  if (!store.ok()) Die(store.status().ToString());
+
+  const std::string src = dir + "/object.bin";
+  {
+    std::ofstream out(src, std::ios::binary);
+    std::mt19937_64 rng(7);
+    std::vector<uint64_t> block(1 << 17);  // 1 MiB
+    for (int64_t m = 0; m < mib; ++m) {
+      for (uint64_t& w : block) w = rng();
+      out.write(reinterpret_cast<const char*>(block.data()), block.size() * 8);
+    }
+  }
+  const std::string curl = "curl -s --fail --aws-sigv4 aws:amz:us-east-1:s3 --user " + ak + ":" +
+                           sk + " -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' ";
+  std::vector<double> ours_up, ours_down, curl_up, curl_down;
+  for (int r = 0; r < runs; ++r) {
+    const std::string key = "bench/object-" + std::to_string(r);
+    Clock::time_point t0 = Clock::now();
+    auto put = (*store)->PutFile(key, src, sf::PutOptions());
+    ours_up.push_back(Seconds(t0));
+    if (!put.ok()) Die(put.status().ToString());
+    t0 = Clock::now();
+    auto got = (*store)->GetToFile(key, dir + "/down.bin");
+    ours_down.push_back(Seconds(t0));
+    if (!got.ok() || !*got) Die("download failed");
+    const std::string url = endpoint + "/" + bucket + "/bench/curl-" + std::to_string(r);
+    curl_up.push_back(TimedShell(curl + "-T " + src + " " + url + " -o /dev/null"));
+    curl_down.push_back(TimedShell(curl + "-o " + dir + "/curl-down.bin " + url));
+    std::filesystem::remove(dir + "/down.bin");
+    std::filesystem::remove(dir + "/curl-down.bin");
+  }
+  const double mb = mib * 1048576.0 / 1e6;
+  const double ou = Median(ours_up), od = Median(ours_down);
+  const double cu = Median(curl_up), cd = Median(curl_down);
+  std::printf("%lld MiB object, local S3 server, median of %d runs\n", static_cast<long long>(mib),
+              runs);
+  std::printf("s3_upload_putfile        : %8.1f MB/s  (curl -T: %8.1f MB/s, ratio %.2fx)\n",
+              mb / ou, mb / cu, cu / ou);
+  std::printf("s3_download_gettofile    : %8.1f MB/s  (curl -o: %8.1f MB/s, ratio %.2fx)\n",
+              mb / od, mb / cd, cd / od);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -186,6 +258,8 @@ int main(int argc, char** argv) {
   bool memory = false;
   bool writer_only = false;  // for profiling the writer alone
   uint64_t sort_memory_mib = sf::SqliteWriterOptions().sort_memory_bytes >> 20;
+  bool s3 = false;
+  int64_t mib = 256;
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -197,14 +271,20 @@ int main(int argc, char** argv) {
       dir = argv[++i];
     else if (a == "--memory")
       memory = true;
+    else if (a == "--s3")
+      s3 = true;
+    else if (a == "--mib" && i + 1 < argc)
+      mib = std::stoll(argv[++i]);
     else if (a == "--sort-memory-mib" && i + 1 < argc)
       sort_memory_mib = std::stoull(argv[++i]);
     else if (a == "--writer-only")
       writer_only = true;
     else {
-      std::fprintf(stderr,
-                   "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only]\n"
-                   "       shardy_bench --memory [--records N] [--sort-memory-mib M]\n");
+      std::fprintf(
+          stderr,
+          "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only]\n"
+          "       shardy_bench --memory [--records N] [--sort-memory-mib M]\n"
+          "       shardy_bench --s3 [--mib M] [--runs R]   (via scripts/with-s3-server.sh)\n");
       return 2;
     }
   }
@@ -214,6 +294,11 @@ int main(int argc, char** argv) {
     dir = tmpl;
   }
   std::filesystem::create_directories(dir);
+  if (s3) {
+    const int rc = S3Mode(dir, mib, runs);
+    std::filesystem::remove_all(dir);
+    return rc;
+  }
   if (memory) {
     const int rc = MemoryMode(dir, n, sort_memory_mib);
     std::filesystem::remove_all(dir);
