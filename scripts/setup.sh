@@ -7,6 +7,8 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config clang-format
   libsqlite3-dev libxxhash-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev libtomlplusplus-dev   # the S3 client
+  flatbuffers-compiler libflatbuffers-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev   # SlateDB
+  nodejs   # real SlateDB (@slatedb/uniffi from npm; the image's nodejs bundles npm)
   libgtest-dev libgmock-dev
   sqlite3 python3 python3-xxhash   # the independent snapshot checker (tests/python)
   curl uuid-runtime ceph-mon ceph-osd radosgw ceph-common   # a real S3 server for the tests (Ceph RGW)
@@ -21,10 +23,22 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages already installed"
-  exit 0
+else
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Real SlateDB (the test oracle, tools/slatedb-oracle): pinned by its
+# package-lock.json. CI must fail if it cannot be installed.
+ORACLE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/slatedb-oracle"
+if [ ! -d "$ORACLE_DIR/node_modules/@slatedb/uniffi" ]; then
+  echo "setup: installing the SlateDB oracle (npm ci in $ORACLE_DIR)"
+  if ! (cd "$ORACLE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+    echo "setup: ERROR: 'npm ci' failed in $ORACLE_DIR; real SlateDB (@slatedb/uniffi) is needed" \
+      "by the SlateDB interop tests. Check that the npm registry is reachable and Node >= 20 is installed." >&2
+    exit 1
+  fi
+fi
 echo "setup: done"

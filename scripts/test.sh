@@ -15,6 +15,8 @@ echo "== tests (asan+ubsan)"
 echo "== S3 integration tests against Ceph RGW (release, then asan+ubsan)"
 ./tests/s3/run.sh build/release
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/s3/run.sh build/asan
+echo "== SlateDB fixtures against real SlateDB (@slatedb/uniffi 0.12.1)"
+./tools/slatedb-oracle/check-fixtures.sh
 echo "== independent snapshot check (Python reference rules)"
 ./tests/python/run_check.sh build/release/shardy
 echo "all tests passed"
