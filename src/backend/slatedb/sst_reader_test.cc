@@ -1,0 +1,132 @@
+#include "backend/slatedb/sst_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/value_codec.h"
+#include "storage/fault_store.h"
+
+namespace shardyfusion::slatedb {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string FixtureDir(const std::string& scenario) {
+  return std::string(SHARDY_SOURCE_DIR) + "/tests/fixtures/slatedb/" + scenario;
+}
+
+// key -> value as real SlateDB's full scan reported it.
+std::map<std::string, std::string> Expected(const std::string& scenario) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(FixtureDir(scenario) + "/expected.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    out[*cli::Base64Decode(j["k"].get<std::string>())] =
+        *cli::Base64Decode(j["v"].get<std::string>());
+  }
+  return out;
+}
+
+std::vector<std::string> Absent(const std::string& scenario) {
+  std::vector<std::string> out;
+  std::ifstream in(FixtureDir(scenario) + "/absent.txt");
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(*cli::Base64Decode(line));
+  }
+  return out;
+}
+
+// The fixture's only L0 SST, opened through the file store.
+std::unique_ptr<SstReader> OpenOnlyL0(const std::string& scenario,
+                                      std::shared_ptr<ObjectStore> store = nullptr) {
+  Result<StoreLocation> loc = OpenStoreForUrl(FixtureDir(scenario) + "/db");
+  EXPECT_TRUE(loc.ok());
+  if (store == nullptr) store = loc->store;
+  uint64_t best = 0;
+  for (const auto& e : fs::directory_iterator(FixtureDir(scenario) + "/db/manifest")) {
+    best =
+        std::max(best, ParseSequencedName(e.path().filename().string(), ".manifest").value_or(0));
+  }
+  std::ifstream in(FixtureDir(scenario) + "/db/" + ManifestName(best), std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<DbManifest> m = DecodeManifest(bytes, "manifest");
+  EXPECT_TRUE(m.ok() && m->l0.size() == 1u) << scenario;
+  if (!m.ok() || m->l0.empty()) return nullptr;
+  Result<std::unique_ptr<SstReader>> r =
+      SstReader::Open(store, loc->key + "/" + CompactedName(m->l0[0].id), m->l0[0].format_version);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
+class SlateDbSstReaderFixtureTest : public ::testing::TestWithParam<std::string> {};
+
+// Every key real SlateDB reports is found with its value; absent keys are not.
+TEST_P(SlateDbSstReaderFixtureTest, MatchesRealSlateDbOnEveryKey) {
+  std::unique_ptr<SstReader> sst = OpenOnlyL0(GetParam());
+  ASSERT_NE(sst, nullptr);
+  const std::map<std::string, std::string> expected = Expected(GetParam());
+  ASSERT_FALSE(expected.empty());
+  for (const auto& [key, value] : expected) {
+    Result<std::optional<Row>> row = sst->Get(key);
+    ASSERT_TRUE(row.ok()) << row.status().ToString();
+    ASSERT_TRUE(row->has_value()) << "missing key " << key;
+    EXPECT_EQ((*row)->flags & kRowTombstone, 0);
+    EXPECT_EQ((*row)->value, value) << key;
+  }
+  for (const std::string& key : Absent(GetParam())) {
+    Result<std::optional<Row>> row = sst->Get(key);
+    ASSERT_TRUE(row.ok());
+    EXPECT_FALSE(row->has_value() && !((*row)->flags & kRowTombstone)) << "found absent " << key;
+  }
+  // A full pass sees the same rows, in key order.
+  std::vector<std::string> keys;
+  ASSERT_TRUE(sst->ForEachRow([&](const Row& r) {
+                   keys.push_back(r.key);
+                   return Status::OK();
+                 })
+                  .ok());
+  EXPECT_EQ(keys.size(), expected.size());
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+}
+
+INSTANTIATE_TEST_SUITE_P(RealSlateDb, SlateDbSstReaderFixtureTest,
+                         ::testing::Values("l0", "codec-lz4", "codec-zstd", "codec-snappy",
+                                           "codec-zlib", "large-values"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param;
+                           for (char& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name;
+                         });
+
+TEST(SlateDbSstReaderTest, L0FixtureHasABloomFilterThatRejectsAbsentKeys) {
+  std::unique_ptr<SstReader> sst = OpenOnlyL0("l0");
+  ASSERT_NE(sst, nullptr);
+  EXPECT_TRUE(sst->has_filter());
+  EXPECT_EQ(sst->num_blocks(), 9u);
+}
+
+TEST(SlateDbSstReaderTest, CorruptBlocksAreErrorsNamingTheSst) {
+  auto base = OpenStoreForUrl(FixtureDir("l0") + "/db");
+  ASSERT_TRUE(base.ok());
+  auto faulty = std::make_shared<FaultInjectingStore>(base->store);
+  std::unique_ptr<SstReader> sst = OpenOnlyL0("l0", faulty);
+  ASSERT_NE(sst, nullptr);
+  // Block reads come back one byte short: the CRC no longer matches.
+  FaultRule rule;
+  rule.op = StoreOp::kGetRange;
+  rule.truncate_to = 100;
+  faulty->AddRule(rule);
+  const std::string some_key = Expected("l0").begin()->first;
+  Result<std::optional<Row>> row = sst->Get(some_key);
+  ASSERT_FALSE(row.ok());
+  EXPECT_EQ(row.status().code(), ErrorCode::kDbAdapter);
+  EXPECT_NE(row.status().message().find(".sst"), std::string::npos) << row.status().message();
+}
+
+}  // namespace
+}  // namespace shardyfusion::slatedb
