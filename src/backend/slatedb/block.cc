@@ -255,7 +255,6 @@ bool BlockIterator::ParseV2At(size_t offset) {
   key_.append(suffix);
   if (!ParseTail(&in, offset)) return false;
   value_ = (flags_ & kRowTombstone) ? std::string_view() : value;
-  current_ = offset;
   next_ = data.size() - in.size();
   if (is_restart) ++next_restart_;
   valid_ = true;

@@ -14,7 +14,8 @@
 // Thread-safety: BlockBuilder and BlockIterator are single-threaded objects.
 // A BlockReader is immutable after Open() and may be shared by threads, each
 // using its own iterator. A BlockReader and its iterators view the caller's
-// block bytes, which must outlive them.
+// block bytes, which must outlive them; an iterator must not outlive (or see
+// a move of) the BlockReader that made it.
 #pragma once
 
 #include <cstdint>
@@ -143,7 +144,6 @@ class BlockIterator {
   const BlockReader* block_;
   bool valid_ = false;
   Status status_;
-  size_t current_ = 0;       // offset of the current row (V2)
   size_t next_ = 0;          // offset just past it (V2)
   size_t next_restart_ = 0;  // V2: index of the first restart not yet passed
   size_t entry_index_ = 0;   // V1: index of the current row

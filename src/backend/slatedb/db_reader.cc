@@ -1,0 +1,183 @@
+#include "backend/slatedb/db_reader.h"
+
+#include <algorithm>
+
+namespace shardyfusion::slatedb {
+
+namespace {
+
+Status Unsupported(const std::string& url, const std::string& what) {
+  return Status(ErrorCode::kDbAdapter, "SlateDB database " + url + " uses " + what +
+                                           ", which this reader does not support");
+}
+
+// Is `key` inside the bound pair of a visible range?
+bool InRange(const KeyRange& r, std::string_view key) {
+  switch (r.start.type) {
+    case KeyBound::kIncluded:
+      if (key < std::string_view(r.start.key)) return false;
+      break;
+    case KeyBound::kExcluded:
+      if (key <= std::string_view(r.start.key)) return false;
+      break;
+    default:
+      break;
+  }
+  switch (r.end.type) {
+    case KeyBound::kIncluded:
+      return key <= std::string_view(r.end.key);
+    case KeyBound::kExcluded:
+      return key < std::string_view(r.end.key);
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DbReader>> DbReader::Open(std::shared_ptr<ObjectStore> store,
+                                                 std::string root_key) {
+  std::unique_ptr<DbReader> r(new DbReader());
+  r->store_ = std::move(store);
+  r->root_ = std::move(root_key);
+  SHARDY_RETURN_IF_ERROR(r->LoadLatestManifest());
+  const DbManifest& m = r->manifest_;
+  const std::string url = r->store_->Url(r->root_);
+  if (m.has_segments) return Unsupported(url, "prefix-extractor segments (a V2 manifest)");
+  if (!m.wal_object_store_uri.empty()) return Unsupported(url, "a separate WAL object store");
+  r->visible_seq_ = m.last_l0_seq;
+  SHARDY_RETURN_IF_ERROR(r->ReplayWal());
+  for (const SstHandle& h : m.l0) {
+    SHARDY_ASSIGN_OR_RETURN(std::unique_ptr<SstReader> sst,
+                            SstReader::Open(r->store_, r->SstKey(h.id), h.format_version));
+    r->l0_.push_back(std::move(sst));
+  }
+  for (const SortedRunMeta& run : m.compacted) {
+    std::vector<RunSst> ssts;
+    for (const SstHandle& h : run.ssts) {
+      if (h.info.first_entry.empty()) {
+        return Status(ErrorCode::kDbAdapter,
+                      "corrupt SlateDB manifest of " + url + ": a sorted-run SST has no first key");
+      }
+      ssts.push_back(RunSst{h, nullptr});
+    }
+    r->runs_.push_back(std::move(ssts));
+  }
+  return r;
+}
+
+Status DbReader::LoadLatestManifest() {
+  const std::string dir = root_ + "/manifest/";
+  // A manifest can be garbage-collected between LIST and GET: list again.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    SHARDY_ASSIGN_OR_RETURN(ListResult list, store_->List(dir, "/"));
+    uint64_t best = 0;
+    for (const ObjectInfo& o : list.objects) {
+      best = std::max(
+          best,
+          ParseSequencedName(std::string_view(o.key).substr(dir.size()), ".manifest").value_or(0));
+    }
+    if (best == 0) {
+      return Status(ErrorCode::kDbAdapter,
+                    "no SlateDB database at " + store_->Url(root_) + " (no manifest/ objects)");
+    }
+    const std::string key = root_ + "/" + ManifestName(best);
+    SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->Get(key));
+    if (!bytes) continue;
+    SHARDY_ASSIGN_OR_RETURN(manifest_, DecodeManifest(*bytes, "manifest " + store_->Url(key)));
+    manifest_id_ = best;
+    return Status::OK();
+  }
+  return Status(ErrorCode::kDbAdapter,
+                "the latest manifest of " + store_->Url(root_) + " kept vanishing while read",
+                true);
+}
+
+Status DbReader::ReplayWal() {
+  const std::string dir = root_ + "/wal/";
+  SHARDY_ASSIGN_OR_RETURN(ListResult list, store_->List(dir, "/"));
+  std::vector<uint64_t> ids;
+  for (const ObjectInfo& o : list.objects) {
+    std::optional<uint64_t> id =
+        ParseSequencedName(std::string_view(o.key).substr(dir.size()), ".sst");
+    if (id && *id > manifest_.replay_after_wal_id) ids.push_back(*id);
+  }
+  std::sort(ids.begin(), ids.end());
+  for (uint64_t id : ids) {
+    SHARDY_ASSIGN_OR_RETURN(std::unique_ptr<SstReader> sst,
+                            SstReader::Open(store_, root_ + "/" + WalName(id)));
+    SHARDY_RETURN_IF_ERROR(sst->ForEachRow([&](const Row& row) {
+      // Rows already flushed to L0 are found there.
+      if (row.seq <= manifest_.last_l0_seq) return Status::OK();
+      auto it = wal_.find(row.key);
+      if (it == wal_.end()) {
+        wal_.emplace(row.key, row);
+      } else if (row.seq >= it->second.seq) {
+        it->second = row;
+      }
+      visible_seq_ = std::max(visible_seq_, row.seq);
+      return Status::OK();
+    }));
+  }
+  return Status::OK();
+}
+
+std::string DbReader::SstKey(const Ulid& id) const {
+  for (const ExternalDbMeta& db : manifest_.external_dbs) {
+    if (std::find(db.sst_ids.begin(), db.sst_ids.end(), id) != db.sst_ids.end()) {
+      std::string path = db.path;
+      while (!path.empty() && path.back() == '/') path.pop_back();
+      while (!path.empty() && path.front() == '/') path.erase(0, 1);
+      return path + "/" + CompactedName(id);
+    }
+  }
+  return root_ + "/" + CompactedName(id);
+}
+
+Result<std::optional<Row>> DbReader::Lookup(SstReader& sst, const SstHandle& handle,
+                                            std::string_view key) {
+  if (handle.visible_range && !InRange(*handle.visible_range, key)) return std::optional<Row>();
+  return sst.Get(key, visible_seq_);
+}
+
+Result<std::optional<std::string>> DbReader::Decide(const Row& row, const std::string& where) {
+  if (row.flags & kRowTombstone) return std::optional<std::string>();
+  if (row.flags & kRowMergeOperand) {
+    return Status(ErrorCode::kDbAdapter, "SlateDB database " + where +
+                                             " holds merge operands, which need a merge operator");
+  }
+  return std::optional<std::string>(row.value);
+}
+
+Result<std::optional<std::string>> DbReader::Get(std::string_view key) {
+  const std::string where = store_->Url(root_);
+  if (auto it = wal_.find(key); it != wal_.end()) return Decide(it->second, where);
+  for (size_t i = 0; i < l0_.size(); ++i) {
+    SHARDY_ASSIGN_OR_RETURN(std::optional<Row> row, Lookup(*l0_[i], manifest_.l0[i], key));
+    if (row) return Decide(*row, where);
+  }
+  for (std::vector<RunSst>& run : runs_) {
+    // The SST covering the key: the last one whose first key is <= key.
+    auto after =
+        std::upper_bound(run.begin(), run.end(), key, [](std::string_view k, const RunSst& s) {
+          return k < std::string_view(s.handle.info.first_entry);
+        });
+    if (after == run.begin()) continue;
+    RunSst& s = *(after - 1);
+    if (s.handle.info.last_entry && key > std::string_view(*s.handle.info.last_entry)) continue;
+    SstReader* reader;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!s.reader) {
+        SHARDY_ASSIGN_OR_RETURN(
+            s.reader, SstReader::Open(store_, SstKey(s.handle.id), s.handle.format_version));
+      }
+      reader = s.reader.get();
+    }
+    SHARDY_ASSIGN_OR_RETURN(std::optional<Row> row, Lookup(*reader, s.handle, key));
+    if (row) return Decide(*row, where);
+  }
+  return std::optional<std::string>();
+}
+
+}  // namespace shardyfusion::slatedb
