@@ -2,6 +2,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -19,6 +20,15 @@ constexpr uint8_t kEmptySequenceTracker[13] = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 
 Status Corrupt(const std::string& what, const std::string& why) {
   return Status(ErrorCode::kDbAdapter, "corrupt SlateDB " + what + ": " + why);
+}
+
+// FlatBuffers reads scalars in place, so the bytes must be suitably aligned
+// (a manifest's body starts 2 bytes into its object). A std::string's own
+// buffer is aligned by the allocator.
+std::string_view Aligned(std::string_view bytes, std::string* storage) {
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(uint64_t) == 0) return bytes;
+  storage->assign(bytes);
+  return *storage;
 }
 
 // SlateDB raises the verifier's table limit: one index table per block.
@@ -91,7 +101,9 @@ void DecodeCommon(const Fb& m, DbManifest* out) {
   }
 }
 
-Result<DbManifest> DecodeV1(std::string_view body, const std::string& what) {
+Result<DbManifest> DecodeV1(std::string_view unaligned, const std::string& what) {
+  std::string storage;
+  const std::string_view body = Aligned(unaligned, &storage);
   flatbuffers::Verifier verifier = MakeVerifier(body);
   if (!verifier.VerifyBuffer<fb::ManifestV1>(nullptr)) {
     return Corrupt(what, "the ManifestV1 FlatBuffer does not verify");
@@ -112,7 +124,9 @@ Result<DbManifest> DecodeV1(std::string_view body, const std::string& what) {
   return out;
 }
 
-Result<DbManifest> DecodeV2(std::string_view body, const std::string& what) {
+Result<DbManifest> DecodeV2(std::string_view unaligned, const std::string& what) {
+  std::string storage;
+  const std::string_view body = Aligned(unaligned, &storage);
   flatbuffers::Verifier verifier = MakeVerifier(body);
   if (!verifier.VerifyBuffer<fb::ManifestV2>(nullptr)) {
     return Corrupt(what, "the ManifestV2 FlatBuffer does not verify");
@@ -300,7 +314,9 @@ std::string EncodeManifestV1(const DbManifest& m) {
   return out;
 }
 
-Result<SstInfo> DecodeSstInfo(std::string_view bytes, const std::string& what) {
+Result<SstInfo> DecodeSstInfo(std::string_view unaligned, const std::string& what) {
+  std::string storage;
+  const std::string_view bytes = Aligned(unaligned, &storage);
   flatbuffers::Verifier verifier = MakeVerifier(bytes);
   if (!verifier.VerifyBuffer<fb::SsTableInfo>(nullptr)) {
     return Corrupt(what, "the SsTableInfo FlatBuffer does not verify");
@@ -314,7 +330,9 @@ std::string EncodeSstInfo(const SstInfo& info) {
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 
-Result<std::vector<BlockMeta>> DecodeSstIndex(std::string_view bytes, const std::string& what) {
+Result<std::vector<BlockMeta>> DecodeSstIndex(std::string_view unaligned, const std::string& what) {
+  std::string storage;
+  const std::string_view bytes = Aligned(unaligned, &storage);
   flatbuffers::Verifier verifier = MakeVerifier(bytes);
   if (!verifier.VerifyBuffer<fb::SsTableIndex>(nullptr)) {
     return Corrupt(what, "the SST index FlatBuffer does not verify");
