@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
+#include "shardyfusion/slatedb_backend.h"
 #include "shardyfusion/sqlite_backend.h"
 
 namespace shardyfusion {
@@ -102,10 +103,12 @@ class ShardedReader::Impl {
           loc->store->Head(loc->key + "/" + kSqliteShardObjectName);
       if (!head.ok()) return head.status();
       if (*head) return NewSqliteReaderFactory();
-      return Status(ErrorCode::kDbAdapter,
-                    "cannot tell the backend of shard " + *s.db_url + ": no " +
-                        kSqliteShardObjectName +
-                        " (only SQLite shards are readable in this release)");
+      Result<ListResult> manifests = loc->store->List(loc->key + "/manifest/", "/");
+      if (!manifests.ok()) return manifests.status();
+      if (!manifests->objects.empty()) return NewSlateDbReaderFactory();
+      return Status(ErrorCode::kDbAdapter, "cannot tell the backend of shard " + *s.db_url +
+                                               ": it holds neither " + kSqliteShardObjectName +
+                                               " (SQLite) nor manifest/ (SlateDB)");
     }
     return NewSqliteReaderFactory();  // no non-empty shard: nothing will be opened
   }
