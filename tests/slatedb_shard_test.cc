@@ -5,10 +5,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
-#include "cli/value_codec.h"
+#include "backend/slatedb/fixtures_testing.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/reader.h"
 
@@ -22,18 +20,12 @@ TEST(SlateDbShardTest, ShardedReaderServesARealSlateDbShard) {
       (fs::path(::testing::TempDir()) / "sdb_shard_XXXXXX").lexically_normal().string();
   ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
   const std::string root = tmpl + "/snap";
-  const std::string fixture = std::string(SHARDY_SOURCE_DIR) + "/tests/fixtures/slatedb/compacted";
+  const std::string fixture = slatedb::FixtureDir("compacted");
   const std::string db_dir = root + "/shards/run_id=real/db=00000/attempt=00";
   fs::create_directories(db_dir);
   fs::copy(fixture + "/db", db_dir, fs::copy_options::recursive);
 
-  std::map<std::string, std::string> expected;
-  std::ifstream in(fixture + "/expected.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    expected[*cli::Base64Decode(j["k"].get<std::string>())] =
-        *cli::Base64Decode(j["v"].get<std::string>());
-  }
+  const std::map<std::string, std::string> expected = slatedb::FixtureExpected("compacted");
   ASSERT_FALSE(expected.empty());
 
   Manifest m;
@@ -64,10 +56,8 @@ TEST(SlateDbShardTest, ShardedReaderServesARealSlateDbShard) {
     ASSERT_TRUE(got->has_value()) << key;
     EXPECT_EQ(**got, value);
   }
-  std::ifstream absent(fixture + "/absent.txt");
-  for (std::string line; std::getline(absent, line);) {
-    if (line.empty()) continue;
-    auto got = (*reader)->Get(Key::Bytes(*cli::Base64Decode(line)));
+  for (const std::string& key : slatedb::FixtureAbsent("compacted")) {
+    auto got = (*reader)->Get(Key::Bytes(key));
     ASSERT_TRUE(got.ok());
     EXPECT_FALSE(got->has_value());
   }

@@ -340,47 +340,57 @@ TEST_F(S3IntegrationTest, SnapshotWritePublishReadOnS3) {
   EXPECT_EQ(**v, "value-7919");
 }
 
-TEST_F(S3IntegrationTest, TransientFailuresAreRetriedAndTheBuildSucceeds) {
+// A fault proxy in front of the server, and a store that talks through it
+// without waiting between retries (to keep the tests fast).
+struct ProxiedStore {
+  std::unique_ptr<testing_s3::FaultProxy> proxy;
+  std::shared_ptr<ObjectStore> store;
+};
+
+ProxiedStore StartProxiedStore(int max_attempts = 6) {
   const std::string endpoint = Env("SHARDY_TEST_S3_ENDPOINT");
-  const size_t colon = endpoint.rfind(':');
-  Result<std::unique_ptr<testing_s3::FaultProxy>> proxy =
-      testing_s3::FaultProxy::Start("127.0.0.1", std::stoi(endpoint.substr(colon + 1)));
-  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
+  Result<std::unique_ptr<testing_s3::FaultProxy>> proxy = testing_s3::FaultProxy::Start(
+      "127.0.0.1", std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+  EXPECT_TRUE(proxy.ok()) << proxy.status().ToString();
+  if (!proxy.ok()) return {};
   S3Config config = ServerConfig();
   config.options.endpoint_url = "http://127.0.0.1:" + std::to_string((*proxy)->port());
-  auto store = ServerStore(config);
-  auto* s3_store = dynamic_cast<s3::S3Store*>(store.get());
-  ASSERT_NE(s3_store, nullptr);
-  s3_store->set_sleep_for_testing([](std::chrono::milliseconds) {});  // keep the test fast
+  config.options.max_attempts = max_attempts;
+  ProxiedStore out{std::move(proxy).value(), ServerStore(config)};
+  auto* s3_store = dynamic_cast<s3::S3Store*>(out.store.get());
+  EXPECT_NE(s3_store, nullptr);
+  if (s3_store) s3_store->set_sleep_for_testing([](std::chrono::milliseconds) {});
+  return out;
+}
+
+TEST_F(S3IntegrationTest, TransientFailuresAreRetriedAndTheBuildSucceeds) {
+  ProxiedStore p = StartProxiedStore();
+  ASSERT_TRUE(p.proxy && p.store);
+  auto& proxy = p.proxy;
+  auto& store = p.store;
 
   const std::string prefix_url = store->Url(FreshPrefix("flaky"));
-  (*proxy)->FailNext(2, 503);
-  (*proxy)->DropNext(1);
-  (*proxy)->FailNext(1, 500);
-  (*proxy)->DelayNext(2, std::chrono::milliseconds(200));
+  proxy->FailNext(2, 503);
+  proxy->DropNext(1);
+  proxy->FailNext(1, 500);
+  proxy->DelayNext(2, std::chrono::milliseconds(200));
   Result<BuildResult> built = BuildSnapshot(store, prefix_url, 5000, local_ + "/stage");
   ASSERT_TRUE(built.ok()) << built.status().ToString();
-  EXPECT_GE((*proxy)->faults_injected(), 6);
-  (*proxy)->FailNext(1, 503);
-  (*proxy)->DropNext(1);
+  EXPECT_GE(proxy->faults_injected(), 6);
+  proxy->FailNext(1, 503);
+  proxy->DropNext(1);
   ExpectSnapshotReads(store, prefix_url, 5000, local_ + "/cache");
-  EXPECT_GE((*proxy)->faults_injected(), 8);
+  EXPECT_GE(proxy->faults_injected(), 8);
 }
 
 TEST_F(S3IntegrationTest, PersistentServerErrorsFailTheBuildAndPublishNothing) {
-  const std::string endpoint = Env("SHARDY_TEST_S3_ENDPOINT");
-  const size_t colon = endpoint.rfind(':');
-  Result<std::unique_ptr<testing_s3::FaultProxy>> proxy =
-      testing_s3::FaultProxy::Start("127.0.0.1", std::stoi(endpoint.substr(colon + 1)));
-  ASSERT_TRUE(proxy.ok()) << proxy.status().ToString();
-  S3Config config = ServerConfig();
-  config.options.endpoint_url = "http://127.0.0.1:" + std::to_string((*proxy)->port());
-  config.options.max_attempts = 3;
-  auto store = ServerStore(config);
-  dynamic_cast<s3::S3Store*>(store.get())->set_sleep_for_testing([](std::chrono::milliseconds) {});
+  ProxiedStore p = StartProxiedStore(/*max_attempts=*/3);
+  ASSERT_TRUE(p.proxy && p.store);
+  auto& proxy = p.proxy;
+  auto& store = p.store;
 
   const std::string root = FreshPrefix("dying");
-  (*proxy)->FailNext(1000000, 503);  // the store is down for good
+  proxy->FailNext(1000000, 503);  // the store is down for good
   Result<BuildResult> built = BuildSnapshot(store, store->Url(root), 2000, local_ + "/stage");
   ASSERT_FALSE(built.ok());
   EXPECT_NE(built.status().message().find("503"), std::string::npos) << built.status().ToString();
@@ -402,8 +412,8 @@ TEST_F(S3IntegrationTest, ShardyBuildAndReadCommandsOnS3) {
   const std::string creds = WriteLocal(
       "credentials.toml", "[rgw]\naccess_key_id = \"" + Env("AWS_ACCESS_KEY_ID") +
                               "\"\nsecret_access_key = \"" + Env("AWS_SECRET_ACCESS_KEY") + "\"\n");
-  std::filesystem::permissions(creds, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      creds, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   cli::ShardyEnvironment env;
   env.getenv = [](const std::string& name) -> std::optional<std::string> {
     if (name == "HOME") return std::string("/nonexistent");

@@ -5,38 +5,13 @@
 
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 
-#include "cli/value_codec.h"
+#include "backend/slatedb/fixtures_testing.h"
 
 namespace shardyfusion::slatedb {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string FixtureDir(const std::string& scenario) {
-  return std::string(SHARDY_SOURCE_DIR) + "/tests/fixtures/slatedb/" + scenario;
-}
-
-std::map<std::string, std::string> Expected(const std::string& scenario) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(FixtureDir(scenario) + "/expected.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    out[*cli::Base64Decode(j["k"].get<std::string>())] =
-        *cli::Base64Decode(j["v"].get<std::string>());
-  }
-  return out;
-}
-
-std::vector<std::string> Absent(const std::string& scenario) {
-  std::vector<std::string> out;
-  std::ifstream in(FixtureDir(scenario) + "/absent.txt");
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(*cli::Base64Decode(line));
-  }
-  return out;
-}
 
 // Every file of a directory tree with its size, to prove nothing was written.
 std::map<std::string, uintmax_t> Snapshot(const std::string& dir) {
@@ -61,7 +36,7 @@ TEST_P(SlateDbReaderFixtureTest, MatchesRealSlateDbOnEveryKey) {
   const auto before = Snapshot(db);
   Result<std::unique_ptr<DbReader>> reader = OpenDir(db);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-  const std::map<std::string, std::string> expected = Expected(GetParam());
+  const std::map<std::string, std::string> expected = FixtureExpected(GetParam());
   ASSERT_FALSE(expected.empty());
   for (const auto& [key, value] : expected) {
     Result<std::optional<std::string>> got = (*reader)->Get(key);
@@ -69,7 +44,7 @@ TEST_P(SlateDbReaderFixtureTest, MatchesRealSlateDbOnEveryKey) {
     ASSERT_TRUE(got->has_value()) << GetParam() << ": missing key " << key;
     EXPECT_EQ(**got, value) << GetParam() << ": key " << key;
   }
-  for (const std::string& key : Absent(GetParam())) {
+  for (const std::string& key : FixtureAbsent(GetParam())) {
     Result<std::optional<std::string>> got = (*reader)->Get(key);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_FALSE(got->has_value()) << GetParam() << ": found absent key " << key;

@@ -4,40 +4,14 @@
 
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 
-#include "cli/value_codec.h"
+#include "backend/slatedb/fixtures_testing.h"
 #include "storage/fault_store.h"
 
 namespace shardyfusion::slatedb {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string FixtureDir(const std::string& scenario) {
-  return std::string(SHARDY_SOURCE_DIR) + "/tests/fixtures/slatedb/" + scenario;
-}
-
-// key -> value as real SlateDB's full scan reported it.
-std::map<std::string, std::string> Expected(const std::string& scenario) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(FixtureDir(scenario) + "/expected.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    out[*cli::Base64Decode(j["k"].get<std::string>())] =
-        *cli::Base64Decode(j["v"].get<std::string>());
-  }
-  return out;
-}
-
-std::vector<std::string> Absent(const std::string& scenario) {
-  std::vector<std::string> out;
-  std::ifstream in(FixtureDir(scenario) + "/absent.txt");
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(*cli::Base64Decode(line));
-  }
-  return out;
-}
 
 // The fixture's only L0 SST, opened through the file store.
 std::unique_ptr<SstReader> OpenOnlyL0(const std::string& scenario,
@@ -67,7 +41,7 @@ class SlateDbSstReaderFixtureTest : public ::testing::TestWithParam<std::string>
 TEST_P(SlateDbSstReaderFixtureTest, MatchesRealSlateDbOnEveryKey) {
   std::unique_ptr<SstReader> sst = OpenOnlyL0(GetParam());
   ASSERT_NE(sst, nullptr);
-  const std::map<std::string, std::string> expected = Expected(GetParam());
+  const std::map<std::string, std::string> expected = FixtureExpected(GetParam());
   ASSERT_FALSE(expected.empty());
   for (const auto& [key, value] : expected) {
     Result<std::optional<Row>> row = sst->Get(key);
@@ -76,7 +50,7 @@ TEST_P(SlateDbSstReaderFixtureTest, MatchesRealSlateDbOnEveryKey) {
     EXPECT_EQ((*row)->flags & kRowTombstone, 0);
     EXPECT_EQ((*row)->value, value) << key;
   }
-  for (const std::string& key : Absent(GetParam())) {
+  for (const std::string& key : FixtureAbsent(GetParam())) {
     Result<std::optional<Row>> row = sst->Get(key);
     ASSERT_TRUE(row.ok());
     EXPECT_FALSE(row->has_value() && !((*row)->flags & kRowTombstone)) << "found absent " << key;
@@ -121,7 +95,7 @@ TEST(SlateDbSstReaderTest, CorruptBlocksAreErrorsNamingTheSst) {
   rule.op = StoreOp::kGetRange;
   rule.truncate_to = 100;
   faulty->AddRule(rule);
-  const std::string some_key = Expected("l0").begin()->first;
+  const std::string some_key = FixtureExpected("l0").begin()->first;
   Result<std::optional<Row>> row = sst->Get(some_key);
   ASSERT_FALSE(row.ok());
   EXPECT_EQ(row.status().code(), ErrorCode::kDbAdapter);
