@@ -140,21 +140,20 @@ Result<std::optional<Row>> DbReader::Lookup(SstReader& sst, const SstHandle& han
   return sst.Get(key, visible_seq_);
 }
 
-Result<std::optional<std::string>> DbReader::Decide(const Row& row, const std::string& where) {
+Result<std::optional<std::string>> DbReader::Decide(const Row& row) const {
   if (row.flags & kRowTombstone) return std::optional<std::string>();
   if (row.flags & kRowMergeOperand) {
-    return Status(ErrorCode::kDbAdapter, "SlateDB database " + where +
+    return Status(ErrorCode::kDbAdapter, "SlateDB database " + store_->Url(root_) +
                                              " holds merge operands, which need a merge operator");
   }
   return std::optional<std::string>(row.value);
 }
 
 Result<std::optional<std::string>> DbReader::Get(std::string_view key) {
-  const std::string where = store_->Url(root_);
-  if (auto it = wal_.find(key); it != wal_.end()) return Decide(it->second, where);
+  if (auto it = wal_.find(key); it != wal_.end()) return Decide(it->second);
   for (size_t i = 0; i < l0_.size(); ++i) {
     SHARDY_ASSIGN_OR_RETURN(std::optional<Row> row, Lookup(*l0_[i], manifest_.l0[i], key));
-    if (row) return Decide(*row, where);
+    if (row) return Decide(*row);
   }
   for (std::vector<RunSst>& run : runs_) {
     // The SST covering the key: the last one whose first key is <= key.
@@ -175,7 +174,7 @@ Result<std::optional<std::string>> DbReader::Get(std::string_view key) {
       reader = s.reader.get();
     }
     SHARDY_ASSIGN_OR_RETURN(std::optional<Row> row, Lookup(*reader, s.handle, key));
-    if (row) return Decide(*row, where);
+    if (row) return Decide(*row);
   }
   return std::optional<std::string>();
 }

@@ -57,7 +57,8 @@ class DbReader {
   std::string SstKey(const Ulid& id) const;
   // The row `sst` holds for `key`, honouring its visible range.
   Result<std::optional<Row>> Lookup(SstReader& sst, const SstHandle& handle, std::string_view key);
-  static Result<std::optional<std::string>> Decide(const Row& row, const std::string& where);
+  // What a found row means: a value, "not found" (tombstone), or an error.
+  Result<std::optional<std::string>> Decide(const Row& row) const;
 
   std::shared_ptr<ObjectStore> store_;
   std::string root_;

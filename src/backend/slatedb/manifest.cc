@@ -251,17 +251,18 @@ Result<Ulid> ParseUlid(std::string_view text) {
   return u;
 }
 
-std::string ManifestName(uint64_t id) {
+namespace {
+// "<dir>/<id as 20 digits><suffix>", the names of sequenced objects.
+std::string SequencedName(const char* dir, uint64_t id, const char* suffix) {
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "manifest/%020llu.manifest", static_cast<unsigned long long>(id));
+  std::snprintf(buf, sizeof(buf), "%s/%020llu%s", dir, static_cast<unsigned long long>(id), suffix);
   return buf;
 }
+}  // namespace
 
-std::string WalName(uint64_t id) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "wal/%020llu.sst", static_cast<unsigned long long>(id));
-  return buf;
-}
+std::string ManifestName(uint64_t id) { return SequencedName("manifest", id, ".manifest"); }
+
+std::string WalName(uint64_t id) { return SequencedName("wal", id, ".sst"); }
 
 std::string CompactedName(const Ulid& id) { return "compacted/" + UlidText(id) + ".sst"; }
 

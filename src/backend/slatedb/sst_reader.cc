@@ -39,17 +39,21 @@ Result<std::unique_ptr<SstReader>> SstReader::Open(std::shared_ptr<ObjectStore> 
   r->key_ = std::move(key);
   r->url_ = r->store_->Url(r->key_);
 
-  SHARDY_ASSIGN_OR_RETURN(std::optional<ObjectInfo> head, r->store_->Head(r->key_));
-  if (!head) return Status(ErrorCode::kDbAdapter, "SlateDB SST " + r->url_ + " does not exist");
-  const uint64_t size = head->size;
-  if (size <= kFooterBytes)
-    return Corrupt(r->url_, "empty SST (" + std::to_string(size) + " bytes)");
-  const uint64_t tail_start = size > kTailGuess ? size - kTailGuess : 0;
   SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> tail,
-                          r->store_->GetRange(r->key_, tail_start, size - tail_start));
-  if (!tail || tail->size() != size - tail_start) {
-    return Corrupt(r->url_, "changed or vanished while being read");
+                          r->store_->GetSuffix(r->key_, kTailGuess));
+  if (!tail) return Status(ErrorCode::kDbAdapter, "SlateDB SST " + r->url_ + " does not exist");
+  // A tail shorter than asked for is the whole object; otherwise the
+  // object's size is needed to place the footer's absolute offsets.
+  uint64_t size = tail->size();
+  if (size == kTailGuess) {
+    SHARDY_ASSIGN_OR_RETURN(std::optional<ObjectInfo> head, r->store_->Head(r->key_));
+    if (!head || head->size < size) return Corrupt(r->url_, "changed or vanished while being read");
+    size = head->size;
   }
+  if (size <= kFooterBytes) {
+    return Corrupt(r->url_, "empty SST (" + std::to_string(size) + " bytes)");
+  }
+  const uint64_t tail_start = size - tail->size();
   const char* footer = tail->data() + tail->size() - kFooterBytes;
   const uint64_t info_offset = DecodeU64(footer);
   const uint16_t version = DecodeU16(footer + 8);

@@ -2,7 +2,8 @@
 // in an ObjectStore, without downloading it whole.
 //
 // Open() reads the footer, the SsTableInfo, the index and the bloom filter
-// (the tail of the object, in one or two ranged reads). Lookups then fetch
+// from one suffix read of the object's tail (plus a HEAD for the size, and a
+// second read if the metadata is longer than 64 KiB, on large SSTs). Lookups then fetch
 // only the data blocks they need by ranged GET, check each block's CRC,
 // decompress it with the SST's codec and keep it in a per-reader cache.
 // Every section is checked: a bad CRC, a truncated object or an undecodable

@@ -53,6 +53,13 @@ std::string Hint(long status, const std::string& code) {
 
 }  // namespace
 
+namespace {
+// A 404 for the object itself, as opposed to one for a missing bucket.
+bool IsMissingObject(const HttpResponse& r) {
+  return r.status == 404 && ParseS3Error(r.body).code != "NoSuchBucket";
+}
+}  // namespace
+
 bool IsValidBucketName(const std::string& b) {
   if (b.size() < 3 || b.size() > 63) return false;
   for (char c : b) {
@@ -393,7 +400,7 @@ Result<std::optional<std::string>> S3Store::GetWithRange(std::string_view key,
   if (!range.empty()) call.headers.emplace_back("Range", range);
   SHARDY_ASSIGN_OR_RETURN(HttpResponse r, Execute(call));
   if (r.status == 200 || r.status == 206) return std::optional<std::string>(std::move(r.body));
-  if (r.status == 404 && ParseS3Error(r.body).code != "NoSuchBucket") {
+  if (IsMissingObject(r)) {
     return std::optional<std::string>();
   }
   if (r.status == 416) return std::optional<std::string>(std::string());  // exists; range past end
@@ -448,7 +455,7 @@ Result<bool> S3Store::GetToFile(std::string_view key, const std::string& path) {
   Status failure;
   if (!r.ok()) {
     failure = r.status();
-  } else if (r->status == 404 && ParseS3Error(r->body).code != "NoSuchBucket") {
+  } else if (IsMissingObject(*r)) {
     ::unlink(tmp.c_str());
     return false;
   } else if (r->status != 200) {
