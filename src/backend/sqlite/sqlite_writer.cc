@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "backend/sqlite/sorted_run.h"
+#include "core/sorted_run.h"
 #include "backend/sqlite/sqlite_util.h"
 #include "shardyfusion/sqlite_backend.h"
 
@@ -43,7 +43,7 @@ Status ValidateOptions(const SqliteWriterOptions& options) {
 class SqliteShardWriter : public ShardWriter {
  public:
   SqliteShardWriter(const SqliteWriterOptions& options, const ShardWriterContext& ctx,
-                    std::shared_ptr<sqlite_internal::RunMemoryBudget> budget)
+                    std::shared_ptr<RunMemoryBudget> budget)
       : options_(options),
         ctx_(ctx),
         budget_(std::move(budget)),
@@ -83,12 +83,12 @@ class SqliteShardWriter : public ShardWriter {
 
   const SqliteWriterOptions options_;
   const ShardWriterContext ctx_;
-  const std::shared_ptr<sqlite_internal::RunMemoryBudget> budget_;
+  const std::shared_ptr<RunMemoryBudget> budget_;
   const std::string db_path_;
   const std::string object_key_;
   State state_ = State::kOpen;
   sqlite3* db_ = nullptr;
-  std::vector<sqlite_internal::SortedRun> runs_;  // the runs still to merge, oldest first
+  std::vector<SortedRun> runs_;  // the runs still to merge, oldest first
   std::vector<std::string> spool_paths_;          // every spool path handed out, for cleanup
 };
 
@@ -127,8 +127,8 @@ Status SqliteShardWriter::WriteBatch(const KvBatch& batch) {
                   "WriteBatch on SQLite shard " + db_path_ + " after Seal, Abandon or a failure");
   }
   if (batch.empty()) return Status::OK();
-  Result<sqlite_internal::SortedRun> run =
-      sqlite_internal::WriteSortedRun(batch, budget_, NextRunPath());
+  Result<SortedRun> run =
+      WriteSortedRun(batch, budget_, NextRunPath());
   if (!run.ok()) {
     // A lost batch would seal into a shard missing rows, so refuse to go on.
     state_ = State::kFailed;
@@ -179,10 +179,10 @@ Result<SealResult> SqliteShardWriter::SealLocalAndUpload() {
 }
 
 Status SqliteShardWriter::InsertRuns() {
-  SHARDY_RETURN_IF_ERROR(sqlite_internal::MergeRunsInPasses(&runs_, options_.max_merge_fan_in,
+  SHARDY_RETURN_IF_ERROR(MergeRunsInPasses(&runs_, options_.max_merge_fan_in,
                                                             [this] { return NextRunPath(); }));
-  sqlite_internal::RunMerger merger;
-  std::vector<sqlite_internal::SortedRun> runs = std::move(runs_);
+  RunMerger merger;
+  std::vector<SortedRun> runs = std::move(runs_);
   runs_.clear();
   // The merger owns the runs now and releases each when consumed.
   SHARDY_RETURN_IF_ERROR(merger.Open(std::move(runs)));
@@ -242,7 +242,7 @@ class SqliteWriterFactory : public ShardWriterFactory {
  public:
   explicit SqliteWriterFactory(SqliteWriterOptions options)
       : options_(options),
-        budget_(std::make_shared<sqlite_internal::RunMemoryBudget>(options.sort_memory_bytes)) {}
+        budget_(std::make_shared<RunMemoryBudget>(options.sort_memory_bytes)) {}
 
   std::string name() const override { return "sqlite"; }
 
@@ -259,7 +259,7 @@ class SqliteWriterFactory : public ShardWriterFactory {
 
  private:
   const SqliteWriterOptions options_;
-  const std::shared_ptr<sqlite_internal::RunMemoryBudget> budget_;
+  const std::shared_ptr<RunMemoryBudget> budget_;
 };
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "backend/sqlite/sorted_run.h"
+#include "core/sorted_run.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,7 +11,6 @@
 #include "core/large_buffer.h"
 
 namespace shardyfusion {
-namespace sqlite_internal {
 
 namespace {
 
@@ -99,7 +98,7 @@ Status RunWriter::Add(std::string_view key, std::string_view value) {
   constexpr size_t kMax = std::numeric_limits<uint32_t>::max();
   if (key.size() > kMax || value.size() > kMax) {
     return Status(ErrorCode::kInvalidArgument,
-                  "a key or value is larger than 4 GiB, which a SQLite shard cannot hold");
+                  "a key or value is larger than 4 GiB, which a shard cannot hold");
   }
   char header[kHeaderBytes];
   PutFixed32(header, static_cast<uint32_t>(key.size()));
@@ -317,7 +316,7 @@ Result<SortedRun> WriteSortedRun(const KvBatch& batch,
     if (e.key.size() > std::numeric_limits<uint32_t>::max() ||
         value_size > std::numeric_limits<uint32_t>::max()) {
       return Status(ErrorCode::kInvalidArgument,
-                    "a key or value is larger than 4 GiB, which a SQLite shard cannot hold");
+                    "a key or value is larger than 4 GiB, which a shard cannot hold");
     }
     bytes += kHeaderBytes + e.key.size() + value_size;
   }
@@ -380,5 +379,4 @@ Status MergeRunsInPasses(std::vector<SortedRun>* runs, size_t fan_in,
   return Status::OK();
 }
 
-}  // namespace sqlite_internal
 }  // namespace shardyfusion

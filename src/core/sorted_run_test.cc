@@ -1,4 +1,4 @@
-#include "backend/sqlite/sorted_run.h"
+#include "core/sorted_run.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -11,7 +11,6 @@
 #include <vector>
 
 namespace shardyfusion {
-namespace sqlite_internal {
 namespace {
 
 using Records = std::vector<std::pair<std::string, std::string>>;
@@ -262,5 +261,4 @@ TEST_F(SortedRunTest, TruncatedRunIsAnError) {
 }
 
 }  // namespace
-}  // namespace sqlite_internal
 }  // namespace shardyfusion

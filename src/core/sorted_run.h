@@ -1,7 +1,8 @@
-// Sorted runs: the SQLite writer's bounded-memory external sort.
+// Sorted runs: the bounded-memory external sort shared by the shard writers
+// (SQLite inserts the merged rows in key order, SlateDB builds SSTs from them).
 //
 // A run is a sequence of key/value records in strictly increasing key order
-// (bytewise, as SQLite compares BLOBs), each framed as
+// (bytewise, as SQLite compares BLOBs and SlateDB compares keys), each framed as
 //   u32 key_len (little-endian) | u32 value_len (little-endian) | key | value
 // with no header or trailer. A run lives either in memory (while a shared
 // RunMemoryBudget has room) or in a local spool file: the bytes are the same.
@@ -33,7 +34,6 @@
 #include "shardyfusion/status.h"
 
 namespace shardyfusion {
-namespace sqlite_internal {
 
 // The first 8 bytes of `key` as a big-endian integer, zero-padded. Keys are
 // mostly compared through it: for the common 8-byte u64be keys a compare
@@ -45,7 +45,8 @@ inline uint64_t KeyPrefix(std::string_view key) {
   return v;
 }
 
-// Bytewise three-way comparison (SQLite's BLOB order) given both prefixes.
+// Bytewise three-way comparison (SQLite's BLOB order, SlateDB's key order)
+// given both prefixes.
 inline int CompareKeys(std::string_view a, uint64_t a_prefix, std::string_view b,
                        uint64_t b_prefix) {
   if (a_prefix != b_prefix) return a_prefix < b_prefix ? -1 : 1;
@@ -211,5 +212,4 @@ Result<SortedRun> WriteSortedRun(const KvBatch& batch,
 Status MergeRunsInPasses(std::vector<SortedRun>* runs, size_t fan_in,
                          const std::function<std::string()>& next_path);
 
-}  // namespace sqlite_internal
 }  // namespace shardyfusion
