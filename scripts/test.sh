@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: the release build, the
 # sanitizer build (ASan + UBSan), the S3 integration tests against a real
-# S3 server (Ceph RGW, started and stopped by tests/s3/run.sh), and the
+# S3 server (Ceph RGW, started and stopped by tests/s3/run.sh), the SlateDB
+# interop checks against real SlateDB in both directions, and the
 # independent Python snapshot check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,8 @@ echo "== S3 integration tests against Ceph RGW (release, then asan+ubsan)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/s3/run.sh build/asan
 echo "== SlateDB fixtures against real SlateDB (@slatedb/uniffi 0.12.1)"
 ./tools/slatedb-oracle/check-fixtures.sh
+echo "== databases our SlateDB writer writes, read and reopened by real SlateDB"
+./tools/slatedb-oracle/check-writer.sh build/release
 echo "== independent snapshot check (Python reference rules)"
 ./tests/python/run_check.sh build/release/shardy
 echo "all tests passed"

@@ -53,7 +53,7 @@ struct WriteConfig {
 
   KeyEncoding key_encoding = KeyEncoding::kU64BE;
   uint64_t batch_size = 50000;  // pairs per shard batch, > 0
-  // null = the default backend (SQLite in this release).
+  // null = the default backend: SlateDB, direct mode (slatedb_backend.h).
   std::shared_ptr<ShardWriterFactory> adapter_factory;
 
   // Extra keys for the manifest's `custom` JSON object (a JSON object text).

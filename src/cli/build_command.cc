@@ -57,9 +57,14 @@ Result<std::shared_ptr<ShardWriterFactory>> WriterFactoryFor(const BuildArgs& ar
     options.sort_memory_bytes = args.sort_memory_bytes;
     return NewSqliteWriterFactory(options);
   }
+  if (args.backend == "slatedb") {
+    SlateDbWriterOptions options = args.slatedb;
+    options.sort_memory_bytes = args.sort_memory_bytes;
+    return NewSlateDbWriterFactory(options);
+  }
   const std::string& backend = args.backend;
   return Status(ErrorCode::kConfigValidation,
-                fmt::format("unknown backend \"{}\" (supported: sqlite)", backend));
+                fmt::format("unknown backend \"{}\" (supported: slatedb, sqlite)", backend));
 }
 
 // Feeds every record of `source` to `writer`. On error the caller aborts.
@@ -81,6 +86,15 @@ Status WriteRecords(RecordSource* source, const RecordMapping& mapping, HashShar
 }
 
 }  // namespace
+
+std::optional<SlateDbCompression> ParseSlateDbCompression(std::string_view name) {
+  if (name == "none") return SlateDbCompression::kNone;
+  if (name == "snappy") return SlateDbCompression::kSnappy;
+  if (name == "zlib") return SlateDbCompression::kZlib;
+  if (name == "lz4") return SlateDbCompression::kLz4;
+  if (name == "zstd") return SlateDbCompression::kZstd;
+  return std::nullopt;
+}
 
 nlohmann::ordered_json BuildResultToJson(const BuildResult& result) {
   nlohmann::ordered_json winners = nlohmann::ordered_json::array();

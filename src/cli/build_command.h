@@ -18,6 +18,7 @@
 #include "cli/record_source.h"
 #include "shardyfusion/key.h"
 #include "shardyfusion/s3.h"
+#include "shardyfusion/slatedb_backend.h"
 #include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
 
@@ -30,14 +31,16 @@ struct BuildArgs {
   std::optional<uint32_t> num_dbs;
   std::optional<uint64_t> max_keys_per_shard;
   std::string prefix;
-  std::string backend = "sqlite";
+  std::string backend = "slatedb";          // or "sqlite"
   std::optional<KeyEncoding> key_encoding;  // default: from mapping.key_type
   uint64_t batch_size = 50000;
   std::optional<std::string> run_id;
   std::string local_root;
   std::optional<uint64_t> max_total_batched_items;
   std::optional<uint64_t> max_total_batched_bytes;
-  uint64_t sort_memory_bytes = SqliteWriterOptions().sort_memory_bytes;
+  uint64_t sort_memory_bytes = SqliteWriterOptions().sort_memory_bytes;  // either backend
+  // The SlateDB backend's settings (its sort_memory_bytes is taken from above).
+  SlateDbWriterOptions slatedb;
   S3Config s3;  // for an s3:// prefix
 };
 
@@ -45,6 +48,9 @@ struct BuildArgs {
 // `progress` draws a progress line on `err` (for terminals).
 int RunBuild(const BuildArgs& args, std::istream& in, std::ostream& out, std::ostream& err,
              bool progress);
+
+// "none", "snappy", "zlib", "lz4", "zstd"; nullopt for anything else.
+std::optional<SlateDbCompression> ParseSlateDbCompression(std::string_view name);
 
 // The build result printed on success (stable field names; scripts read it).
 nlohmann::ordered_json BuildResultToJson(const BuildResult& result);

@@ -30,7 +30,11 @@ struct BuildFlags {
   uint32_t num_dbs = 0;
   uint64_t max_keys_per_shard = 0;
   std::string prefix;
-  std::string backend = "sqlite";
+  std::string backend = "slatedb";
+  std::string slatedb_mode = "direct";
+  std::string compression = "none";
+  uint64_t l0_sst_mib = 64;
+  uint64_t max_sst_mib = 256;
   std::string key_encoding;
   uint64_t batch_size = 50000;
   std::string run_id;
@@ -87,8 +91,28 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
   b->add_option("--prefix", f->prefix,
                 "Snapshot root: s3://bucket/prefix, a directory, or a file:// URL")
       ->required();
-  b->add_option("--backend", f->backend, "Shard database format")
-      ->check(CLI::IsMember({"sqlite"}))
+  b->add_option("--backend", f->backend,
+                "Shard database format: slatedb (a SlateDB database per shard) or sqlite (one "
+                "SQLite file per shard)")
+      ->check(CLI::IsMember({"slatedb", "sqlite"}))
+      ->capture_default_str();
+  b->add_option("--slatedb-mode", f->slatedb_mode,
+                "SlateDB backend: direct uploads an L0 SST whenever a shard has buffered "
+                "--slatedb-l0-sst-mib of input; local builds each shard as one sorted run on "
+                "local disk and uploads it when the shard is sealed (fewer SSTs per lookup)")
+      ->check(CLI::IsMember({"direct", "local"}))
+      ->capture_default_str();
+  b->add_option("--slatedb-compression", f->compression,
+                "SlateDB backend: block compression (none, snappy, zlib, lz4, zstd)")
+      ->check(CLI::IsMember({"none", "snappy", "zlib", "lz4", "zstd"}))
+      ->capture_default_str();
+  b->add_option("--slatedb-l0-sst-mib", f->l0_sst_mib,
+                "SlateDB direct mode: MiB of key+value input per L0 SST")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 16))
+      ->capture_default_str();
+  b->add_option("--slatedb-sst-mib", f->max_sst_mib,
+                "SlateDB local mode: MiB at which the sorted run starts a new SST")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 16))
       ->capture_default_str();
   presence->push_back(
       b->add_option("--key-encoding", f->key_encoding,
@@ -110,7 +134,7 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
                                     "none)")
                           ->check(CLI::PositiveNumber));
   b->add_option("--sort-memory-mib", f->sort_memory_mib,
-                "SQLite backend: MiB of sorted runs kept in memory across all shards before "
+                "MiB of sorted runs kept in memory across all shards before "
                 "spilling to local disk under --local-root (0 = always spill)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 20))
       ->capture_default_str();
@@ -137,6 +161,11 @@ BuildArgs ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option*>& pres
   if (given(5)) args.max_total_batched_items = f.max_total_batched_items;
   if (given(6)) args.max_total_batched_bytes = f.max_total_batched_bytes;
   args.sort_memory_bytes = f.sort_memory_mib << 20;
+  args.slatedb.mode =
+      f.slatedb_mode == "local" ? SlateDbWriteMode::kLocal : SlateDbWriteMode::kDirect;
+  args.slatedb.compression = *ParseSlateDbCompression(f.compression);
+  args.slatedb.l0_sst_size_bytes = f.l0_sst_mib << 20;
+  args.slatedb.max_sst_size_bytes = f.max_sst_mib << 20;
   return args;
 }
 

@@ -368,6 +368,47 @@ TEST_F(CliShardyTest, SpilledSortRunsGiveTheSameSnapshot) {
   EXPECT_NE(r.err.find("--sort-memory-mib"), std::string::npos) << r.err;
 }
 
+// Which files a shard attempt directory holds: SlateDB's manifest/ and
+// compacted/ by default, one shard.db with --backend sqlite.
+TEST_F(CliShardyTest, BackendsAndSlateDbModes) {
+  const std::string input = WriteJsonl("in.jsonl", 300);
+  struct Case {
+    std::vector<std::string> flags;
+    const char* expect;  // an object every attempt directory must hold
+  };
+  const Case cases[] = {
+      {{}, "manifest/00000000000000000001.manifest"},
+      {{"--slatedb-mode", "local", "--slatedb-compression", "zstd"},
+       "manifest/00000000000000000001.manifest"},
+      {{"--backend", "sqlite"}, "shard.db"},
+  };
+  int run = 0;
+  for (const Case& c : cases) {
+    const std::string run_id = "run" + std::to_string(++run);
+    std::vector<std::string> extra = {"--num-dbs", "2"};
+    extra.insert(extra.end(), c.flags.begin(), c.flags.end());
+    RunResult r = BuildInts(input, run_id, extra);
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (const Json& w : ParseLine(r.out)["winners"]) {
+      const std::string dir = w["db_url"].get<std::string>().substr(strlen("file://"));
+      EXPECT_TRUE(fs::exists(dir + "/" + c.expect)) << dir << " lacks " << c.expect;
+      EXPECT_EQ(fs::exists(dir + "/shard.db"), c.flags.size() == 2 && c.flags[1] == "sqlite");
+    }
+    r = Read({"--value-encoding", "utf8", "--output-format", "text", "multiget", "1", "150", "300",
+              "301"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out,
+              "1={\"id\":1,\"name\":\"n1\"}\n150={\"id\":150,\"name\":\"n150\"}\n"
+              "300={\"id\":300,\"name\":\"n300\"}\n301=null\n");
+  }
+  RunResult r = BuildInts(input, "bad", {"--num-dbs", "1", "--slatedb-compression", "brotli"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--slatedb-compression"), std::string::npos) << r.err;
+  r = BuildInts(input, "bad", {"--num-dbs", "1", "--backend", "rocksdb"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(fs::exists(dir_ + "/snap/shards/run_id=bad"));
+}
+
 TEST_F(CliShardyTest, ProgressIsDrawnOnlyWhenAsked) {
   const std::string input = WriteJsonl("in.jsonl", 4);
   ShardyEnvironment env = NoEnv();

@@ -13,7 +13,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "shardyfusion/routing.h"
-#include "shardyfusion/sqlite_backend.h"
+#include "shardyfusion/slatedb_backend.h"
 #include "shardyfusion/writer.h"
 #include "writer/background_writer.h"
 #include "writer/layout.h"
@@ -315,7 +315,7 @@ Result<std::unique_ptr<HashShardedWriter>> HashShardedWriter::Open(
     return ConfigError("max_total_batched_bytes must be > 0 when set");
   }
 
-  impl->factory = config.adapter_factory ? config.adapter_factory : NewSqliteWriterFactory();
+  impl->factory = config.adapter_factory ? config.adapter_factory : NewSlateDbWriterFactory();
   impl->run_id = config.run_id.value_or(NewUuid4Hex());
   const std::string local_root = config.local_root.empty() ? DefaultLocalRoot() : config.local_root;
   impl->local_run_dir = local_root + "/run_id=" + impl->run_id;

@@ -7,6 +7,7 @@ the way the reference implementation reads them, without using any of our
 C++ code:
 
   check_snapshot.py <snapshot root dir> [--current-name _CURRENT]
+                    [--slatedb-dump tools/slatedb-oracle/dump.mjs]
 
 Checks (docs/format/current.md, manifest.md, layout.md):
   * _CURRENT bytes == json.dumps(obj, sort_keys=True, separators=(",", ":"));
@@ -14,9 +15,12 @@ Checks (docs/format/current.md, manifest.md, layout.md):
   * the manifest: SQLite magic, exactly the two tables with the exact DDL,
     JSON columns in json.dumps(..., sort_keys=True) form, the reader
     validation rules, and the shard URL layout.
-  * for every SQLite shard (<db_url>/shard.db): each key routes
-    (xxh3_64 of its canonical bytes mod num_dbs) to that shard, the key
-    count is consistent with row_count, and min/max keys match.
+  * for every shard, SQLite (<db_url>/shard.db, read with sqlite3) or
+    SlateDB (<db_url>/manifest/, scanned by real SlateDB through
+    --slatedb-dump, tools/slatedb-oracle/dump.mjs, on a temporary copy):
+    each key routes (xxh3_64 of its canonical bytes mod num_dbs) to that
+    shard, the key count is consistent with row_count, and min/max keys
+    match. A shard in neither format fails the check.
 
 Exit 0 with a one-line summary if all is well; exit 1 with the reason.
 """
@@ -24,9 +28,13 @@ Exit 0 with a one-line summary if all is well; exit 1 with the reason.
 import argparse
 import json
 import os
+import base64
 import re
+import shutil
 import sqlite3
+import subprocess
 import sys
+import tempfile
 
 import xxhash
 
@@ -221,17 +229,36 @@ def decode_stored_key(raw, encoding):
     return raw, raw
 
 
-def check_shard_data(shard, meta):
-    path = os.path.join(url_to_path(shard["db_url"]), "shard.db")
-    if not os.path.isfile(path):
-        return None  # not a SQLite shard (e.g. SlateDB): nothing to route-check
+def sqlite_shard_keys(path):
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        keys = [bytes(r[0]) for r in con.execute("SELECT k FROM kv ORDER BY k")]
+        return [bytes(r[0]) for r in con.execute("SELECT k FROM kv ORDER BY k")]
     finally:
         con.close()
+
+
+def slatedb_shard_keys(db_dir, dump_script):
+    """Every live key, as real SlateDB's full scan reports it."""
+    require(dump_script, f"{db_dir} is a SlateDB shard; pass --slatedb-dump to check it")
+    # Real SlateDB's reader writes checkpoint manifests: scan a copy.
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = os.path.join(tmp, "db")
+        shutil.copytree(db_dir, copy)
+        out = subprocess.run(["node", dump_script, copy], capture_output=True, text=True)
+    require(out.returncode == 0, f"real SlateDB could not scan {db_dir}: {out.stderr.strip()}")
+    return [base64.b64decode(json.loads(line)["k"]) for line in out.stdout.splitlines()]
+
+
+def check_shard_data(shard, meta, dump_script):
+    db_dir = url_to_path(shard["db_url"])
     db_id, num_dbs = shard["db_id"], meta["num_dbs"]
-    require(keys, f"shard {db_id} is listed but its shard.db is empty")
+    if os.path.isfile(os.path.join(db_dir, "shard.db")):
+        keys = sqlite_shard_keys(os.path.join(db_dir, "shard.db"))
+    elif os.path.isdir(os.path.join(db_dir, "manifest")):
+        keys = slatedb_shard_keys(db_dir, dump_script)
+    else:
+        raise CheckFailed(f"shard {db_id} at {db_dir} holds neither shard.db nor manifest/")
+    require(keys, f"shard {db_id} is listed but holds no keys")
     require(len(keys) <= shard["row_count"],
             f"shard {db_id} holds {len(keys)} keys but row_count is {shard['row_count']}")
     logical = []
@@ -250,7 +277,7 @@ def check_shard_data(shard, meta):
     return len(keys)
 
 
-def check_shards(con, meta):
+def check_shards(con, meta, dump_script):
     rows = [dict(r) for r in con.execute("SELECT * FROM shards ORDER BY db_id")]
     num_dbs = meta["num_dbs"]
     require(len(rows) <= num_dbs, f"{len(rows)} shards for num_dbs {num_dbs}")
@@ -276,10 +303,8 @@ def check_shards(con, meta):
         expected = f"{prefix}/{meta['shard_prefix']}/run_id={meta['run_id']}/{db_path}/attempt="
         require(url.startswith(expected) and re.fullmatch(r"\d{2,}", url[len(expected):]),
                 f"shard {db_id} db_url {url!r} is not {expected}NN")
-        n = check_shard_data(shard, meta)
-        if n is not None:
-            checked += 1
-            keys += n
+        keys += check_shard_data(shard, meta, dump_script)
+        checked += 1
     return rows, checked, keys
 
 
@@ -287,6 +312,7 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", help="snapshot root directory")
     parser.add_argument("--current-name", default="_CURRENT")
+    parser.add_argument("--slatedb-dump", help="tools/slatedb-oracle/dump.mjs (real SlateDB)")
     args = parser.parse_args(argv)
     root = os.path.abspath(args.root)
     try:
@@ -297,7 +323,7 @@ def main(argv):
             check_schema(con)
             meta = check_build_meta(con)
             require(meta["run_id"] == pointer["run_id"], "build_meta.run_id differs from _CURRENT")
-            shards, checked, keys = check_shards(con, meta)
+            shards, checked, keys = check_shards(con, meta, args.slatedb_dump)
         finally:
             con.close()
     except CheckFailed as exc:
@@ -305,7 +331,7 @@ def main(argv):
         return 1
     print(
         f"OK {root}: run_id={meta['run_id']} num_dbs={meta['num_dbs']} "
-        f"shards={len(shards)} sqlite_shards_checked={checked} keys_routed={keys} "
+        f"shards={len(shards)} shards_checked={checked} keys_routed={keys} "
         f"rows={sum(s['row_count'] for s in shards)} manifests={history}"
     )
     return 0

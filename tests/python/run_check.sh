@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds snapshots with the `shardy` CLI (int, str and bytes keys) and checks
-# each one with tests/python/check_snapshot.py, an independent implementation
-# of the reference's manifest, _CURRENT and routing rules in Python.
+# Builds snapshots with the `shardy` CLI (int, str and bytes keys; SlateDB
+# shards in both modes and SQLite shards) and checks each one with
+# tests/python/check_snapshot.py, an independent implementation of the
+# reference's manifest, _CURRENT and routing rules in Python; SlateDB shards
+# are scanned by real SlateDB (tools/slatedb-oracle/dump.mjs).
 # usage: run_check.sh PATH/TO/shardy
 set -euo pipefail
 SHARDY=$(realpath "$1")
@@ -26,11 +28,22 @@ with open(f"{work}/bytes.jsonl", "w") as f:
 PY
 
 build() { "$SHARDY" build --format jsonl --local-root "$WORK/staging" "$@" >/dev/null; }
-build --input "$WORK/int.jsonl" --key-field id --key-type int --num-dbs 7 --prefix "$WORK/int"
-build --input "$WORK/int.jsonl" --key-field id --key-type int --key-encoding u32be --num-dbs 3 \
-  --prefix "$WORK/int32"
-build --input "$WORK/str.jsonl" --key-field k --key-type str --max-keys-per-shard 1000 --prefix "$WORK/str"
-build --input "$WORK/bytes.jsonl" --key-field b --key-type bytes --num-dbs 5 --prefix "$WORK/bytes"
-for snap in int int32 str bytes; do
-  $PY "$HERE/check_snapshot.py" "$WORK/$snap"
+for backend in slatedb slatedb-local sqlite; do
+  case $backend in
+    slatedb) flags=(--backend slatedb) ;;
+    slatedb-local) flags=(--backend slatedb --slatedb-mode local --slatedb-compression zstd) ;;
+    sqlite) flags=(--backend sqlite) ;;
+  esac
+  out="$WORK/$backend"
+  build "${flags[@]}" --input "$WORK/int.jsonl" --key-field id --key-type int --num-dbs 7 \
+    --prefix "$out/int"
+  build "${flags[@]}" --input "$WORK/int.jsonl" --key-field id --key-type int --key-encoding u32be \
+    --num-dbs 3 --prefix "$out/int32"
+  build "${flags[@]}" --input "$WORK/str.jsonl" --key-field k --key-type str \
+    --max-keys-per-shard 1000 --prefix "$out/str"
+  build "${flags[@]}" --input "$WORK/bytes.jsonl" --key-field b --key-type bytes --num-dbs 5 \
+    --prefix "$out/bytes"
+  for snap in int int32 str bytes; do
+    $PY "$HERE/check_snapshot.py" "$out/$snap" --slatedb-dump "$HERE/../../tools/slatedb-oracle/dump.mjs"
+  done
 done
