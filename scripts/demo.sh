@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs the example job: generates 200,000
-# records, builds an 8-shard snapshot into a local directory, and reads some
-# keys back with `shardy`.
+# records, builds an 8-shard snapshot (SlateDB shards, the default backend)
+# into a local directory, and reads some keys back with `shardy`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
