@@ -20,6 +20,8 @@ echo "== SlateDB fixtures against real SlateDB (@slatedb/uniffi 0.12.1)"
 ./tools/slatedb-oracle/check-fixtures.sh
 echo "== databases our SlateDB writer writes, read and reopened by real SlateDB"
 ./tools/slatedb-oracle/check-writer.sh build/release
+echo "== fresh databases real SlateDB writes, read by our SlateDB reader"
+./tools/slatedb-oracle/check-reader.sh build/release
 echo "== independent snapshot check (Python reference rules)"
 ./tests/python/run_check.sh build/release/shardy
 echo "all tests passed"

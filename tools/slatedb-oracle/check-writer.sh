@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check-writer.sh BUILD_DIR [SCENARIO...]
 # Live round trip: databases written by this project's SlateDB writer
-# (BUILD_DIR/slatedb_write_scenarios) must read back in real SlateDB
+# (BUILD_DIR/slatedb_interop write) must read back in real SlateDB
 # (@slatedb/uniffi 0.12.1) exactly as written: the full scan equals
 # expected.jsonl, every never-written key in absent.txt is missing, every key
 # of expected.jsonl is found by a point get, and real SlateDB's DbBuilder can
@@ -12,9 +12,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:?usage: check-writer.sh BUILD_DIR [SCENARIO...]}"
 shift
-writer="$build/slatedb_write_scenarios"
-if [ ! -x "$writer" ]; then
-  echo "check-writer: $writer is missing; build the tests first (scripts/build.sh release)" >&2
+tool="$build/slatedb_interop"
+if [ ! -x "$tool" ]; then
+  echo "check-writer: $tool is missing; build the tests first (scripts/build.sh release)" >&2
   exit 1
 fi
 if [ ! -d "$here/node_modules/@slatedb/uniffi" ]; then
@@ -24,7 +24,7 @@ fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-"$writer" "$tmp" "$@"
+"$tool" write "$tmp" "$@"
 
 count=0
 for dir in "$tmp"/*/; do

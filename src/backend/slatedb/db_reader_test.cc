@@ -54,7 +54,9 @@ TEST_P(SlateDbReaderFixtureTest, MatchesRealSlateDbOnEveryKey) {
 
 INSTANTIATE_TEST_SUITE_P(RealSlateDb, SlateDbReaderFixtureTest,
                          ::testing::Values("wal-only", "l0", "compacted", "codec-lz4", "codec-zstd",
-                                           "codec-snappy", "codec-zlib", "large-values"),
+                                           "codec-snappy", "codec-zlib", "large-values",
+                                           // written by our writer, as real SlateDB reads them
+                                           "ours-direct", "ours-local-zstd"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
                            for (char& c : name) {

@@ -1,15 +1,21 @@
-// write_scenarios OUT_DIR [SCENARIO...]
+// slatedb_interop: our SlateDB writer and reader, driven from the oracle
+// scripts so real SlateDB can check them (and they can check real SlateDB).
 //
-// Writes SlateDB databases with this project's writer (the same
-// ShardWriterFactory the sharded writer uses, into a file:// store), one per
-// scenario, for real SlateDB to check (tools/slatedb-oracle/check-writer.sh).
-// Each OUT_DIR/<scenario>/ gets:
-//   db/             the database root
-//   expected.jsonl  every key's last written value, {"k":b64,"v":b64} per
-//                   line, sorted by key bytes (dump.mjs's output format)
-//   absent.txt      base64 keys that were never written (neighbours of real
-//                   keys: prefixes, extensions, gaps, past the end)
-// The contents are deterministic (fixed PRNG seeds); file names are not.
+//   slatedb_interop write OUT_DIR [SCENARIO...]     (check-writer.sh)
+//     Writes SlateDB databases with this project's writer (the same
+//     ShardWriterFactory the sharded writer uses, into a file:// store), one
+//     per scenario. Each OUT_DIR/<scenario>/ gets:
+//       db/             the database root
+//       expected.jsonl  every key's last written value, {"k":b64,"v":b64} per
+//                       line, sorted by key bytes (dump.mjs's output format)
+//       absent.txt      base64 keys that were never written (neighbours of
+//                       real keys: prefixes, extensions, gaps, past the end)
+//     The contents are deterministic (fixed PRNG seeds); file names are not.
+//
+//   slatedb_interop check DB_DIR EXPECTED_JSONL ABSENT_TXT   (check-reader.sh)
+//     Opens DB_DIR with our read-only DbReader and gets every key of
+//     EXPECTED_JSONL (which must match) and of ABSENT_TXT (which must be
+//     missing). Exit 0 when all agree, 1 with the first disagreements.
 
 #include <cstdio>
 #include <filesystem>
@@ -17,12 +23,14 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "backend/slatedb/db_reader.h"
 #include "cli/value_codec.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "storage/file_store.h"
@@ -166,6 +174,22 @@ std::vector<Scenario> Scenarios() {
     };
     all.push_back(s);
   }
+  // Small databases committed as fixtures (tests/fixtures/slatedb/ours-*).
+  {
+    Scenario s{"ours-direct", "fixture: direct mode, 4 L0 SSTs with overwrites, blooms", {}, {}};
+    s.options.l0_sst_size_bytes = 12 << 10;
+    s.options.min_filter_keys = 200;
+    s.make = [](auto* b, auto* a) { Overwrites(4, 500, 1500, 7, b, a); };
+    all.push_back(s);
+  }
+  {
+    Scenario s{"ours-local-zstd", "fixture: local mode, zstd, a sorted run of several SSTs", {}, {}};
+    s.options.mode = SlateDbWriteMode::kLocal;
+    s.options.compression = SlateDbCompression::kZstd;
+    s.options.max_sst_size_bytes = 4 << 10;
+    s.make = [](auto* b, auto* a) { Overwrites(4, 500, 1500, 8, b, a); };
+    all.push_back(s);
+  }
   {
     Scenario s{"big",
                "200,000 keys with default settings, both the bloom and the block index large",
@@ -228,25 +252,98 @@ int Write(const Scenario& s, const std::filesystem::path& out) {
   return 0;
 }
 
+// Reads base64 keys, one per line, or the keys and values of JSON lines.
+bool ReadLines(const std::string& path, bool json,
+               std::vector<std::pair<std::string, std::string>>* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    std::optional<std::string> k, v;
+    if (json) {
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded()) return false;
+      k = shardyfusion::cli::Base64Decode(j.value("k", ""));
+      v = shardyfusion::cli::Base64Decode(j.value("v", ""));
+    } else {
+      k = shardyfusion::cli::Base64Decode(line);
+      v = "";
+    }
+    if (!k || !v) return false;
+    out->emplace_back(std::move(*k), std::move(*v));
+  }
+  return true;
+}
+
+int Check(const std::string& db_dir, const std::string& expected_path,
+          const std::string& absent_path) {
+  std::vector<std::pair<std::string, std::string>> expected, absent;
+  if (!ReadLines(expected_path, true, &expected) || !ReadLines(absent_path, false, &absent)) {
+    std::cerr << "check: cannot read " << expected_path << " or " << absent_path << "\n";
+    return 2;
+  }
+  const std::string root = std::filesystem::absolute(db_dir).lexically_normal().string();
+  auto db =
+      shardyfusion::slatedb::DbReader::Open(shardyfusion::FileStore::Shared(), root.substr(1));
+  if (!db.ok()) {
+    std::cerr << "check: " << db.status().ToString() << "\n";
+    return 1;
+  }
+  int wrong = 0;
+  auto report = [&wrong](const std::string& what, const std::string& key) {
+    if (++wrong <= 5)
+      std::cerr << "check: " << what << " key " << shardyfusion::cli::Base64Encode(key) << "\n";
+  };
+  for (const auto& [k, v] : expected) {
+    auto got = (*db)->Get(k);
+    if (!got.ok()) {
+      std::cerr << "check: " << got.status().ToString() << "\n";
+      return 1;
+    }
+    if (!got->has_value()) {
+      report("missing", k);
+    } else if (**got != v) {
+      report("wrong value for", k);
+    }
+  }
+  for (const auto& [k, v] : absent) {
+    auto got = (*db)->Get(k);
+    if (!got.ok() || got->has_value()) report("found never-written or deleted", k);
+  }
+  if (wrong > 0) {
+    std::cerr << "check: " << wrong << " of " << expected.size() + absent.size()
+              << " lookups disagree with real SlateDB\n";
+    return 1;
+  }
+  std::cout << "check: " << expected.size() << " keys and " << absent.size()
+            << " absent keys agree\n";
+  return 0;
+}
+
+int Usage() {
+  std::cerr << "usage: slatedb_interop write OUT_DIR [SCENARIO...]\n"
+               "       slatedb_interop check DB_DIR EXPECTED_JSONL ABSENT_TXT\nscenarios:";
+  for (const Scenario& s : Scenarios()) std::cerr << " " << s.name;
+  std::cerr << "\n";
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::cerr << "usage: write_scenarios OUT_DIR [SCENARIO...]\nscenarios:";
-    for (const Scenario& s : Scenarios()) std::cerr << " " << s.name;
-    std::cerr << "\n";
-    return 2;
-  }
-  std::set<std::string> wanted(argv + 2, argv + argc);
+  const std::string cmd = argc > 1 ? argv[1] : "";
+  if (cmd == "check" && argc == 5) return Check(argv[2], argv[3], argv[4]);
+  if (cmd != "write" || argc < 3) return Usage();
+  std::set<std::string> wanted(argv + 3, argv + argc);
   int rc = 0;
   size_t written = 0;
   for (const Scenario& s : Scenarios()) {
     if (!wanted.empty() && wanted.count(s.name) == 0) continue;
-    rc |= Write(s, argv[1]);
+    rc |= Write(s, argv[2]);
     ++written;
   }
   if (written == 0) {
-    std::cerr << "write_scenarios: no scenario matches\n";
+    std::cerr << "slatedb_interop: no scenario matches\n";
     return 2;
   }
   return rc;
