@@ -1,6 +1,8 @@
 // shardy_bench: one line per workload, like LevelDB's db_bench.
 //
 //   shardy_bench [--records N] [--runs R] [--dir DIR]     writer + lookup workloads
+//   shardy_bench --slatedb-only [--records N] [--runs R] [--writer-only]
+//                                                          only the SlateDB vs RocksDB lines
 //   shardy_bench --memory [--records N] [--sort-memory-mib M]
 //                                                          peak RSS of a streamed build
 //   scripts/with-s3-server.sh shardy_bench --s3 [--mib M] [--runs R]
@@ -12,11 +14,11 @@
 // prepared statement in one transaction, in input order and pre-sorted.
 // Lookup workload: warm point lookups through the sharded reader beside a
 // bare prepared SELECT on the same shard file. Medians over R runs.
+// Then the SlateDB backend beside RocksDB on one shard (bench/slatedb_bench.cc).
 #include <sqlite3.h>
 #include <stdlib.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -26,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/s3.h"
@@ -33,33 +36,14 @@
 #include "shardyfusion/writer.h"
 
 namespace sf = shardyfusion;
-using Clock = std::chrono::steady_clock;
+using shardy_bench::Clock;
+using shardy_bench::Die;
+using shardy_bench::KeyU64Be;
+using shardy_bench::Median;
+using shardy_bench::Seconds;
+using shardy_bench::Value100;
 
 namespace {
-
-double Seconds(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-void Value100(int64_t i, char* out) {
-  // Deterministic, not very compressible 100-byte value.
-  uint64_t x = static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull;
-  for (int j = 0; j < 100; ++j) {
-    x ^= x >> 29;
-    x *= 0xBF58476D1CE4E5B9ull;
-    out[j] = static_cast<char>('a' + (x % 26));
-  }
-}
-
-void Die(const std::string& msg) {
-  std::fprintf(stderr, "shardy_bench: %s\n", msg.c_str());
-  std::exit(1);
-}
 
 void Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
@@ -83,8 +67,7 @@ double BareSqliteInsert(const std::string& path, const std::vector<int64_t>& key
   char key[8];
   char value[100];
   for (int64_t k : keys) {
-    for (int b = 0; b < 8; ++b)
-      key[b] = static_cast<char>((static_cast<uint64_t>(k) >> (56 - 8 * b)) & 0xff);
+    KeyU64Be(k, key);
     Value100(k, value);
     sqlite3_bind_blob(stmt, 1, key, 8, SQLITE_STATIC);
     sqlite3_bind_blob(stmt, 2, value, 100, SQLITE_STATIC);
@@ -100,24 +83,8 @@ double BareSqliteInsert(const std::string& path, const std::vector<int64_t>& key
 }
 
 double RunWriter(const std::string& dir, const std::vector<int64_t>& keys, sf::BuildResult* out) {
-  sf::HashShardedWriteConfig config;
-  config.s3_prefix = "file://" + dir + "/snapshot";
-  config.num_dbs = 8;
-  config.local_root = dir + "/staging";
-  config.adapter_factory = sf::NewSqliteWriterFactory();
-  char value[100];
-  const Clock::time_point t0 = Clock::now();
-  sf::Result<sf::BuildResult> r =
-      sf::WriteHashSharded(keys, config,
-                           sf::RecordInput{[](int64_t k) { return k; },
-                                           [&value](int64_t k) {
-                                             Value100(k, value);
-                                             return std::string_view(value, 100);
-                                           }});
-  const double s = Seconds(t0);
-  if (!r.ok()) Die(r.status().ToString());
-  *out = std::move(r).value();
-  return s;
+  return shardy_bench::RunShardedWriter("file://" + dir + "/snapshot", dir + "/staging", keys, 8,
+                                        sf::NewSqliteWriterFactory(), out);
 }
 
 struct Latency {
@@ -257,6 +224,7 @@ int main(int argc, char** argv) {
   int runs = 3;
   bool memory = false;
   bool writer_only = false;  // for profiling the writer alone
+  bool slatedb_only = false;
   uint64_t sort_memory_mib = sf::SqliteWriterOptions().sort_memory_bytes >> 20;
   bool s3 = false;
   int64_t mib = 256;
@@ -279,10 +247,13 @@ int main(int argc, char** argv) {
       sort_memory_mib = std::stoull(argv[++i]);
     else if (a == "--writer-only")
       writer_only = true;
+    else if (a == "--slatedb-only")
+      slatedb_only = true;
     else {
       std::fprintf(
           stderr,
-          "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only]\n"
+          "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only] "
+          "[--slatedb-only]\n"
           "       shardy_bench --memory [--records N] [--sort-memory-mib M]\n"
           "       shardy_bench --s3 [--mib M] [--runs R]   (via scripts/with-s3-server.sh)\n");
       return 2;
@@ -301,6 +272,11 @@ int main(int argc, char** argv) {
   }
   if (memory) {
     const int rc = MemoryMode(dir, n, sort_memory_mib);
+    std::filesystem::remove_all(dir);
+    return rc;
+  }
+  if (slatedb_only) {
+    const int rc = shardy_bench::SlateDbMode(dir, n, runs, writer_only);
     std::filesystem::remove_all(dir);
     return rc;
   }
@@ -367,8 +343,7 @@ int main(int argc, char** argv) {
   };
   auto bare_get = [&](int64_t k) {
     char key[8];
-    for (int b = 0; b < 8; ++b)
-      key[b] = static_cast<char>((static_cast<uint64_t>(k) >> (56 - 8 * b)) & 0xff);
+    KeyU64Be(k, key);
     sqlite3_bind_blob(stmt, 1, key, 8, SQLITE_STATIC);
     if (sqlite3_step(stmt) == SQLITE_ROW) {
       std::string v(static_cast<const char*>(sqlite3_column_blob(stmt, 0)),
@@ -402,6 +377,10 @@ int main(int argc, char** argv) {
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   reader->reset();
+  std::filesystem::remove_all(dir + "/snapshot");
+  std::filesystem::remove_all(dir + "/staging");
+  std::filesystem::remove_all(dir + "/cache");
+  const int rc = shardy_bench::SlateDbMode(dir, n, runs, /*writer_only=*/false);
   std::filesystem::remove_all(dir);
-  return 0;
+  return rc;
 }
