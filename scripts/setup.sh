@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   g++ cmake ninja-build pkg-config clang-format
+  librocksdb-dev   # the benchmark's peer (shardy_bench: RocksDB SstFileWriter and Get)
   libsqlite3-dev libxxhash-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev libtomlplusplus-dev   # the S3 client
   flatbuffers-compiler libflatbuffers-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev   # SlateDB
