@@ -4,7 +4,8 @@
 //   shardy_bench --slatedb-only [--records N] [--runs R] [--writer-only]
 //                                                          only the SlateDB vs RocksDB lines
 //   shardy_bench --memory [--records N] [--sort-memory-mib M]
-//                                                          peak RSS of a streamed build
+//                [--backend slatedb|slatedb-local|sqlite]  peak RSS of a streamed build
+//                                                          (SlateDB direct by default)
 //   scripts/with-s3-server.sh shardy_bench --s3 [--mib M] [--runs R]
 //                                                          S3 upload/download MB/s beside curl
 //
@@ -32,6 +33,7 @@
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/s3.h"
+#include "shardyfusion/slatedb_backend.h"
 #include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
 
@@ -117,14 +119,23 @@ long PeakRssKib() {
   return -1;
 }
 
-int MemoryMode(const std::string& dir, int64_t n, uint64_t sort_memory_mib) {
+int MemoryMode(const std::string& dir, int64_t n, uint64_t sort_memory_mib,
+               const std::string& backend) {
   sf::HashShardedWriteConfig config;
   config.s3_prefix = "file://" + dir + "/snapshot";
   config.num_dbs = 8;
   config.local_root = dir + "/staging";
-  sf::SqliteWriterOptions sqlite;
-  sqlite.sort_memory_bytes = sort_memory_mib << 20;
-  config.adapter_factory = sf::NewSqliteWriterFactory(sqlite);
+  if (backend == "sqlite") {
+    sf::SqliteWriterOptions sqlite;
+    sqlite.sort_memory_bytes = sort_memory_mib << 20;
+    config.adapter_factory = sf::NewSqliteWriterFactory(sqlite);
+  } else {
+    sf::SlateDbWriterOptions slatedb;
+    slatedb.mode =
+        backend == "slatedb-local" ? sf::SlateDbWriteMode::kLocal : sf::SlateDbWriteMode::kDirect;
+    slatedb.sort_memory_bytes = sort_memory_mib << 20;
+    config.adapter_factory = sf::NewSlateDbWriterFactory(slatedb);
+  }
   char value[100];
   const Clock::time_point t0 = Clock::now();
   sf::Result<sf::BuildResult> r = sf::WriteHashSharded(
@@ -141,10 +152,10 @@ int MemoryMode(const std::string& dir, int64_t n, uint64_t sort_memory_mib) {
   if (!r.ok()) Die(r.status().ToString());
   const double input_mib = n * 108.0 / (1 << 20);
   std::printf(
-      "memory_streamed_build : %lld records (%.0f MiB of key+value), 8 shards, batch_size 50000, "
-      "sort memory %llu MiB: %.0f records/s, peak RSS %.1f MiB\n",
-      static_cast<long long>(n), input_mib, static_cast<unsigned long long>(sort_memory_mib), n / s,
-      PeakRssKib() / 1024.0);
+      "memory_streamed_build : %s, %lld records (%.0f MiB of key+value), 8 shards, batch_size "
+      "50000, sort memory %llu MiB: %.0f records/s, peak RSS %.1f MiB\n",
+      backend.c_str(), static_cast<long long>(n), input_mib,
+      static_cast<unsigned long long>(sort_memory_mib), n / s, PeakRssKib() / 1024.0);
   return 0;
 }
 
@@ -228,6 +239,7 @@ int main(int argc, char** argv) {
   uint64_t sort_memory_mib = sf::SqliteWriterOptions().sort_memory_bytes >> 20;
   bool s3 = false;
   int64_t mib = 256;
+  std::string backend = "slatedb";
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -245,6 +257,10 @@ int main(int argc, char** argv) {
       mib = std::stoll(argv[++i]);
     else if (a == "--sort-memory-mib" && i + 1 < argc)
       sort_memory_mib = std::stoull(argv[++i]);
+    else if (a == "--backend" && i + 1 < argc &&
+             (std::string(argv[i + 1]) == "slatedb" ||
+              std::string(argv[i + 1]) == "slatedb-local" || std::string(argv[i + 1]) == "sqlite"))
+      backend = argv[++i];
     else if (a == "--writer-only")
       writer_only = true;
     else if (a == "--slatedb-only")
@@ -255,6 +271,7 @@ int main(int argc, char** argv) {
           "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only] "
           "[--slatedb-only]\n"
           "       shardy_bench --memory [--records N] [--sort-memory-mib M]\n"
+          "                    [--backend slatedb|slatedb-local|sqlite]\n"
           "       shardy_bench --s3 [--mib M] [--runs R]   (via scripts/with-s3-server.sh)\n");
       return 2;
     }
@@ -271,7 +288,7 @@ int main(int argc, char** argv) {
     return rc;
   }
   if (memory) {
-    const int rc = MemoryMode(dir, n, sort_memory_mib);
+    const int rc = MemoryMode(dir, n, sort_memory_mib, backend);
     std::filesystem::remove_all(dir);
     return rc;
   }
