@@ -25,7 +25,7 @@
 // slatedb::DbReader::Get on the kDirect and the kLocal shard, the public
 // ShardedReader on the kDirect snapshot, and rocksdb::DB::Get on a DB that
 // ingested the SST of rocksdb_sstfilewriter_sorted, with a 256 MiB LRU block
-// cache (it holds every block, as our reader keeps every block it has read).
+// cache; ours get the same capacity (the reader factory's default).
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -43,6 +43,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/slatedb/block_cache.h"
 #include "backend/slatedb/db_reader.h"
 #include "bench.h"
 #include "shardyfusion/object_store.h"
@@ -151,7 +152,10 @@ std::unique_ptr<sf::slatedb::DbReader> OpenShard(const sf::BuildResult& build) {
   if (build.winners.size() != 1 || !build.winners[0].db_url) Die("expected one SlateDB shard");
   sf::Result<sf::StoreLocation> loc = sf::OpenStoreForUrl(*build.winners[0].db_url);
   if (!loc.ok()) Die(loc.status().ToString());
-  auto reader = sf::slatedb::DbReader::Open(loc->store, loc->key);
+  // The reader factory's default: a 256 MiB block cache (it holds every block).
+  auto reader = sf::slatedb::DbReader::Open(
+      loc->store, loc->key,
+      std::make_shared<sf::slatedb::BlockCache>(sf::SlateDbReaderOptions().block_cache_bytes));
   if (!reader.ok()) Die(reader.status().ToString());
   return std::move(reader).value();
 }

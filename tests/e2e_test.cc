@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "shardyfusion/reader.h"
+#include "shardyfusion/slatedb_backend.h"
 #include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
 
@@ -184,6 +185,72 @@ TEST_F(EndToEndTest, RefreshSwitchesToTheNewSnapshot) {
   EXPECT_TRUE(*changed);
   EXPECT_EQ(*(*reader)->Get(Key::Int(7)), std::optional<std::string>("new"));
   EXPECT_FALSE((*reader)->Get(Key::Int(1))->has_value());
+}
+
+// The default backend (SlateDB) in both modes, shuffled input with
+// duplicates, several SSTs per shard: every key's last value reads back.
+TEST_F(EndToEndTest, SlateDbShardsEveryKeyReadsBack) {
+  constexpr int64_t kN = 200000;
+  std::vector<int64_t> order(kN + kN / 4);
+  for (int64_t i = 0; i < kN; ++i) order[i] = i;
+  for (int64_t i = kN; i < static_cast<int64_t>(order.size()); ++i) order[i] = (i * 7) % kN;
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(11));
+  std::vector<int64_t> last_pos(kN);
+  for (size_t p = 0; p < order.size(); ++p) last_pos[order[p]] = static_cast<int64_t>(p);
+  for (SlateDbWriteMode mode : {SlateDbWriteMode::kDirect, SlateDbWriteMode::kLocal}) {
+    HashShardedWriteConfig config = Config(4);
+    SlateDbWriterOptions o;
+    o.mode = mode;
+    o.l0_sst_size_bytes = 256 << 10;
+    o.max_sst_size_bytes = 256 << 10;
+    config.adapter_factory = NewSlateDbWriterFactory(o);
+    config.batch_size = 10000;
+    // Each record's value names its position, so the last one is known.
+    size_t pos = 0;
+    Result<BuildResult> r =
+        WriteHashSharded(order, config,
+                         RecordInput{[](int64_t i) { return i; },
+                                     [&pos](int64_t) { return "pos-" + std::to_string(pos++); }});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_EQ((*reader)->snapshot_info().backend, "slatedb");
+    int64_t mismatches = 0;
+    for (int64_t i = 0; i < kN; ++i) {
+      Result<std::optional<std::string>> v = (*reader)->Get(Key::Int(i));
+      ASSERT_TRUE(v.ok()) << v.status().ToString();
+      if (!v->has_value() || **v != "pos-" + std::to_string(last_pos[i])) ++mismatches;
+    }
+    EXPECT_EQ(mismatches, 0);
+    EXPECT_FALSE((*reader)->Get(Key::Int(kN))->has_value());
+  }
+}
+
+// A reader opened on a SQLite snapshot follows a refresh to a SlateDB one
+// (and back): the backend is detected per snapshot.
+TEST_F(EndToEndTest, RefreshAcrossBackends) {
+  HashShardedWriteConfig config = Config(3);
+  std::vector<int64_t> keys = {1, 2, 3};
+  ASSERT_TRUE(
+      WriteHashSharded(keys, config, RecordInput{[](int64_t i) { return i; }, ValueFor}).ok());
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->snapshot_info().backend, "sqlite");
+  for (const char* backend : {"slatedb", "sqlite"}) {
+    config.adapter_factory = std::string(backend) == "slatedb"
+                                 ? NewSlateDbWriterFactory()
+                                 : std::shared_ptr<ShardWriterFactory>(NewSqliteWriterFactory());
+    Result<BuildResult> next =
+        WriteHashSharded(keys, config,
+                         RecordInput{[](int64_t i) { return i; },
+                                     [backend](int64_t) { return std::string(backend); }});
+    ASSERT_TRUE(next.ok());
+    Result<bool> changed = (*reader)->Refresh();
+    ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+    EXPECT_TRUE(*changed);
+    EXPECT_EQ((*reader)->snapshot_info().backend, backend);
+    EXPECT_EQ(*(*reader)->Get(Key::Int(2)), std::optional<std::string>(backend));
+  }
 }
 
 TEST_F(EndToEndTest, ReaderWithoutPublishedSnapshotSaysSo) {

@@ -24,6 +24,7 @@
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/shard_backend.h"
+#include "shardyfusion/slatedb_backend.h"
 #include "shardyfusion/status.h"
 
 namespace shardyfusion {
@@ -33,8 +34,11 @@ struct ReaderOptions {
   std::string local_root;
   std::string current_name = "_CURRENT";
   int max_fallback_attempts = 3;
-  // null = detect the backend from the first non-empty shard.
+  // null = detect each snapshot's backend from its first non-empty shard.
   std::shared_ptr<ShardReaderFactory> reader_factory;
+  // For detected SlateDB shards: the block cache all of this reader's
+  // snapshots share.
+  SlateDbReaderOptions slatedb;
   // Optional: the store to use instead of resolving the prefix URL.
   std::shared_ptr<ObjectStore> store;
   // Optional: load this manifest instead of the one `_CURRENT` names.

@@ -51,8 +51,11 @@ class ShardedReader::Impl {
   ReaderOptions options;
   std::shared_ptr<ObjectStore> store;
   std::unique_ptr<ManifestStore> manifests;
-  std::string cache_root;                       // per-prefix local cache directory
-  std::shared_ptr<ShardReaderFactory> factory;  // resolved on first snapshot
+  std::string cache_root;  // per-prefix local cache directory
+  // One factory per backend, made on first use and kept across refreshes (the
+  // SlateDB one holds the block cache every snapshot shares).
+  std::shared_ptr<ShardReaderFactory> sqlite_factory;
+  std::shared_ptr<ShardReaderFactory> slatedb_factory;
   std::atomic<std::shared_ptr<const Snapshot>> current;
   std::mutex refresh_mu;  // serialises Refresh
 
@@ -92,9 +95,20 @@ class ShardedReader::Impl {
                   "No valid manifest found after fallback (current: " + m.status().message() + ")");
   }
 
+  std::shared_ptr<ShardReaderFactory> Sqlite() {
+    if (!sqlite_factory) sqlite_factory = NewSqliteReaderFactory();
+    return sqlite_factory;
+  }
+  std::shared_ptr<ShardReaderFactory> SlateDb() {
+    if (!slatedb_factory) slatedb_factory = NewSlateDbReaderFactory(options.slatedb);
+    return slatedb_factory;
+  }
+
+  // The backend of the snapshot's shards, from its first non-empty shard's
+  // objects. Checked for every snapshot: a refresh may move from a SQLite
+  // build to a SlateDB one.
   Result<std::shared_ptr<ShardReaderFactory>> DetectFactory(const Manifest& m) {
     if (options.reader_factory) return options.reader_factory;
-    if (factory) return factory;
     for (const ShardMeta& s : m.shards) {
       if (!s.db_url) continue;
       Result<StoreLocation> loc = ResolveInStore(store, *s.db_url);
@@ -102,15 +116,15 @@ class ShardedReader::Impl {
       Result<std::optional<ObjectInfo>> head =
           loc->store->Head(loc->key + "/" + kSqliteShardObjectName);
       if (!head.ok()) return head.status();
-      if (*head) return NewSqliteReaderFactory();
+      if (*head) return Sqlite();
       Result<ListResult> manifests = loc->store->List(loc->key + "/manifest/", "/");
       if (!manifests.ok()) return manifests.status();
-      if (!manifests->objects.empty()) return NewSlateDbReaderFactory();
+      if (!manifests->objects.empty()) return SlateDb();
       return Status(ErrorCode::kDbAdapter, "cannot tell the backend of shard " + *s.db_url +
                                                ": it holds neither " + kSqliteShardObjectName +
                                                " (SQLite) nor manifest/ (SlateDB)");
     }
-    return NewSqliteReaderFactory();  // no non-empty shard: nothing will be opened
+    return Sqlite();  // no non-empty shard: nothing will be opened
   }
 
   Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string ref, Manifest m,
@@ -120,7 +134,6 @@ class ShardedReader::Impl {
                     "snapshot " + ref + " uses CEL routing, which this release cannot read yet");
     }
     SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<ShardReaderFactory> f, DetectFactory(m));
-    factory = f;
     auto snap = std::make_shared<Snapshot>();
     snap->manifest = std::move(m);
     snap->manifest_ref = std::move(ref);

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "backend/slatedb/block_cache.h"
 #include "backend/slatedb/db_reader.h"
 #include "cli/value_codec.h"
 #include "shardyfusion/slatedb_backend.h"
@@ -183,7 +184,8 @@ std::vector<Scenario> Scenarios() {
     all.push_back(s);
   }
   {
-    Scenario s{"ours-local-zstd", "fixture: local mode, zstd, a sorted run of several SSTs", {}, {}};
+    Scenario s{
+        "ours-local-zstd", "fixture: local mode, zstd, a sorted run of several SSTs", {}, {}};
     s.options.mode = SlateDbWriteMode::kLocal;
     s.options.compression = SlateDbCompression::kZstd;
     s.options.max_sst_size_bytes = 4 << 10;
@@ -283,8 +285,9 @@ int Check(const std::string& db_dir, const std::string& expected_path,
     return 2;
   }
   const std::string root = std::filesystem::absolute(db_dir).lexically_normal().string();
-  auto db =
-      shardyfusion::slatedb::DbReader::Open(shardyfusion::FileStore::Shared(), root.substr(1));
+  auto db = shardyfusion::slatedb::DbReader::Open(
+      shardyfusion::FileStore::Shared(), root.substr(1),
+      std::make_shared<shardyfusion::slatedb::BlockCache>(64 << 20));
   if (!db.ok()) {
     std::cerr << "check: " << db.status().ToString() << "\n";
     return 1;

@@ -36,9 +36,11 @@ bool InRange(const KeyRange& r, std::string_view key) {
 }  // namespace
 
 Result<std::unique_ptr<DbReader>> DbReader::Open(std::shared_ptr<ObjectStore> store,
-                                                 std::string root_key) {
+                                                 std::string root_key,
+                                                 std::shared_ptr<BlockCache> cache) {
   std::unique_ptr<DbReader> r(new DbReader());
   r->store_ = std::move(store);
+  r->cache_ = std::move(cache);
   r->root_ = std::move(root_key);
   SHARDY_RETURN_IF_ERROR(r->LoadLatestManifest());
   const DbManifest& m = r->manifest_;
@@ -48,18 +50,21 @@ Result<std::unique_ptr<DbReader>> DbReader::Open(std::shared_ptr<ObjectStore> st
   r->visible_seq_ = m.last_l0_seq;
   SHARDY_RETURN_IF_ERROR(r->ReplayWal());
   for (const SstHandle& h : m.l0) {
-    SHARDY_ASSIGN_OR_RETURN(std::unique_ptr<SstReader> sst,
-                            SstReader::Open(r->store_, r->SstKey(h.id), h.format_version));
+    SHARDY_ASSIGN_OR_RETURN(
+        std::unique_ptr<SstReader> sst,
+        SstReader::Open(r->store_, r->SstKey(h.id), h.format_version, r->cache_));
     r->l0_.push_back(std::move(sst));
   }
+  r->runs_.reserve(m.compacted.size());
   for (const SortedRunMeta& run : m.compacted) {
-    std::vector<RunSst> ssts;
-    for (const SstHandle& h : run.ssts) {
-      if (h.info.first_entry.empty()) {
+    // Sized up front: a RunSst (its atomic) cannot be moved.
+    std::vector<RunSst> ssts(run.ssts.size());
+    for (size_t i = 0; i < run.ssts.size(); ++i) {
+      if (run.ssts[i].info.first_entry.empty()) {
         return Status(ErrorCode::kDbAdapter,
                       "corrupt SlateDB manifest of " + url + ": a sorted-run SST has no first key");
       }
-      ssts.push_back(RunSst{h, nullptr});
+      ssts[i].handle = run.ssts[i];
     }
     r->runs_.push_back(std::move(ssts));
   }
@@ -104,6 +109,7 @@ Status DbReader::ReplayWal() {
   }
   std::sort(ids.begin(), ids.end());
   for (uint64_t id : ids) {
+    // Read once, here: its blocks would only crowd the cache.
     SHARDY_ASSIGN_OR_RETURN(std::unique_ptr<SstReader> sst,
                             SstReader::Open(store_, root_ + "/" + WalName(id)));
     SHARDY_RETURN_IF_ERROR(sst->ForEachRow([&](const Row& row) {
@@ -134,26 +140,39 @@ std::string DbReader::SstKey(const Ulid& id) const {
   return root_ + "/" + CompactedName(id);
 }
 
-Result<std::optional<Row>> DbReader::Lookup(SstReader& sst, const SstHandle& handle,
-                                            std::string_view key) {
-  if (handle.visible_range && !InRange(*handle.visible_range, key)) return std::optional<Row>();
-  return sst.Get(key, visible_seq_);
+Result<SstReader*> DbReader::RunReader(RunSst& s) {
+  if (SstReader* reader = s.reader.load(std::memory_order_acquire)) return reader;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (s.owned == nullptr) {
+    SHARDY_ASSIGN_OR_RETURN(
+        s.owned, SstReader::Open(store_, SstKey(s.handle.id), s.handle.format_version, cache_));
+    s.reader.store(s.owned.get(), std::memory_order_release);
+  }
+  return s.owned.get();
 }
 
-Result<std::optional<std::string>> DbReader::Decide(const Row& row) const {
-  if (row.flags & kRowTombstone) return std::optional<std::string>();
-  if (row.flags & kRowMergeOperand) {
+Result<std::optional<SstRowRef>> DbReader::Lookup(SstReader& sst, const SstHandle& handle,
+                                                  std::string_view key) {
+  if (handle.visible_range && !InRange(*handle.visible_range, key)) {
+    return std::optional<SstRowRef>();
+  }
+  return sst.Find(key, visible_seq_);
+}
+
+Result<std::optional<std::string>> DbReader::Decide(uint8_t flags, std::string_view value) const {
+  if (flags & kRowTombstone) return std::optional<std::string>();
+  if (flags & kRowMergeOperand) {
     return Status(ErrorCode::kDbAdapter, "SlateDB database " + store_->Url(root_) +
                                              " holds merge operands, which need a merge operator");
   }
-  return std::optional<std::string>(row.value);
+  return std::optional<std::string>(value);
 }
 
 Result<std::optional<std::string>> DbReader::Get(std::string_view key) {
-  if (auto it = wal_.find(key); it != wal_.end()) return Decide(it->second);
+  if (auto it = wal_.find(key); it != wal_.end()) return Decide(it->second.flags, it->second.value);
   for (size_t i = 0; i < l0_.size(); ++i) {
-    SHARDY_ASSIGN_OR_RETURN(std::optional<Row> row, Lookup(*l0_[i], manifest_.l0[i], key));
-    if (row) return Decide(*row);
+    SHARDY_ASSIGN_OR_RETURN(std::optional<SstRowRef> row, Lookup(*l0_[i], manifest_.l0[i], key));
+    if (row) return Decide(row->flags, row->value);
   }
   for (std::vector<RunSst>& run : runs_) {
     // The SST covering the key: the last one whose first key is <= key.
@@ -164,17 +183,9 @@ Result<std::optional<std::string>> DbReader::Get(std::string_view key) {
     if (after == run.begin()) continue;
     RunSst& s = *(after - 1);
     if (s.handle.info.last_entry && key > std::string_view(*s.handle.info.last_entry)) continue;
-    SstReader* reader;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!s.reader) {
-        SHARDY_ASSIGN_OR_RETURN(
-            s.reader, SstReader::Open(store_, SstKey(s.handle.id), s.handle.format_version));
-      }
-      reader = s.reader.get();
-    }
-    SHARDY_ASSIGN_OR_RETURN(std::optional<Row> row, Lookup(*reader, s.handle, key));
-    if (row) return Decide(*row);
+    SHARDY_ASSIGN_OR_RETURN(SstReader * reader, RunReader(s));
+    SHARDY_ASSIGN_OR_RETURN(std::optional<SstRowRef> row, Lookup(*reader, s.handle, key));
+    if (row) return Decide(row->flags, row->value);
   }
   return std::optional<std::string>();
 }

@@ -15,9 +15,16 @@
 // checkpoint manifests). Unsupported features (prefix-extractor segments, a
 // separate WAL store, merge operands) are kDbAdapter errors that say so.
 //
+// Data blocks of the L0 and sorted-run SSTs are kept in the BlockCache given
+// to Open() (typically shared by every shard a reader factory opens); with
+// none, every lookup reads its blocks from the store. WAL SSTs are read once,
+// during Open(), and bypass the cache. SST metadata (index, bloom filter) is
+// held by each open SST outside the cache.
+//
 // Thread-safety: Get() may be called by many threads at once.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,10 +42,13 @@ namespace shardyfusion::slatedb {
 class DbReader {
  public:
   // `root_key` is the database root inside `store` (no trailing '/').
+  // `cache` may be null (no block caching).
   static Result<std::unique_ptr<DbReader>> Open(std::shared_ptr<ObjectStore> store,
-                                                std::string root_key);
+                                                std::string root_key,
+                                                std::shared_ptr<BlockCache> cache = nullptr);
 
-  // The live value of `key`, or nullopt.
+  // The live value of `key`, or nullopt. The value is copied once, from the
+  // cached block into the result.
   Result<std::optional<std::string>> Get(std::string_view key);
 
   const DbManifest& manifest() const { return manifest_; }
@@ -49,18 +59,24 @@ class DbReader {
  private:
   struct RunSst {
     SstHandle handle;
-    std::unique_ptr<SstReader> reader;  // opened on first use, under mu_
+    std::unique_ptr<SstReader> owned;  // opened on first use, under mu_
+    // owned.get() once opened: lookups read it without taking mu_.
+    std::atomic<SstReader*> reader{nullptr};
   };
   DbReader() = default;
   Status LoadLatestManifest();
   Status ReplayWal();
   std::string SstKey(const Ulid& id) const;
+  // The reader of a sorted-run SST, opened on first use.
+  Result<SstReader*> RunReader(RunSst& sst);
   // The row `sst` holds for `key`, honouring its visible range.
-  Result<std::optional<Row>> Lookup(SstReader& sst, const SstHandle& handle, std::string_view key);
+  Result<std::optional<SstRowRef>> Lookup(SstReader& sst, const SstHandle& handle,
+                                          std::string_view key);
   // What a found row means: a value, "not found" (tombstone), or an error.
-  Result<std::optional<std::string>> Decide(const Row& row) const;
+  Result<std::optional<std::string>> Decide(uint8_t flags, std::string_view value) const;
 
   std::shared_ptr<ObjectStore> store_;
+  std::shared_ptr<BlockCache> cache_;
   std::string root_;
   DbManifest manifest_;
   uint64_t manifest_id_ = 0;

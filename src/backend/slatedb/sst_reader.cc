@@ -32,12 +32,22 @@ Result<std::string> SstReader::Unwrap(std::string_view stored, const std::string
   return out;
 }
 
+Status SstReader::BlockError(size_t i, const Status& status) const {
+  return Corrupt(url_, "block " + std::to_string(i) + ": " + status.message());
+}
+
 Result<std::unique_ptr<SstReader>> SstReader::Open(std::shared_ptr<ObjectStore> store,
-                                                   std::string key, uint16_t block_format) {
+                                                   std::string key, uint16_t block_format,
+                                                   std::shared_ptr<BlockCache> cache) {
   std::unique_ptr<SstReader> r(new SstReader());
   r->store_ = std::move(store);
   r->key_ = std::move(key);
   r->url_ = r->store_->Url(r->key_);
+  // A zero-capacity cache would only take locks to miss.
+  if (cache != nullptr && cache->capacity() > 0) {
+    r->cache_ = std::move(cache);
+    r->cache_id_ = r->cache_->NewId();
+  }
 
   SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> tail,
                           r->store_->GetSuffix(r->key_, kTailGuess));
@@ -123,10 +133,8 @@ Result<std::unique_ptr<SstReader>> SstReader::Open(std::shared_ptr<ObjectStore> 
 }
 
 Result<std::shared_ptr<const std::string>> SstReader::LoadBlock(size_t i) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = blocks_.find(i);
-    if (it != blocks_.end()) return it->second;
+  if (cache_ != nullptr) {
+    if (std::shared_ptr<const std::string> hit = cache_->Lookup(cache_id_, i)) return hit;
   }
   const uint64_t start = index_[i].offset;
   const uint64_t end = i + 1 < index_.size() ? index_[i + 1].offset : info_.filter_offset;
@@ -137,14 +145,13 @@ Result<std::shared_ptr<const std::string>> SstReader::LoadBlock(size_t i) {
   }
   SHARDY_ASSIGN_OR_RETURN(std::string block, Unwrap(*stored, "block " + std::to_string(i)));
   auto shared = std::make_shared<const std::string>(std::move(block));
-  std::lock_guard<std::mutex> lock(mu_);
-  blocks_.emplace(i, shared);
-  return shared;
+  if (cache_ == nullptr) return shared;
+  return cache_->Insert(cache_id_, i, std::move(shared));
 }
 
-Result<std::optional<Row>> SstReader::Get(std::string_view key, uint64_t max_seq) {
-  if (index_.empty()) return std::optional<Row>();
-  if (bloom_ && !bloom_->MayContain(key)) return std::optional<Row>();
+Result<std::optional<SstRowRef>> SstReader::Find(std::string_view key, uint64_t max_seq) {
+  if (index_.empty()) return std::optional<SstRowRef>();
+  if (bloom_ && !bloom_->MayContain(key)) return std::optional<SstRowRef>();
   // The last block whose separator is below the key; the versions of one key
   // may continue into the following blocks.
   size_t i = 0;
@@ -160,32 +167,38 @@ Result<std::optional<Row>> SstReader::Get(std::string_view key, uint64_t max_seq
   for (; i < index_.size(); ++i) {
     SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> bytes, LoadBlock(i));
     Result<BlockReader> block = BlockReader::Open(*bytes, block_format_);
-    if (!block.ok())
-      return Corrupt(url_, "block " + std::to_string(i) + ": " + block.status().message());
+    if (!block.ok()) return BlockError(i, block.status());
     BlockIterator it = block->NewIterator();
     it.Seek(key);
     for (; it.Valid(); it.Next()) {
-      if (it.key() != key) return std::optional<Row>();
-      if (it.seq() <= max_seq) return std::optional<Row>(it.row());
+      if (it.key() != key) return std::optional<SstRowRef>();
+      if (it.seq() <= max_seq) {
+        // The views point into the block's heap bytes, which moving the
+        // shared_ptr does not move.
+        return std::optional<SstRowRef>(SstRowRef{it.seq(), it.flags(), it.value(), it.expire_ts(),
+                                                  it.create_ts(), std::move(bytes)});
+      }
     }
-    if (!it.status().ok()) {
-      return Corrupt(url_, "block " + std::to_string(i) + ": " + it.status().message());
-    }
+    if (!it.status().ok()) return BlockError(i, it.status());
   }
-  return std::optional<Row>();
+  return std::optional<SstRowRef>();
+}
+
+Result<std::optional<Row>> SstReader::Get(std::string_view key, uint64_t max_seq) {
+  SHARDY_ASSIGN_OR_RETURN(std::optional<SstRowRef> found, Find(key, max_seq));
+  if (!found) return std::optional<Row>();
+  return std::optional<Row>(Row{std::string(key), found->seq, found->flags,
+                                std::string(found->value), found->expire_ts, found->create_ts});
 }
 
 Status SstReader::ForEachRow(const std::function<Status(const Row&)>& fn) {
   for (size_t i = 0; i < index_.size(); ++i) {
     SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> bytes, LoadBlock(i));
     Result<BlockReader> block = BlockReader::Open(*bytes, block_format_);
-    if (!block.ok())
-      return Corrupt(url_, "block " + std::to_string(i) + ": " + block.status().message());
+    if (!block.ok()) return BlockError(i, block.status());
     BlockIterator it = block->NewIterator();
     for (it.SeekToFirst(); it.Valid(); it.Next()) SHARDY_RETURN_IF_ERROR(fn(it.row()));
-    if (!it.status().ok()) {
-      return Corrupt(url_, "block " + std::to_string(i) + ": " + it.status().message());
-    }
+    if (!it.status().ok()) return BlockError(i, it.status());
   }
   return Status::OK();
 }
