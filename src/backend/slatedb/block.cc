@@ -185,9 +185,12 @@ bool BlockIterator::ParseTail(std::string_view* in, size_t offset) {
   }
   flags = static_cast<uint8_t>((*in)[0]);
   in->remove_prefix(1);
-  if (Status st = CheckRowFlags(flags); !st.ok()) {
-    Fail(st.annotate(fmt::format("row at offset {}", offset)));
-    return false;
+  // Plain values and tombstones without timestamps skip the full check.
+  if ((flags & ~kRowTombstone) != 0) {
+    if (Status st = CheckRowFlags(flags); !st.ok()) {
+      Fail(st.annotate(fmt::format("row at offset {}", offset)));
+      return false;
+    }
   }
   flags_ = flags;
   expire_ts_.reset();
@@ -293,7 +296,7 @@ bool BlockIterator::ParseV1Entry(size_t index) {
   return true;
 }
 
-bool BlockIterator::RestartKey(size_t index, std::string* key) {
+bool BlockIterator::RestartKey(size_t index, std::string_view* key) {
   const size_t offset = block_->Offset(index);
   std::string_view in = block_->data_.substr(offset);
   uint32_t shared, unshared, value_len;
@@ -308,7 +311,7 @@ bool BlockIterator::RestartKey(size_t index, std::string* key) {
         fmt::format("restart row at offset {} shares {} key bytes (must be 0)", offset, shared)));
     return false;
   }
-  key->assign(suffix);
+  *key = suffix;
   return true;
 }
 
@@ -350,7 +353,7 @@ void BlockIterator::SeekV2(std::string_view target) {
   // or after it.
   size_t left = 0;
   size_t right = block_->num_offsets_ - 1;
-  std::string restart_key;
+  std::string_view restart_key;
   while (left < right) {
     const size_t mid = left + (right - left + 1) / 2;
     if (!RestartKey(mid, &restart_key)) return;

@@ -136,7 +136,7 @@ class BlockIterator {
   bool ParseV1Entry(size_t index);
   bool ParseTail(std::string_view* in, size_t offset);
   // Reads the full key of restart `index` (V2) without moving the iterator.
-  bool RestartKey(size_t index, std::string* key);
+  bool RestartKey(size_t index, std::string_view* key);
   void SeekV2(std::string_view target);
   void SeekV1(std::string_view target);
   void Fail(Status status);
