@@ -70,6 +70,22 @@ Status CheckKeys(const KvBatch& batch) {
   return Status::OK();
 }
 
+// Creates the SlateDB manifest `key` only if absent (SlateDB's commit rule:
+// the name is taken once). A conflict whose object holds exactly our bytes
+// is our own earlier attempt whose reply was lost: the bytes name fresh
+// random SST ids, so no other writer can have produced them.
+Status CreateManifest(ObjectStore* store, const std::string& key, const std::string& bytes) {
+  PutOptions put;
+  put.condition = PutCondition::kIfAbsent;
+  Result<std::string> etag = store->Put(key, bytes, put);
+  if (etag.ok()) return Status::OK();
+  if (etag.status().code() == ErrorCode::kPreconditionFailed) {
+    Result<std::optional<std::string>> existing = store->Get(key);
+    if (existing.ok() && existing->has_value() && **existing == bytes) return Status::OK();
+  }
+  return etag.status().annotate("creating SlateDB manifest " + store->Url(key));
+}
+
 class SlateDbShardWriter : public ShardWriter {
  public:
   SlateDbShardWriter(const SlateDbWriterOptions& options, const ShardWriterContext& ctx,
@@ -125,6 +141,7 @@ class SlateDbShardWriter : public ShardWriter {
   uint64_t seq_ = 0;             // the last sequence number given to an SST
   std::vector<SstHandle> l0_;    // newest first
   uint64_t sst_bytes_ = 0;
+  std::string manifest_;                  // the committed manifest's bytes
   std::vector<std::string> uploaded_;     // kDirect: object keys written to ctx_.store
   std::vector<std::string> local_paths_;  // every local path handed out, for cleanup
 };
@@ -241,16 +258,11 @@ Result<uint64_t> SlateDbShardWriter::CommitManifest(uint64_t last_seq,
   m.recent_snapshot_min_seq = last_seq;
   m.l0 = l0_;
   if (!sorted_run.empty()) m.compacted.push_back(slatedb::SortedRunMeta{0, std::move(sorted_run)});
-  const std::string bytes = slatedb::EncodeManifestV1(m);
+  manifest_ = slatedb::EncodeManifestV1(m);
   const std::string key = build_root_ + "/" + slatedb::ManifestName(1);
-  PutOptions put;
-  put.condition = PutCondition::kIfAbsent;  // SlateDB's commit rule: the name is taken once
-  Result<std::string> etag = build_store_->Put(key, bytes, put);
-  if (!etag.ok()) {
-    return etag.status().annotate("creating SlateDB manifest " + build_store_->Url(key));
-  }
+  SHARDY_RETURN_IF_ERROR(CreateManifest(build_store_.get(), key, manifest_));
   if (direct()) uploaded_.push_back(key);
-  return bytes.size();
+  return manifest_.size();
 }
 
 Result<SealResult> SlateDbShardWriter::Seal() {
@@ -298,9 +310,13 @@ Status SlateDbShardWriter::UploadStaged() {
   for (const ObjectInfo& o : staged.objects) {
     const std::string rel = o.key.substr(build_root_.size() + 1);
     const std::string dest = ctx_.db_key + "/" + rel;
+    if (rel == slatedb::ManifestName(1)) {
+      SHARDY_RETURN_IF_ERROR(CreateManifest(ctx_.store.get(), dest, manifest_));
+      uploaded_.push_back(dest);
+      continue;
+    }
     PutOptions put;
     put.source_disposable = true;  // the staging directory is removed after
-    if (rel.starts_with("manifest/")) put.condition = PutCondition::kIfAbsent;
     Result<std::string> etag = ctx_.store->PutFile(dest, "/" + o.key, put);
     if (!etag.ok()) {
       return etag.status().annotate("uploading staged SlateDB file /" + o.key + " to " +

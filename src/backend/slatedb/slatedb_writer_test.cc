@@ -209,9 +209,6 @@ TEST_P(SlateDbWriterTest, FailedManifestLeavesNothing) {
   rule.op = StoreOp::kPut;
   rule.key_contains = "/manifest/";
   faulty->AddRule(rule);
-  FaultRule staged = rule;
-  staged.op = StoreOp::kPutFile;  // kLocal uploads the staged manifest file
-  faulty->AddRule(staged);
   options_.l0_sst_size_bytes = 1000;
   auto factory = NewSlateDbWriterFactory(options_);
   ShardWriterContext ctx = Context("fail");
@@ -230,6 +227,41 @@ TEST_P(SlateDbWriterTest, FailedManifestLeavesNothing) {
   // The SSTs it uploaded are removed; no database is visible.
   EXPECT_TRUE(Keys("snap/fail/").empty());
   EXPECT_FALSE(slatedb::DbReader::Open(store_, "snap/fail").ok());
+}
+
+// The manifest PUT lands but its reply is lost, and the retry finds the name
+// taken: the writer recognises its own bytes and the seal succeeds.
+TEST_P(SlateDbWriterTest, LostManifestReplyIsNotAConflict) {
+  auto faulty = std::make_shared<FaultInjectingStore>(store_);
+  FaultRule lost;
+  lost.op = StoreOp::kPut;
+  lost.key_contains = "/manifest/";
+  lost.nth = 1;
+  lost.after_effect = true;
+  lost.error = Status(ErrorCode::kPreconditionFailed, "name taken (the first try landed)");
+  faulty->AddRule(lost);
+  auto factory = NewSlateDbWriterFactory(options_);
+  ShardWriterContext ctx = Context("lost");
+  ctx.store = faulty;
+  Result<std::unique_ptr<ShardWriter>> w = factory->Open(ctx);
+  ASSERT_TRUE(w.ok());
+  KvBatch batch;
+  batch.Add("k", "v");
+  ASSERT_TRUE((*w)->WriteBatch(batch).ok());
+  Result<SealResult> sealed = (*w)->Seal();
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  auto db = Open("lost");
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(*db->Get("k").value(), "v");
+
+  // A manifest that is someone else's is a real conflict.
+  ASSERT_TRUE(store_->Put("snap/taken/manifest/00000000000000000001.manifest", "other", {}).ok());
+  Result<std::unique_ptr<ShardWriter>> w2 = factory->Open(Context("taken"));
+  ASSERT_TRUE(w2.ok());
+  ASSERT_TRUE((*w2)->WriteBatch(batch).ok());
+  Result<SealResult> conflict = (*w2)->Seal();
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.status().code(), ErrorCode::kPreconditionFailed);
 }
 
 TEST_P(SlateDbWriterTest, AbandonRemovesUploadsAndLocalFiles) {
