@@ -10,18 +10,8 @@
 # its checkpoint manifests. Exits non-zero on the first disagreement.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-build="${1:?usage: check-reader.sh BUILD_DIR [SCENARIO...]}"
-shift
-tool="$build/slatedb_interop"
-if [ ! -x "$tool" ]; then
-  echo "check-reader: $tool is missing; build the tests first (scripts/build.sh release)" >&2
-  exit 1
-fi
-if [ ! -d "$here/node_modules/@slatedb/uniffi" ]; then
-  echo "check-reader: run scripts/setup.sh (or npm ci in $here) first" >&2
-  exit 1
-fi
+name=check-reader
+source "$(dirname "${BASH_SOURCE[0]}")/interop-env.sh"
 scenarios=(wal-only l0 compacted codec-lz4 codec-zstd codec-snappy codec-zlib large-values)
 if [ "$#" -gt 0 ]; then scenarios=("$@"); fi
 

@@ -9,18 +9,8 @@
 # Exits non-zero on the first disagreement.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-build="${1:?usage: check-writer.sh BUILD_DIR [SCENARIO...]}"
-shift
-tool="$build/slatedb_interop"
-if [ ! -x "$tool" ]; then
-  echo "check-writer: $tool is missing; build the tests first (scripts/build.sh release)" >&2
-  exit 1
-fi
-if [ ! -d "$here/node_modules/@slatedb/uniffi" ]; then
-  echo "check-writer: run scripts/setup.sh (or npm ci in $here) first" >&2
-  exit 1
-fi
+name=check-writer
+source "$(dirname "${BASH_SOURCE[0]}")/interop-env.sh"
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

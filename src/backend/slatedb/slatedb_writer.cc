@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "backend/run_shard_writer.h"
 #include "backend/slatedb/manifest.h"
 #include "backend/slatedb/sst_builder.h"
-#include "core/sorted_run.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "storage/file_store.h"
 
@@ -86,26 +86,25 @@ Status CreateManifest(ObjectStore* store, const std::string& key, const std::str
   return etag.status().annotate("creating SlateDB manifest " + store->Url(key));
 }
 
-class SlateDbShardWriter : public ShardWriter {
+class SlateDbShardWriter : public RunShardWriter {
  public:
   SlateDbShardWriter(const SlateDbWriterOptions& options, const ShardWriterContext& ctx,
                      std::shared_ptr<RunMemoryBudget> budget)
-      : options_(options), sst_options_(SstOptionsFor(options)), ctx_(ctx), budget_(budget) {}
+      : RunShardWriter("SlateDB", ctx, std::move(budget)),
+        options_(options),
+        sst_options_(SstOptionsFor(options)) {}
 
-  ~SlateDbShardWriter() override {
-    if (state_ != State::kSealed) Abandon();
-  }
+  ~SlateDbShardWriter() override { Abandon(); }
 
   Status Open();
-  Status WriteBatch(const KvBatch& batch) override;
-  Result<SealResult> Seal() override;
-  void Abandon() override;
 
  private:
-  enum class State { kOpen, kSealed, kFailed, kAbandoned };
-
   bool direct() const { return options_.mode == SlateDbWriteMode::kDirect; }
-  Result<SealResult> SealAndUpload();
+  Status CheckBatch(const KvBatch& batch) override { return CheckKeys(batch); }
+  Status AfterRun(uint64_t input_bytes) override;
+  Result<SealResult> SealRuns() override;
+  void OnAbandon() override;
+  void OnCleanup() override;
   // Merges `runs` (oldest first) into SSTs whose rows all carry `seq`,
   // starting a new SST past `split_bytes`, and places each in the build
   // store. Returns them in key order.
@@ -119,45 +118,29 @@ class SlateDbShardWriter : public ShardWriter {
   Result<uint64_t> CommitManifest(uint64_t last_seq, std::vector<SstHandle> sorted_run);
   // kLocal: uploads every staged file, the manifest last.
   Status UploadStaged();
-  void RemoveLocalFiles();
-  std::string NextLocalPath(const char* kind) {
-    local_paths_.push_back(
-        fmt::format("{}/{}-{}.{}", ctx_.local_dir, kind, local_paths_.size(), kind));
-    return local_paths_.back();
-  }
-  std::string Where() const { return ctx_.store->Url(ctx_.db_key); }
 
   const SlateDbWriterOptions options_;
   const SstBuilderOptions sst_options_;
-  const ShardWriterContext ctx_;
-  const std::shared_ptr<RunMemoryBudget> budget_;
   // Where SSTs and the manifest are written: the shard's prefix (kDirect) or
   // the local staging store (kLocal).
   std::shared_ptr<ObjectStore> build_store_;
   std::string build_root_;
-  State state_ = State::kOpen;
-  std::vector<SortedRun> runs_;  // not yet in an SST, oldest first
-  uint64_t buffered_bytes_ = 0;  // input bytes of runs_
+  uint64_t buffered_bytes_ = 0;  // input bytes of the runs not yet in an SST
   uint64_t seq_ = 0;             // the last sequence number given to an SST
   std::vector<SstHandle> l0_;    // newest first
   uint64_t sst_bytes_ = 0;
-  std::string manifest_;                  // the committed manifest's bytes
-  std::vector<std::string> uploaded_;     // kDirect: object keys written to ctx_.store
-  std::vector<std::string> local_paths_;  // every local path handed out, for cleanup
+  std::string manifest_;               // the committed manifest's bytes
+  std::vector<std::string> uploaded_;  // object keys written to ctx_.store
 };
 
 Status SlateDbShardWriter::Open() {
-  std::error_code ec;
-  std::filesystem::create_directories(ctx_.local_dir, ec);
-  if (ec) {
-    return Status(ErrorCode::kShardWrite,
-                  "cannot create shard directory " + ctx_.local_dir + ": " + ec.message());
-  }
+  SHARDY_RETURN_IF_ERROR(CreateLocalDir());
   if (direct()) {
     build_store_ = ctx_.store;
     build_root_ = ctx_.db_key;
     return Status::OK();
   }
+  std::error_code ec;
   const std::filesystem::path staging =
       std::filesystem::absolute(ctx_.local_dir, ec) / kSlateDbLocalStoreDir;
   // A leftover database would silently contribute rows to this attempt.
@@ -171,32 +154,15 @@ Status SlateDbShardWriter::Open() {
   return Status::OK();
 }
 
-Status SlateDbShardWriter::WriteBatch(const KvBatch& batch) {
-  if (state_ != State::kOpen) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "WriteBatch on SlateDB shard " + Where() + " after Seal, Abandon or a failure");
-  }
-  if (batch.empty()) return Status::OK();
-  Status st = CheckKeys(batch);
-  if (st.ok()) {
-    Result<SortedRun> run = WriteSortedRun(batch, budget_, NextLocalPath("spool"));
-    if (run.ok()) {
-      runs_.push_back(std::move(run).value());
-      buffered_bytes_ += batch.payload_bytes();
-      if (direct() && buffered_bytes_ >= options_.l0_sst_size_bytes) st = FlushL0();
-    } else {
-      st = run.status();
-    }
-  }
-  // A lost batch would seal into a shard missing rows, so refuse to go on.
-  if (!st.ok()) state_ = State::kFailed;
-  return st;
+Status SlateDbShardWriter::AfterRun(uint64_t input_bytes) {
+  buffered_bytes_ += input_bytes;
+  if (direct() && buffered_bytes_ >= options_.l0_sst_size_bytes) return FlushL0();
+  return Status::OK();
 }
 
 Status SlateDbShardWriter::FlushL0() {
-  if (runs_.empty()) return Status::OK();
-  std::vector<SortedRun> runs = std::move(runs_);
-  runs_.clear();
+  if (!has_runs()) return Status::OK();
+  std::vector<SortedRun> runs = TakeRuns();
   buffered_bytes_ = 0;
   // One L0 SST whatever its size: its rows share one sequence number.
   SHARDY_ASSIGN_OR_RETURN(std::vector<SstHandle> ssts,
@@ -208,8 +174,7 @@ Status SlateDbShardWriter::FlushL0() {
 
 Result<std::vector<SstHandle>> SlateDbShardWriter::WriteSsts(std::vector<SortedRun> runs,
                                                              uint64_t seq, uint64_t split_bytes) {
-  SHARDY_RETURN_IF_ERROR(MergeRunsInPasses(&runs, options_.max_merge_fan_in,
-                                           [this] { return NextLocalPath("spool"); }));
+  SHARDY_RETURN_IF_ERROR(MergeRunsInPasses(&runs, options_.max_merge_fan_in, SpoolNamer()));
   RunMerger merger;
   SHARDY_RETURN_IF_ERROR(merger.Open(std::move(runs)));
   std::vector<SstHandle> out;
@@ -265,31 +230,13 @@ Result<uint64_t> SlateDbShardWriter::CommitManifest(uint64_t last_seq,
   return manifest_.size();
 }
 
-Result<SealResult> SlateDbShardWriter::Seal() {
-  if (state_ != State::kOpen) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "Seal on SlateDB shard " + Where() +
-                      " that was already sealed, abandoned or failed; open a new attempt");
-  }
-  Result<SealResult> result = SealAndUpload();
-  if (!result.ok()) {
-    Abandon();
-    state_ = State::kFailed;
-    return result;
-  }
-  state_ = State::kSealed;
-  RemoveLocalFiles();
-  return result;
-}
-
-Result<SealResult> SlateDbShardWriter::SealAndUpload() {
+Result<SealResult> SlateDbShardWriter::SealRuns() {
   uint64_t manifest_bytes = 0;
   if (direct()) {
     SHARDY_RETURN_IF_ERROR(FlushL0());
     SHARDY_ASSIGN_OR_RETURN(manifest_bytes, CommitManifest(seq_, {}));
   } else {
-    std::vector<SortedRun> runs = std::move(runs_);
-    runs_.clear();
+    std::vector<SortedRun> runs = TakeRuns();
     const uint64_t seq = runs.empty() ? 0 : 1;
     SHARDY_ASSIGN_OR_RETURN(std::vector<SstHandle> ssts,
                             WriteSsts(std::move(runs), 1, options_.max_sst_size_bytes));
@@ -327,56 +274,26 @@ Status SlateDbShardWriter::UploadStaged() {
   return Status::OK();
 }
 
-void SlateDbShardWriter::Abandon() {
-  if (state_ == State::kSealed || state_ == State::kAbandoned) return;
+void SlateDbShardWriter::OnAbandon() {
   // Without a manifest the uploaded SSTs are unreachable; remove them so a
   // failed attempt leaves nothing behind (best effort: a loser cleanup of
   // the attempt prefix catches what remains).
   if (!uploaded_.empty()) (void)ctx_.store->Delete(uploaded_);
   uploaded_.clear();
-  RemoveLocalFiles();
-  state_ = State::kAbandoned;
 }
 
-void SlateDbShardWriter::RemoveLocalFiles() {
-  runs_.clear();  // unlinks nothing: spool files are removed below
-  for (const std::string& path : local_paths_) ::unlink(path.c_str());
-  local_paths_.clear();
+void SlateDbShardWriter::OnCleanup() {
   if (!direct() && !build_root_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all("/" + build_root_, ec);
   }
-  // Only succeeds when empty: files someone else put there are left alone.
-  ::rmdir(ctx_.local_dir.c_str());
 }
-
-class SlateDbWriterFactory : public ShardWriterFactory {
- public:
-  explicit SlateDbWriterFactory(SlateDbWriterOptions options)
-      : options_(options), budget_(std::make_shared<RunMemoryBudget>(options.sort_memory_bytes)) {}
-
-  std::string name() const override { return "slatedb"; }
-
-  Result<std::unique_ptr<ShardWriter>> Open(const ShardWriterContext& ctx) override {
-    SHARDY_RETURN_IF_ERROR(ValidateOptions(options_));
-    if (ctx.store == nullptr || ctx.local_dir.empty()) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "SlateDB shard writer for " + ctx.db_key + " needs a store and a local_dir");
-    }
-    auto writer = std::make_unique<SlateDbShardWriter>(options_, ctx, budget_);
-    SHARDY_RETURN_IF_ERROR(writer->Open());
-    return std::unique_ptr<ShardWriter>(std::move(writer));
-  }
-
- private:
-  const SlateDbWriterOptions options_;
-  const std::shared_ptr<RunMemoryBudget> budget_;
-};
 
 }  // namespace
 
 std::shared_ptr<ShardWriterFactory> NewSlateDbWriterFactory(SlateDbWriterOptions options) {
-  return std::make_shared<SlateDbWriterFactory>(options);
+  return std::make_shared<RunShardWriterFactory<SlateDbShardWriter, SlateDbWriterOptions>>(
+      "slatedb", "SlateDB", options, ValidateOptions);
 }
 
 }  // namespace shardyfusion

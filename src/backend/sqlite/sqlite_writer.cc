@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/sorted_run.h"
+#include "backend/run_shard_writer.h"
 #include "backend/sqlite/sqlite_util.h"
 #include "shardyfusion/sqlite_backend.h"
 
@@ -40,65 +40,43 @@ Status ValidateOptions(const SqliteWriterOptions& options) {
   return Status::OK();
 }
 
-class SqliteShardWriter : public ShardWriter {
+class SqliteShardWriter : public RunShardWriter {
  public:
   SqliteShardWriter(const SqliteWriterOptions& options, const ShardWriterContext& ctx,
                     std::shared_ptr<RunMemoryBudget> budget)
-      : options_(options),
-        ctx_(ctx),
-        budget_(std::move(budget)),
+      : RunShardWriter("SQLite", ctx, std::move(budget)),
+        options_(options),
         db_path_(ctx.local_dir + "/" + kSqliteShardObjectName),
         object_key_(ctx.db_key + "/" + kSqliteShardObjectName) {}
 
-  ~SqliteShardWriter() override {
-    if (state_ != State::kSealed) Abandon();
-  }
+  ~SqliteShardWriter() override { Abandon(); }
 
   // Creates the local file with the reference's pragmas and schema and opens
   // the shard's single transaction.
   Status Open();
 
-  Status WriteBatch(const KvBatch& batch) override;
-  Result<SealResult> Seal() override;
-  void Abandon() override;
-
  private:
-  enum class State { kOpen, kSealed, kFailed, kAbandoned };
-
-  Result<SealResult> SealLocalAndUpload();
+  Result<SealResult> SealRuns() override;
+  // The open transaction is dropped with the file; nothing is uploaded.
+  void OnAbandon() override { (void)CloseDb(); }
+  void OnCleanup() override { RemoveFileIfExists(db_path_); }
   // Streams the merge of all runs into the kv table.
   Status InsertRuns();
   // Closes the connection; after a COMMIT, an error here means the file may
   // be incomplete.
   Status CloseDb();
-  void RemoveLocalFiles();
-  std::string NextRunPath() {
-    spool_paths_.push_back(ctx_.local_dir + "/run-" + std::to_string(spool_paths_.size()) +
-                           ".spool");
-    return spool_paths_.back();
-  }
   Status DbError(const std::string& what) {
     return SqliteError(ErrorCode::kShardWrite, db_, what, db_path_);
   }
 
   const SqliteWriterOptions options_;
-  const ShardWriterContext ctx_;
-  const std::shared_ptr<RunMemoryBudget> budget_;
   const std::string db_path_;
   const std::string object_key_;
-  State state_ = State::kOpen;
   sqlite3* db_ = nullptr;
-  std::vector<SortedRun> runs_;  // the runs still to merge, oldest first
-  std::vector<std::string> spool_paths_;          // every spool path handed out, for cleanup
 };
 
 Status SqliteShardWriter::Open() {
-  std::error_code ec;
-  std::filesystem::create_directories(ctx_.local_dir, ec);
-  if (ec) {
-    return Status(ErrorCode::kShardWrite,
-                  "cannot create shard directory " + ctx_.local_dir + ": " + ec.message());
-  }
+  SHARDY_RETURN_IF_ERROR(CreateLocalDir());
   // A leftover file would silently contribute rows to this attempt.
   RemoveFileIfExists(db_path_);
   int rc =
@@ -121,41 +99,7 @@ Status SqliteShardWriter::Open() {
   return Status::OK();
 }
 
-Status SqliteShardWriter::WriteBatch(const KvBatch& batch) {
-  if (state_ != State::kOpen) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "WriteBatch on SQLite shard " + db_path_ + " after Seal, Abandon or a failure");
-  }
-  if (batch.empty()) return Status::OK();
-  Result<SortedRun> run =
-      WriteSortedRun(batch, budget_, NextRunPath());
-  if (!run.ok()) {
-    // A lost batch would seal into a shard missing rows, so refuse to go on.
-    state_ = State::kFailed;
-    return run.status();
-  }
-  runs_.push_back(std::move(run).value());
-  return Status::OK();
-}
-
-Result<SealResult> SqliteShardWriter::Seal() {
-  if (state_ != State::kOpen) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "Seal on SQLite shard " + db_path_ +
-                      " that was already sealed, abandoned or failed; open a new attempt");
-  }
-  Result<SealResult> result = SealLocalAndUpload();
-  if (!result.ok()) {
-    Abandon();
-    state_ = State::kFailed;
-    return result;
-  }
-  state_ = State::kSealed;
-  RemoveLocalFiles();
-  return result;
-}
-
-Result<SealResult> SqliteShardWriter::SealLocalAndUpload() {
+Result<SealResult> SqliteShardWriter::SealRuns() {
   SHARDY_RETURN_IF_ERROR(InsertRuns());
   SHARDY_RETURN_IF_ERROR(ExecSql(db_, "COMMIT", ErrorCode::kShardWrite, db_path_));
   SHARDY_RETURN_IF_ERROR(ExecSql(db_, "PRAGMA optimize", ErrorCode::kShardWrite, db_path_));
@@ -170,7 +114,7 @@ Result<SealResult> SqliteShardWriter::SealLocalAndUpload() {
 
   PutOptions put;
   put.content_type = kContentType;
-  put.source_disposable = true;  // RemoveLocalFiles() deletes it once sealed
+  put.source_disposable = true;  // the cleanup after the seal deletes it
   Result<std::string> etag = ctx_.store->PutFile(object_key_, db_path_, put);
   if (!etag.ok()) {
     return etag.status().annotate("uploading SQLite shard " + db_path_ + " to " + object_key_);
@@ -179,11 +123,9 @@ Result<SealResult> SqliteShardWriter::SealLocalAndUpload() {
 }
 
 Status SqliteShardWriter::InsertRuns() {
-  SHARDY_RETURN_IF_ERROR(MergeRunsInPasses(&runs_, options_.max_merge_fan_in,
-                                                            [this] { return NextRunPath(); }));
+  std::vector<SortedRun> runs = TakeRuns();
+  SHARDY_RETURN_IF_ERROR(MergeRunsInPasses(&runs, options_.max_merge_fan_in, SpoolNamer()));
   RunMerger merger;
-  std::vector<SortedRun> runs = std::move(runs_);
-  runs_.clear();
   // The merger owns the runs now and releases each when consumed.
   SHARDY_RETURN_IF_ERROR(merger.Open(std::move(runs)));
 
@@ -221,52 +163,12 @@ Status SqliteShardWriter::CloseDb() {
   return Status::OK();
 }
 
-void SqliteShardWriter::Abandon() {
-  if (state_ == State::kSealed || state_ == State::kAbandoned) return;
-  // The open transaction is dropped with the file; nothing is uploaded.
-  (void)CloseDb();
-  RemoveLocalFiles();
-  state_ = State::kAbandoned;
-}
-
-void SqliteShardWriter::RemoveLocalFiles() {
-  RemoveFileIfExists(db_path_);
-  for (const std::string& path : spool_paths_) RemoveFileIfExists(path);
-  spool_paths_.clear();
-  runs_.clear();
-  // Only succeeds when empty: files someone else put there are left alone.
-  ::rmdir(ctx_.local_dir.c_str());
-}
-
-class SqliteWriterFactory : public ShardWriterFactory {
- public:
-  explicit SqliteWriterFactory(SqliteWriterOptions options)
-      : options_(options),
-        budget_(std::make_shared<RunMemoryBudget>(options.sort_memory_bytes)) {}
-
-  std::string name() const override { return "sqlite"; }
-
-  Result<std::unique_ptr<ShardWriter>> Open(const ShardWriterContext& ctx) override {
-    SHARDY_RETURN_IF_ERROR(ValidateOptions(options_));
-    if (ctx.store == nullptr || ctx.local_dir.empty()) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "SQLite shard writer for " + ctx.db_key + " needs a store and a local_dir");
-    }
-    auto writer = std::make_unique<SqliteShardWriter>(options_, ctx, budget_);
-    SHARDY_RETURN_IF_ERROR(writer->Open());
-    return std::unique_ptr<ShardWriter>(std::move(writer));
-  }
-
- private:
-  const SqliteWriterOptions options_;
-  const std::shared_ptr<RunMemoryBudget> budget_;
-};
-
 }  // namespace
 
 std::shared_ptr<ShardWriterFactory> NewSqliteWriterFactory(SqliteWriterOptions options) {
   sqlite_internal::ConfigureSqliteOnce();
-  return std::make_shared<SqliteWriterFactory>(options);
+  return std::make_shared<RunShardWriterFactory<SqliteShardWriter, SqliteWriterOptions>>(
+      "sqlite", "SQLite", options, ValidateOptions);
 }
 
 }  // namespace shardyfusion
