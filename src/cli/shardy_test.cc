@@ -389,7 +389,8 @@ TEST_F(CliShardyTest, BackendsAndSlateDbModes) {
     extra.insert(extra.end(), c.flags.begin(), c.flags.end());
     RunResult r = BuildInts(input, run_id, extra);
     ASSERT_EQ(r.code, 0) << r.err;
-    for (const Json& w : ParseLine(r.out)["winners"]) {
+    const Json result = ParseLine(r.out);
+    for (const Json& w : result["winners"]) {
       const std::string dir = w["db_url"].get<std::string>().substr(strlen("file://"));
       EXPECT_TRUE(fs::exists(dir + "/" + c.expect)) << dir << " lacks " << c.expect;
       EXPECT_EQ(fs::exists(dir + "/shard.db"), c.flags.size() == 2 && c.flags[1] == "sqlite");
