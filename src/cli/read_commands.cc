@@ -196,6 +196,7 @@ int RunInfo(const ReadContext& ctx, std::ostream& out, std::ostream& err) {
   result["row_count"] = info.row_count;
   result["key_encoding"] = KeyEncodingName(info.key_encoding);
   result["hash_algorithm"] = info.hash_algorithm;
+  result["backend"] = info.backend;  // the shard format: "slatedb" or "sqlite"
   EmitResult(result, ctx.output, out);
   return 0;
 }

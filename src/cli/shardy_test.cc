@@ -200,6 +200,7 @@ TEST_F(CliShardyTest, InfoShardsAndRoute) {
   EXPECT_EQ(info["row_count"], 20);
   EXPECT_EQ(info["key_encoding"], "u64be");
   EXPECT_EQ(info["hash_algorithm"], "xxh3_64");
+  EXPECT_EQ(info["backend"], "slatedb");  // the default
   EXPECT_EQ(info["sharding"]["strategy"], "hash");
   EXPECT_TRUE(info["sharding"]["cel_expr"].is_null());
   EXPECT_TRUE(info["created_at"].is_string());
