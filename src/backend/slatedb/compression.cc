@@ -15,6 +15,7 @@ namespace shardyfusion::slatedb {
 namespace {
 
 constexpr int kZstdLevel = 3;
+constexpr uint64_t kLz4MaxRatio = 255;
 
 Status CodecError(CompressionCodec codec, std::string message) {
   return Status(ErrorCode::kDbAdapter,
@@ -112,6 +113,14 @@ Result<std::string> Lz4Decompress(std::string_view in, size_t max_output) {
   if (size > max_output || size > static_cast<uint32_t>(INT_MAX))
     return TooLarge(kCodec, max_output);
   if (in.size() - 4 > static_cast<size_t>(INT_MAX)) return CodecError(kCodec, "input too large");
+  // An LZ4 block yields at most 255 bytes per input byte (one match-length
+  // byte), so a larger prefix is corrupt. Checked before allocating, or a
+  // few hostile bytes would cost a max_output-sized buffer.
+  if (uint64_t{size} > uint64_t{in.size() - 4} * kLz4MaxRatio) {
+    return CodecError(kCodec, fmt::format("size prefix says {} bytes but {} bytes of LZ4 data "
+                                          "hold at most {}",
+                                          size, in.size() - 4, (in.size() - 4) * kLz4MaxRatio));
+  }
   std::string out(size, '\0');
   const int n = LZ4_decompress_safe(in.data() + 4, out.data(), static_cast<int>(in.size() - 4),
                                     static_cast<int>(size));

@@ -25,9 +25,9 @@ Result<std::string> SstReader::Unwrap(std::string_view stored, const std::string
   if (Crc32(body) != DecodeU32(stored.data() + body.size())) {
     return Corrupt(url_, what + " fails its CRC-32 check");
   }
-  SHARDY_ASSIGN_OR_RETURN(CompressionCodec codec,
-                          CompressionCodecFromByte(static_cast<int>(info_.compression)));
-  Result<std::string> out = Decompress(codec, body);
+  Result<CompressionCodec> codec = CompressionCodecFromByte(static_cast<int>(info_.compression));
+  if (!codec.ok()) return Corrupt(url_, what + ": " + codec.status().message());
+  Result<std::string> out = Decompress(*codec, body);
   if (!out.ok()) return Corrupt(url_, what + ": " + out.status().message());
   return out;
 }
@@ -121,7 +121,9 @@ Result<std::unique_ptr<SstReader>> SstReader::Open(std::shared_ptr<ObjectStore> 
     // manifest rewritten by an older SlateDB may have lost it).
     std::optional<std::string_view> payload = filter;
     if (info.filter_format == FilterFormat::kComposite) {
-      SHARDY_ASSIGN_OR_RETURN(payload, FindCompositeBloom(filter));
+      Result<std::optional<std::string_view>> bf = FindCompositeBloom(filter);
+      if (!bf.ok()) return Corrupt(r->url_, "the filter: " + bf.status().message());
+      payload = *bf;
     }
     if (payload) {
       Result<BloomReader> bloom = BloomReader::Open(*payload);

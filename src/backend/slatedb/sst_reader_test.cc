@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "backend/slatedb/coding.h"
 #include "backend/slatedb/fixtures_testing.h"
 #include "storage/fault_store.h"
+#include "storage/memory_store.h"
 
 namespace shardyfusion::slatedb {
 namespace {
@@ -100,6 +102,60 @@ TEST(SlateDbSstReaderTest, CorruptBlocksAreErrorsNamingTheSst) {
   ASSERT_FALSE(row.ok());
   EXPECT_EQ(row.status().code(), ErrorCode::kDbAdapter);
   EXPECT_NE(row.status().message().find(".sst"), std::string::npos) << row.status().message();
+}
+
+// An SST without data blocks, `[filter][crc][index][crc][info][crc][footer]`,
+// stored uncompressed whatever `info.compression` says.
+std::string MetadataOnlySst(std::string_view filter, SstInfo info) {
+  std::string sst;
+  auto stored = [&sst](std::string_view body) {
+    sst.append(body);
+    PutU32(&sst, Crc32(body));
+  };
+  info.filter_offset = 0;
+  stored(filter);
+  info.filter_len = sst.size();
+  info.index_offset = sst.size();
+  stored(EncodeSstIndex({}));
+  info.index_len = sst.size() - info.index_offset;
+  const uint64_t info_offset = sst.size();
+  stored(EncodeSstInfo(info));
+  PutU64(&sst, info_offset);
+  PutU16(&sst, 2);
+  return sst;
+}
+
+Status OpenFromMemory(const std::string& sst) {
+  auto store = std::make_shared<MemoryStore>("sst-test");
+  EXPECT_TRUE(store->Put("db/compacted/x.sst", sst, PutOptions()).ok());
+  return SstReader::Open(store, "db/compacted/x.sst").status();
+}
+
+// Regression (fuzz_db): an SsTableInfo naming an unknown codec was an error
+// that did not name the SST.
+TEST(SlateDbSstReaderTest, UnknownCodecIsAnErrorNamingTheSst) {
+  SstInfo info;
+  info.compression = static_cast<Compression>(19);
+  const Status st = OpenFromMemory(MetadataOnlySst("", info));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), ErrorCode::kDbAdapter);
+  EXPECT_NE(st.message().find("memory://sst-test/db/compacted/x.sst"), std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("unknown compression codec 19"), std::string::npos) << st.message();
+}
+
+// Regression (fuzz_sst): a truncated Composite filter section (here: a count
+// of 25441 entries and no entries) was an error that did not name the SST.
+TEST(SlateDbSstReaderTest, TruncatedCompositeFilterIsAnErrorNamingTheSst) {
+  SstInfo info;
+  info.filter_format = FilterFormat::kComposite;
+  const Status st = OpenFromMemory(MetadataOnlySst("\x63\x61", info));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), ErrorCode::kDbAdapter);
+  EXPECT_NE(st.message().find("memory://sst-test/db/compacted/x.sst"), std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("composite filter section truncated"), std::string::npos)
+      << st.message();
 }
 
 }  // namespace
