@@ -8,20 +8,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./scripts/build.sh release
+echo "== release build done [${SECONDS}s]"
 ./scripts/build.sh asan
-echo "== tests (release)"
+echo "== asan build done [${SECONDS}s]"
+echo "== tests (release) [${SECONDS}s]"
 (cd build/release && ctest --output-on-failure -j2)
-echo "== tests (asan+ubsan)"
+echo "== tests (asan+ubsan) [${SECONDS}s]"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2)
-echo "== S3 integration tests against Ceph RGW (release, then asan+ubsan)"
+echo "== S3 integration tests against Ceph RGW (release, then asan+ubsan) [${SECONDS}s]"
 ./tests/s3/run.sh build/release
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/s3/run.sh build/asan
-echo "== SlateDB fixtures against real SlateDB (@slatedb/uniffi 0.12.1)"
+echo "== SlateDB fixtures against real SlateDB (@slatedb/uniffi 0.12.1) [${SECONDS}s]"
 ./tools/slatedb-oracle/check-fixtures.sh
-echo "== databases our SlateDB writer writes, read and reopened by real SlateDB"
+echo "== databases our SlateDB writer writes, read and reopened by real SlateDB [${SECONDS}s]"
 ./tools/slatedb-oracle/check-writer.sh build/release
-echo "== fresh databases real SlateDB writes, read by our SlateDB reader"
+echo "== fresh databases real SlateDB writes, read by our SlateDB reader [${SECONDS}s]"
 ./tools/slatedb-oracle/check-reader.sh build/release
-echo "== independent snapshot check (Python reference rules)"
+echo "== independent snapshot check (Python reference rules) [${SECONDS}s]"
 ./tests/python/run_check.sh build/release/shardy
-echo "all tests passed"
+echo "all tests passed in ${SECONDS}s"

@@ -193,11 +193,8 @@ std::vector<Scenario> Scenarios() {
     all.push_back(s);
   }
   {
-    Scenario s{"big",
-               "200,000 keys with default settings, both the bloom and the block index large",
-               {},
-               {}};
-    s.make = [](auto* b, auto* a) { Overwrites(5, 50000, 150000, 6, b, a); };
+    Scenario s{"big", "100,000 puts with default settings: a large bloom and block index", {}, {}};
+    s.make = [](auto* b, auto* a) { Overwrites(5, 20000, 60000, 6, b, a); };
     all.push_back(s);
   }
   return all;
