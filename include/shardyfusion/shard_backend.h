@@ -128,11 +128,20 @@ struct ShardWriterContext {
   std::string local_dir;  // a fresh local directory owned by this attempt
 };
 
+// The sizes of encoded key a backend can store.
+struct KeyLimits {
+  size_t min_bytes = 0;
+  size_t max_bytes = UINT32_MAX;
+};
+
 class ShardWriterFactory {
  public:
   virtual ~ShardWriterFactory() = default;
   // "sqlite", "slatedb", ...
   virtual std::string name() const = 0;
+  // The writer engine refuses a key outside these limits when its record is
+  // added (so the error names the record), before it reaches a shard.
+  virtual KeyLimits key_limits() const { return {}; }
   virtual Result<std::unique_ptr<ShardWriter>> Open(const ShardWriterContext& ctx) = 0;
 };
 

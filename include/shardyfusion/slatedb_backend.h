@@ -21,9 +21,11 @@
 //            uploaded at Seal(), the manifest last. Writing is decoupled from
 //            object-store latency.
 // Both layouts open in SlateDB 0.12 and 0.13 (DbReader and, as a writer,
-// DbBuilder). Keys must be 1 to 65535 bytes (SlateDB's limit); another key is
-// a kInvalidArgument error naming its length. A failed or abandoned attempt
-// deletes what it uploaded (best effort) and never writes a manifest.
+// DbBuilder). Keys must be 1 to 65535 bytes (SlateDB's limit, the factory's
+// key_limits()): the sharded writer refuses another key when its record is
+// added, and WriteBatch with one fails with kInvalidArgument naming its
+// length. A failed or abandoned attempt deletes what it uploaded (best
+// effort) and never writes a manifest.
 //
 // The reader is native and strictly read-only. It finds the latest manifest,
 // replays the WAL objects the manifest has not flushed (shards written by

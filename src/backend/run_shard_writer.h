@@ -85,14 +85,17 @@ template <typename Writer, typename Options>
 class RunShardWriterFactory : public ShardWriterFactory {
  public:
   using Validator = Status (*)(const Options&);
-  RunShardWriterFactory(std::string name, std::string backend, Options options, Validator validate)
+  RunShardWriterFactory(std::string name, std::string backend, Options options, Validator validate,
+                        KeyLimits key_limits = {})
       : name_(std::move(name)),
         backend_(std::move(backend)),
         options_(std::move(options)),
         validate_(validate),
+        key_limits_(key_limits),
         budget_(std::make_shared<RunMemoryBudget>(options_.sort_memory_bytes)) {}
 
   std::string name() const override { return name_; }
+  KeyLimits key_limits() const override { return key_limits_; }
 
   Result<std::unique_ptr<ShardWriter>> Open(const ShardWriterContext& ctx) override {
     SHARDY_RETURN_IF_ERROR(validate_(options_));
@@ -110,6 +113,7 @@ class RunShardWriterFactory : public ShardWriterFactory {
   const std::string backend_;
   const Options options_;
   const Validator validate_;
+  const KeyLimits key_limits_;
   const std::shared_ptr<RunMemoryBudget> budget_;
 };
 

@@ -64,6 +64,7 @@ class HashShardedWriter::Impl {
   StoreLocation root;
   DbPathTemplate db_path;
   std::shared_ptr<ShardWriterFactory> factory;
+  KeyLimits key_limits;  // the factory's, read once
   std::string run_id;
   std::string local_run_dir;
   uint32_t num_dbs = 0;
@@ -316,6 +317,7 @@ Result<std::unique_ptr<HashShardedWriter>> HashShardedWriter::Open(
   }
 
   impl->factory = config.adapter_factory ? config.adapter_factory : NewSlateDbWriterFactory();
+  impl->key_limits = impl->factory->key_limits();
   impl->run_id = config.run_id.value_or(NewUuid4Hex());
   const std::string local_root = config.local_root.empty() ? DefaultLocalRoot() : config.local_root;
   impl->local_run_dir = local_root + "/run_id=" + impl->run_id;
@@ -350,6 +352,13 @@ Status HashShardedWriter::Add(const Key& key, std::string_view value) {
   }
   w.key_scratch.clear();
   Status st = EncodeKey(w.config.key_encoding, key, &w.key_scratch);
+  if (st.ok() && (w.key_scratch.size() < w.key_limits.min_bytes ||
+                  w.key_scratch.size() > w.key_limits.max_bytes)) {
+    st = ConfigError("key " + key.DebugString().substr(0, 80) + " encodes to " +
+                     std::to_string(w.key_scratch.size()) + " bytes, but the " + w.factory->name() +
+                     " backend stores keys of " + std::to_string(w.key_limits.min_bytes) + " to " +
+                     std::to_string(w.key_limits.max_bytes) + " bytes");
+  }
   if (!st.ok()) {
     w.failure = st;
     return st;

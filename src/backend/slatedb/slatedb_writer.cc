@@ -293,7 +293,7 @@ void SlateDbShardWriter::OnCleanup() {
 
 std::shared_ptr<ShardWriterFactory> NewSlateDbWriterFactory(SlateDbWriterOptions options) {
   return std::make_shared<RunShardWriterFactory<SlateDbShardWriter, SlateDbWriterOptions>>(
-      "slatedb", "SlateDB", options, ValidateOptions);
+      "slatedb", "SlateDB", options, ValidateOptions, KeyLimits{1, slatedb::kMaxKeyBytes});
 }
 
 }  // namespace shardyfusion
