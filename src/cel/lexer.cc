@@ -116,18 +116,9 @@ class Lexer {
         }
         ++n;
       }
-      for (size_t k = n; k > 0; --k) {
-        char q = Peek(k);
-        if (q == '"' || q == '\'') {
-          bool r = false, b = false;
-          for (size_t i = 0; i < k; ++i) {
-            char p = Peek(i);
-            if (p == 'r' || p == 'R') r = true;
-            if (p == 'b' || p == 'B') b = true;
-          }
-          Advance(k);
-          return LexString(tok, r, b);
-        }
+      if (n > 0 && (Peek(n) == '"' || Peek(n) == '\'')) {
+        Advance(n);
+        return LexString(tok, raw, bytes);
       }
       return LexWord(tok);
     }

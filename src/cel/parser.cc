@@ -19,9 +19,11 @@ class Parser {
       : tokens_(std::move(tokens)), options_(options) {}
 
   Result<ParsedExpr> Run() {
-    SHARDY_ASSIGN_OR_RETURN(Expr root, ParseExpr());
+    ParsedExpr parsed;
+    SHARDY_RETURN_IF_ERROR(ParseExpr(&parsed.root));
     if (Cur().kind != TokenKind::kEof) return Unexpected("end of input");
-    return ParsedExpr{std::move(root), next_id_ - 1};
+    parsed.max_id = next_id_ - 1;
+    return parsed;
   }
 
  private:
@@ -94,21 +96,27 @@ class Parser {
     return NewCall(name, pos, std::move(args));
   }
 
+  // Replaces *out with a call `name` at `pos` whose first argument is the
+  // old *out; returns the call. Building in place keeps the recursive
+  // frames small (no Expr temporaries), which bounds stack use per level.
+  Expr* WrapInCall(Expr* out, std::string name, SourcePosition pos) {
+    Expr call = NewCall(std::move(name), pos, {});
+    call.args.push_back(std::move(*out));
+    *out = std::move(call);
+    return out;
+  }
+
   // Expr = ConditionalOr ["?" ConditionalOr ":" Expr]
-  Result<Expr> ParseExpr() {
+  Status ParseExpr(Expr* out) {
     DepthGuard guard(&depth_);
     SHARDY_RETURN_IF_ERROR(CheckDepth());
-    SHARDY_ASSIGN_OR_RETURN(Expr cond, ParseBinary(0));
-    if (!At(TokenKind::kQuestion)) return cond;
-    SourcePosition pos = Take().position;
-    SHARDY_ASSIGN_OR_RETURN(Expr then_expr, ParseBinary(0));
+    SHARDY_RETURN_IF_ERROR(ParseBinary(0, out));
+    if (!At(TokenKind::kQuestion)) return Status::OK();
+    WrapInCall(out, "_?_:_", Take().position);
+    out->args.reserve(3);
+    SHARDY_RETURN_IF_ERROR(ParseBinary(0, &out->args.emplace_back()));
     SHARDY_RETURN_IF_ERROR(Expect(TokenKind::kColon));
-    SHARDY_ASSIGN_OR_RETURN(Expr else_expr, ParseExpr());
-    std::vector<Expr> args;
-    args.push_back(std::move(cond));
-    args.push_back(std::move(then_expr));
-    args.push_back(std::move(else_expr));
-    return NewCall("_?_:_", pos, std::move(args));
+    return ParseExpr(&out->args.emplace_back());
   }
 
   // The precedence level (0 = loosest) of binary operator `k` and its
@@ -165,30 +173,29 @@ class Parser {
   // Left-associative binary operators of level >= `min_level`, by
   // precedence climbing: one stack frame per operator rather than one per
   // precedence level, which keeps deep nesting cheap on the stack.
-  Result<Expr> ParseBinary(int min_level) {
-    SHARDY_ASSIGN_OR_RETURN(Expr lhs, ParseUnary());
+  Status ParseBinary(int min_level, Expr* out) {
+    SHARDY_RETURN_IF_ERROR(ParseUnary(out));
     int saved_depth = depth_;
     while (true) {
       const char* op = nullptr;
       int level = BinaryLevel(Cur().kind, &op);
       if (level < min_level) break;
-      SourcePosition pos = Take().position;
+      WrapInCall(out, op, Take().position);
       ++depth_;  // the left operand sinks one level deeper
       SHARDY_RETURN_IF_ERROR(CheckDepth());
-      SHARDY_ASSIGN_OR_RETURN(Expr rhs, ParseBinary(level + 1));
-      lhs = NewBinary(op, pos, std::move(lhs), std::move(rhs));
+      SHARDY_RETURN_IF_ERROR(ParseBinary(level + 1, &out->args.emplace_back()));
     }
     depth_ = saved_depth;
-    return lhs;
+    return Status::OK();
   }
 
   // Unary = Member | "!" {"!"} Member | "-" {"-"} Member
-  Result<Expr> ParseUnary() {
-    if (!At(TokenKind::kBang) && !At(TokenKind::kMinus)) return ParseMember();
+  Status ParseUnary(Expr* out) {
+    if (!At(TokenKind::kBang) && !At(TokenKind::kMinus)) return ParseMember(out);
     TokenKind op_kind = Cur().kind;
     SourcePosition pos = Cur().position;
     if (op_kind == TokenKind::kMinus && IsNumber(PeekTok(1).kind)) {
-      return ParseMember();  // the literal takes the sign
+      return ParseMember(out);  // the literal takes the sign
     }
     int count = 0;
     while (At(op_kind)) {
@@ -198,19 +205,17 @@ class Parser {
     if (At(TokenKind::kBang) || At(TokenKind::kMinus)) {
       return SyntaxError(Cur().position, "'!' and '-' cannot be mixed without parentheses");
     }
-    SHARDY_ASSIGN_OR_RETURN(Expr operand, ParseMember());
-    if (count % 2 == 0) return operand;
-    std::vector<Expr> args;
-    args.push_back(std::move(operand));
-    return NewCall(op_kind == TokenKind::kBang ? "!_" : "-_", pos, std::move(args));
+    SHARDY_RETURN_IF_ERROR(ParseMember(out));
+    if (count % 2 == 1) WrapInCall(out, op_kind == TokenKind::kBang ? "!_" : "-_", pos);
+    return Status::OK();
   }
   static bool IsNumber(TokenKind k) {
     return k == TokenKind::kInt || k == TokenKind::kUint || k == TokenKind::kDouble;
   }
 
   // Member = Primary {"." SELECTOR ["(" args ")"] | "[" Expr "]"}
-  Result<Expr> ParseMember() {
-    SHARDY_ASSIGN_OR_RETURN(Expr expr, ParsePrimary());
+  Status ParseMember(Expr* out) {
+    SHARDY_RETURN_IF_ERROR(ParsePrimary(out));
     int saved_depth = depth_;
     while (true) {
       if (At(TokenKind::kDot)) {
@@ -220,33 +225,26 @@ class Parser {
         const Token& field = Cur();
         if (!IsSelector(field.kind)) return Unexpected("field name after '.'");
         Take();
-        std::string name(field.text);
-        if (At(TokenKind::kLParen)) {
-          SHARDY_ASSIGN_OR_RETURN(std::vector<Expr> args, ParseArgs());
-          Expr call = NewCall(std::move(name), pos, std::move(args));
-          call.target = std::make_unique<Expr>(std::move(expr));
-          expr = std::move(call);
-        } else {
-          Expr sel = NewExpr(ExprKind::kSelect, pos);
-          sel.name = std::move(name);
-          sel.target = std::make_unique<Expr>(std::move(expr));
-          expr = std::move(sel);
-        }
+        bool is_call = At(TokenKind::kLParen);
+        Expr node = NewExpr(is_call ? ExprKind::kCall : ExprKind::kSelect, pos);
+        node.name = std::string(field.text);
+        node.target = std::make_unique<Expr>(std::move(*out));
+        *out = std::move(node);
+        if (is_call) SHARDY_RETURN_IF_ERROR(ParseArgs(&out->args));
       } else if (At(TokenKind::kLBracket)) {
-        SourcePosition pos = Take().position;
+        WrapInCall(out, "_[_]", Take().position);
         ++depth_;
         SHARDY_RETURN_IF_ERROR(CheckDepth());
-        SHARDY_ASSIGN_OR_RETURN(Expr index, ParseExpr());
+        SHARDY_RETURN_IF_ERROR(ParseExpr(&out->args.emplace_back()));
         SHARDY_RETURN_IF_ERROR(Expect(TokenKind::kRBracket));
-        expr = NewBinary("_[_]", pos, std::move(expr), std::move(index));
-      } else if (At(TokenKind::kLBrace) && IsQualifiedName(expr)) {
+      } else if (At(TokenKind::kLBrace) && IsQualifiedName(*out)) {
         return SyntaxError(Cur().position, "message construction (Type{...}) is not supported");
       } else {
         break;
       }
     }
     depth_ = saved_depth;
-    return expr;
+    return Status::OK();
   }
   // A field name may be any word, reserved or not (SELECTOR in the spec).
   static bool IsSelector(TokenKind k) {
@@ -259,31 +257,28 @@ class Parser {
   }
 
   // "(" [Expr {"," Expr}] ")"; at the '('.
-  Result<std::vector<Expr>> ParseArgs() {
+  Status ParseArgs(std::vector<Expr>* args) {
     Take();
-    std::vector<Expr> args;
     if (At(TokenKind::kRParen)) {
       Take();
-      return args;
+      return Status::OK();
     }
     while (true) {
-      SHARDY_ASSIGN_OR_RETURN(Expr arg, ParseExpr());
-      args.push_back(std::move(arg));
+      SHARDY_RETURN_IF_ERROR(ParseExpr(&args->emplace_back()));
       if (At(TokenKind::kComma)) {
         Take();
         continue;
       }
       if (At(TokenKind::kRParen)) {
         Take();
-        return args;
+        return Status::OK();
       }
       return Unexpected("',' or ')'");
     }
   }
 
-  Result<Expr> ParsePrimary() {
-    const Token& t = Cur();
-    switch (t.kind) {
+  Status ParsePrimary(Expr* out) {
+    switch (Cur().kind) {
       case TokenKind::kMinus:
       case TokenKind::kInt:
       case TokenKind::kUint:
@@ -293,26 +288,24 @@ class Parser {
       case TokenKind::kTrue:
       case TokenKind::kFalse:
       case TokenKind::kNull:
-        return ParseLiteral();
+        return ParseLiteral(out);
       case TokenKind::kDot:
       case TokenKind::kIdent:
-        return ParseIdentOrCall();
-      case TokenKind::kLParen: {
+        return ParseIdentOrCall(out);
+      case TokenKind::kLParen:
         Take();
-        SHARDY_ASSIGN_OR_RETURN(Expr inner, ParseExpr());
-        SHARDY_RETURN_IF_ERROR(Expect(TokenKind::kRParen));
-        return inner;
-      }
+        SHARDY_RETURN_IF_ERROR(ParseExpr(out));
+        return Expect(TokenKind::kRParen);
       case TokenKind::kLBracket:
-        return ParseList();
+        return ParseList(out);
       case TokenKind::kLBrace:
-        return ParseMap();
+        return ParseMap(out);
       default:
         return Unexpected("expression");
     }
   }
 
-  [[gnu::noinline]] Result<Expr> ParseLiteral() {
+  Status ParseLiteral(Expr* out) {
     SourcePosition pos = Cur().position;
     bool negative = false;
     if (At(TokenKind::kMinus)) {
@@ -320,8 +313,8 @@ class Parser {
       negative = true;
     }
     const Token& t = Take();
-    Expr e = NewExpr(ExprKind::kConst, pos);
-    Constant& c = e.constant;
+    *out = NewExpr(ExprKind::kConst, pos);
+    Constant& c = out->constant;
     switch (t.kind) {
       case TokenKind::kInt:
         if (!negative && t.int_value > uint64_t{std::numeric_limits<int64_t>::max()}) {
@@ -358,11 +351,11 @@ class Parser {
         c.kind = ConstKind::kNull;
         break;
     }
-    return e;
+    return Status::OK();
   }
 
   // ["."] IDENT ["(" args ")"]
-  Result<Expr> ParseIdentOrCall() {
+  Status ParseIdentOrCall(Expr* out) {
     SourcePosition pos = Cur().position;
     std::string name;
     if (At(TokenKind::kDot)) {
@@ -376,21 +369,17 @@ class Parser {
     }
     Take();
     name += id.text;
-    if (At(TokenKind::kLParen)) {
-      SHARDY_ASSIGN_OR_RETURN(std::vector<Expr> args, ParseArgs());
-      return NewCall(std::move(name), pos, std::move(args));
-    }
-    Expr e = NewExpr(ExprKind::kIdent, pos);
-    e.name = std::move(name);
-    return e;
+    bool is_call = At(TokenKind::kLParen);
+    *out = NewExpr(is_call ? ExprKind::kCall : ExprKind::kIdent, pos);
+    out->name = std::move(name);
+    return is_call ? ParseArgs(&out->args) : Status::OK();
   }
 
   // "[" [Expr {"," Expr}] [","] "]"
-  Result<Expr> ParseList() {
-    Expr list = NewExpr(ExprKind::kList, Take().position);
+  Status ParseList(Expr* out) {
+    *out = NewExpr(ExprKind::kList, Take().position);
     while (!At(TokenKind::kRBracket)) {
-      SHARDY_ASSIGN_OR_RETURN(Expr elem, ParseExpr());
-      list.args.push_back(std::move(elem));
+      SHARDY_RETURN_IF_ERROR(ParseExpr(&out->args.emplace_back()));
       if (At(TokenKind::kComma)) {
         Take();
       } else if (!At(TokenKind::kRBracket)) {
@@ -398,22 +387,19 @@ class Parser {
       }
     }
     Take();
-    return list;
+    return Status::OK();
   }
 
   // "{" [Expr ":" Expr {"," Expr ":" Expr}] [","] "}"
-  Result<Expr> ParseMap() {
-    Expr map = NewExpr(ExprKind::kMap, Take().position);
+  Status ParseMap(Expr* out) {
+    *out = NewExpr(ExprKind::kMap, Take().position);
     while (!At(TokenKind::kRBrace)) {
-      SHARDY_ASSIGN_OR_RETURN(Expr key, ParseExpr());
+      MapEntry& entry = out->entries.emplace_back();
+      SHARDY_RETURN_IF_ERROR(ParseExpr(&entry.key));
       if (!At(TokenKind::kColon)) return Unexpected("':'");
-      MapEntry entry;
       entry.id = next_id_++;
       entry.position = Take().position;
-      SHARDY_ASSIGN_OR_RETURN(Expr value, ParseExpr());
-      entry.key = std::move(key);
-      entry.value = std::move(value);
-      map.entries.push_back(std::move(entry));
+      SHARDY_RETURN_IF_ERROR(ParseExpr(&entry.value));
       if (At(TokenKind::kComma)) {
         Take();
       } else if (!At(TokenKind::kRBrace)) {
@@ -421,7 +407,7 @@ class Parser {
       }
     }
     Take();
-    return map;
+    return Status::OK();
   }
 
   std::vector<Token> tokens_;

@@ -24,6 +24,8 @@
 // Nesting deeper than ParseOptions::max_depth (each parenthesis, list, call
 // argument, operator or postfix step counts) is an error, so hostile input
 // cannot overflow the stack here or in the recursive walks over the tree.
+// The parser builds nodes in place to keep its recursive frames small:
+// about 2 KB of stack per level, so the default limit fits in 512 KB.
 //
 // Errors are Status(kConfigValidation, "line L, column C: <message>").
 //

@@ -1,11 +1,13 @@
 #include "cel/parser.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <cstdint>
 #include <limits>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "cel/ast_debug.h"
 
@@ -195,6 +197,45 @@ TEST(CelParserTest, DepthLimit) {
   small.max_depth = 3;
   EXPECT_TRUE(Parse("((1))", small).ok());
   EXPECT_FALSE(Parse("((((1))))", small).ok());
+}
+
+// Inputs just inside the default depth limit parse on a 1 MB thread stack
+// (the parser keeps its recursive frames small; a regression would crash).
+TEST(CelParserTest, DeepInputsFitASmallStack) {
+  static std::vector<std::string> inputs;
+  const int n = 240;
+  std::string s;
+  inputs.push_back(std::string(n, '(') + "1" + std::string(n, ')'));
+  inputs.push_back(std::string(n, '[') + std::string(n, ']'));
+  for (int i = 0; i < n; ++i) s += "f(";
+  inputs.push_back(s + "1" + std::string(n, ')'));
+  s = "a";
+  for (int i = 0; i < n; ++i) s += "[a";
+  inputs.push_back(s + std::string(n, ']'));
+  s.clear();
+  for (int i = 0; i < n; ++i) s += "{1:";
+  inputs.push_back(s + "1" + std::string(n, '}'));
+  s.clear();
+  for (int i = 0; i < n; ++i) s += "x.y(";
+  inputs.push_back(s + std::string(n, ')'));
+  static int parsed = 0;
+  auto run = [](void*) -> void* {
+    // Postfix steps count as levels too, so some inputs reach the limit.
+    for (const std::string& in : inputs) {
+      auto r = Parse(in);
+      bool limited = !r.ok() && r.status().message().find("too deeply") != std::string::npos;
+      parsed += (r.ok() || limited) ? 1 : 0;
+    }
+    return nullptr;
+  };
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, 1 << 20), 0);
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, &attr, run, nullptr), 0);
+  ASSERT_EQ(pthread_join(thread, nullptr), 0);
+  pthread_attr_destroy(&attr);
+  EXPECT_EQ(parsed, static_cast<int>(inputs.size()));
 }
 
 TEST(CelParserTest, IdsAndPositions) {
