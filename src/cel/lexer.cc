@@ -102,18 +102,16 @@ class Lexer {
     if (IsDigit(c) || (c == '.' && IsDigit(Peek(1)))) return LexNumber(tok);
     if (c == '"' || c == '\'') return LexString(tok, /*raw=*/false, /*bytes=*/false);
     if (IsIdentStart(c)) {
-      // String prefixes: r, b and their combinations, any case.
+      // String prefixes, any case: b (bytes), then r (raw); BYTES_LIT is
+      // [bB] STRING_LIT in the spec, so "rb" is not a prefix.
       size_t n = 0;
       bool raw = false, bytes = false;
-      while (n < 2) {
-        char p = Peek(n);
-        if ((p == 'r' || p == 'R') && !raw) {
-          raw = true;
-        } else if ((p == 'b' || p == 'B') && !bytes) {
-          bytes = true;
-        } else {
-          break;
-        }
+      if (Peek(n) == 'b' || Peek(n) == 'B') {
+        bytes = true;
+        ++n;
+      }
+      if (Peek(n) == 'r' || Peek(n) == 'R') {
+        raw = true;
         ++n;
       }
       if (n > 0 && (Peek(n) == '"' || Peek(n) == '\'')) {

@@ -6,9 +6,11 @@
 // cel-go does), doubles their value, strings their UTF-8 text and bytes
 // their raw bytes, with every escape of the spec applied ("\x"/octal escapes
 // are code points in strings and raw bytes in bytes literals; "\u"/"\U" are
-// rejected in bytes). Reserved words are lexed as identifiers; the parser
-// rejects them where an identifier is required. "//" comments and
-// whitespace are skipped. Source text is not checked for valid UTF-8.
+// rejected in bytes). String prefixes are b (bytes), r (raw) and br, in
+// any case; "rb" is not one (the spec's BYTES_LIT is [bB] STRING_LIT).
+// Reserved words are lexed as identifiers; the parser rejects them where an
+// identifier is required. "//" comments and whitespace are skipped. Source
+// text is not checked for valid UTF-8.
 //
 // Errors are Status(kConfigValidation, "line L, column C: <message>"), with
 // 1-based line and byte column of the offending token.

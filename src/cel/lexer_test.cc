@@ -118,7 +118,12 @@ TEST(CelLexerTest, Bytes) {
   EXPECT_EQ(Bytes(R"(b'abc')"), "abc");
   EXPECT_EQ(Bytes("b'\xc3\xbf'"), "\xc3\xbf");  // source text is UTF-8 bytes
   EXPECT_EQ(Bytes(R"(br'\x')"), "\\x");
-  EXPECT_EQ(Bytes(R"(Rb"\n")"), "\\n");
+  EXPECT_EQ(Bytes(R"(BR"\n")"), "\\n");
+  // The spec's order is b then r: "rb" is an identifier before a string.
+  std::vector<Token> toks = Lex(R"(rb'x')");
+  ASSERT_EQ(toks.size(), 3u);
+  EXPECT_EQ(toks[0].kind, TokenKind::kIdent);
+  EXPECT_EQ(toks[1].kind, TokenKind::kString);
   EXPECT_EQ(Bytes(R"(bR'''\t''')"), "\\t");
   EXPECT_EQ(Bytes(R"(b'''\t''')"), "\t");
   EXPECT_EQ(LexError(R"(b'\u00ff')"),

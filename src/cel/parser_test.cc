@@ -159,6 +159,8 @@ TEST(CelParserTest, Errors) {
   EXPECT_EQ(P("a ? b"), "error: line 1, column 6: unexpected end of input, expected ':'");
   EXPECT_EQ(P("a[1"), "error: line 1, column 4: unexpected end of input, expected ']'");
   EXPECT_EQ(P("x == 'abc"), "error: line 1, column 6: unterminated string literal");
+  EXPECT_EQ(P("rb'x'"),
+            "error: line 1, column 3: unexpected string literal, expected end of input");
   EXPECT_EQ(P("'\\z'"), "error: line 1, column 2: invalid escape sequence");
   EXPECT_EQ(P("a.1"), "error: line 1, column 2: unexpected double literal, expected end of input");
   EXPECT_EQ(P("x +\n  )"), "error: line 2, column 3: unexpected ')', expected expression");
