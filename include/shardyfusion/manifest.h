@@ -134,9 +134,6 @@ class ManifestStore {
   Status SetCurrent(const std::string& ref);
 
  private:
-  // True if the object at `key` holds exactly `bytes`.
-  bool HoldsExactly(const std::string& key, const std::string& bytes);
-
   std::shared_ptr<ObjectStore> store_;
   std::string root_key_;
   std::string current_name_;

@@ -15,11 +15,11 @@
 //            receives data as the build goes. Later L0s carry higher sequence
 //            numbers and come first in the manifest: last write wins across
 //            the whole shard. Each L0 is one more SST a lookup may consult.
-//   kLocal   The database is built in `<local_dir>/_slatedb_store` through a
+//   kLocal   The SSTs are built in `<local_dir>/_slatedb_store` through a
 //            file:// store, as one sorted run (SSTs split at
-//            max_sst_size_bytes, one SST per lookup), then every file is
-//            uploaded at Seal(), the manifest last. Writing is decoupled from
-//            object-store latency.
+//            max_sst_size_bytes, one SST per lookup), then uploaded at
+//            Seal(), and the manifest is created after them. Writing is
+//            decoupled from object-store latency.
 // Both layouts open in SlateDB 0.12 and 0.13 (DbReader and, as a writer,
 // DbBuilder). Keys must be 1 to 65535 bytes (SlateDB's limit, the factory's
 // key_limits()): the sharded writer refuses another key when its record is

@@ -6,6 +6,7 @@
 #include "core/time_format.h"
 #include "manifest/manifest_names.h"
 #include "shardyfusion/manifest.h"
+#include "storage/lost_reply.h"
 
 namespace shardyfusion {
 namespace {
@@ -82,7 +83,7 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
   manifest_put.content_type = kManifestContentType;
   manifest_put.condition = PutCondition::kIfAbsent;
   Result<std::string> put = store_->Put(manifest_key, *bytes, manifest_put);
-  if (!put.ok() && HoldsExactly(manifest_key, *bytes)) put = std::string();
+  if (!put.ok() && HoldsExactly(*store_, manifest_key, *bytes)) put = std::string();
   if (!put.ok()) {
     if (put.status().code() == ErrorCode::kPreconditionFailed) {
       return manifest_error("an object already exists at that key (run_id and timestamp clash)",
@@ -100,7 +101,8 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
   Result<std::string> switched =
       store_->Put(current_key(), pointer_bytes,
                   ConditionalPut(kCurrentContentType, before, options.force_last_writer_wins));
-  if (!switched.ok() && HoldsExactly(current_key(), pointer_bytes)) switched = std::string();
+  if (!switched.ok() && HoldsExactly(*store_, current_key(), pointer_bytes))
+    switched = std::string();
   if (!switched.ok()) {
     if (switched.status().code() == ErrorCode::kPreconditionFailed) {
       return Status(ErrorCode::kPublishCurrent,
@@ -118,15 +120,6 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
         .with_manifest_ref(ref);
   }
   return ref;
-}
-
-bool ManifestStore::HoldsExactly(const std::string& key, const std::string& bytes) {
-  // A write whose reply was lost can fail on retry (412 for a conditional
-  // put, a timeout) although the first attempt landed. The bytes written
-  // here are unique (a run id and a microsecond timestamp), so finding them
-  // in place proves the write took effect; anything else is a real failure.
-  Result<std::optional<std::string>> now = store_->Get(key);
-  return now.ok() && now->has_value() && **now == bytes;
 }
 
 Result<std::optional<CurrentPointer>> ManifestStore::LoadCurrent() {

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -18,6 +17,7 @@
 #include "backend/slatedb/sst_builder.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "storage/file_store.h"
+#include "storage/lost_reply.h"
 
 namespace shardyfusion {
 
@@ -78,11 +78,7 @@ Status CreateManifest(ObjectStore* store, const std::string& key, const std::str
   PutOptions put;
   put.condition = PutCondition::kIfAbsent;
   Result<std::string> etag = store->Put(key, bytes, put);
-  if (etag.ok()) return Status::OK();
-  if (etag.status().code() == ErrorCode::kPreconditionFailed) {
-    Result<std::optional<std::string>> existing = store->Get(key);
-    if (existing.ok() && existing->has_value() && **existing == bytes) return Status::OK();
-  }
+  if (etag.ok() || HoldsExactly(*store, key, bytes)) return Status::OK();
   return etag.status().annotate("creating SlateDB manifest " + store->Url(key));
 }
 
@@ -114,9 +110,9 @@ class SlateDbShardWriter : public RunShardWriter {
   Result<SstHandle> PlaceSst(SstBuilder* builder, const SstSummary& summary);
   // kDirect: the buffered runs become the newest L0 SST.
   Status FlushL0();
-  // Creates the manifest in the build store; returns its size.
+  // Creates the manifest at the attempt (the commit point); returns its size.
   Result<uint64_t> CommitManifest(uint64_t last_seq, std::vector<SstHandle> sorted_run);
-  // kLocal: uploads every staged file, the manifest last.
+  // kLocal: uploads every staged SST to the attempt.
   Status UploadStaged();
 
   const SlateDbWriterOptions options_;
@@ -126,10 +122,10 @@ class SlateDbShardWriter : public RunShardWriter {
   std::shared_ptr<ObjectStore> build_store_;
   std::string build_root_;
   uint64_t buffered_bytes_ = 0;  // input bytes of the runs not yet in an SST
-  uint64_t seq_ = 0;             // the last sequence number given to an SST
-  std::vector<SstHandle> l0_;    // newest first
+  // kDirect: newest first; the i-th L0 from the end carries seq i + 1.
+  std::vector<SstHandle> l0_;
   uint64_t sst_bytes_ = 0;
-  std::string manifest_;               // the committed manifest's bytes
+  std::vector<std::string> staged_;    // kLocal: SST names under build_root_, to upload
   std::vector<std::string> uploaded_;  // object keys written to ctx_.store
 };
 
@@ -166,9 +162,8 @@ Status SlateDbShardWriter::FlushL0() {
   buffered_bytes_ = 0;
   // One L0 SST whatever its size: its rows share one sequence number.
   SHARDY_ASSIGN_OR_RETURN(std::vector<SstHandle> ssts,
-                          WriteSsts(std::move(runs), seq_ + 1, UINT64_MAX));
-  ++seq_;
-  for (SstHandle& h : ssts) l0_.insert(l0_.begin(), std::move(h));
+                          WriteSsts(std::move(runs), l0_.size() + 1, UINT64_MAX));
+  if (!ssts.empty()) l0_.insert(l0_.begin(), std::move(ssts.front()));
   return Status::OK();
 }
 
@@ -200,7 +195,8 @@ Result<SstHandle> SlateDbShardWriter::PlaceSst(SstBuilder* builder, const SstSum
   handle.id = slatedb::NewUlid(UnixMillis());
   handle.info = summary.info;
   handle.format_version = 2;  // V2 blocks
-  const std::string key = build_root_ + "/" + slatedb::CompactedName(handle.id);
+  const std::string name = slatedb::CompactedName(handle.id);
+  const std::string key = build_root_ + "/" + name;
   PutOptions put;
   put.source_disposable = true;  // deleted right after
   Result<std::string> etag = build_store_->PutFile(key, builder->path(), put);
@@ -209,7 +205,7 @@ Result<SstHandle> SlateDbShardWriter::PlaceSst(SstBuilder* builder, const SstSum
     return etag.status().annotate("uploading SlateDB SST " + builder->path() + " to " +
                                   build_store_->Url(key));
   }
-  if (direct()) uploaded_.push_back(key);
+  (direct() ? uploaded_ : staged_).push_back(direct() ? key : name);
   sst_bytes_ += summary.file_size;
   return handle;
 }
@@ -223,50 +219,41 @@ Result<uint64_t> SlateDbShardWriter::CommitManifest(uint64_t last_seq,
   m.recent_snapshot_min_seq = last_seq;
   m.l0 = l0_;
   if (!sorted_run.empty()) m.compacted.push_back(slatedb::SortedRunMeta{0, std::move(sorted_run)});
-  manifest_ = slatedb::EncodeManifestV1(m);
-  const std::string key = build_root_ + "/" + slatedb::ManifestName(1);
-  SHARDY_RETURN_IF_ERROR(CreateManifest(build_store_.get(), key, manifest_));
-  if (direct()) uploaded_.push_back(key);
-  return manifest_.size();
+  const std::string bytes = slatedb::EncodeManifestV1(m);
+  // Created at the attempt itself in both modes: kLocal has uploaded its
+  // SSTs by now, and the manifest is the commit point.
+  const std::string key = ctx_.db_key + "/" + slatedb::ManifestName(1);
+  SHARDY_RETURN_IF_ERROR(CreateManifest(ctx_.store.get(), key, bytes));
+  uploaded_.push_back(key);
+  return bytes.size();
 }
 
 Result<SealResult> SlateDbShardWriter::SealRuns() {
-  uint64_t manifest_bytes = 0;
+  uint64_t last_seq = 0;
+  std::vector<SstHandle> sorted_run;
   if (direct()) {
     SHARDY_RETURN_IF_ERROR(FlushL0());
-    SHARDY_ASSIGN_OR_RETURN(manifest_bytes, CommitManifest(seq_, {}));
+    last_seq = l0_.size();
   } else {
-    std::vector<SortedRun> runs = TakeRuns();
-    const uint64_t seq = runs.empty() ? 0 : 1;
-    SHARDY_ASSIGN_OR_RETURN(std::vector<SstHandle> ssts,
-                            WriteSsts(std::move(runs), 1, options_.max_sst_size_bytes));
-    SHARDY_ASSIGN_OR_RETURN(manifest_bytes, CommitManifest(seq, std::move(ssts)));
+    SHARDY_ASSIGN_OR_RETURN(sorted_run, WriteSsts(TakeRuns(), 1, options_.max_sst_size_bytes));
+    last_seq = sorted_run.empty() ? 0 : 1;
     SHARDY_RETURN_IF_ERROR(UploadStaged());
   }
+  SHARDY_ASSIGN_OR_RETURN(uint64_t manifest_bytes, CommitManifest(last_seq, std::move(sorted_run)));
   SealResult result;
   result.db_bytes = sst_bytes_ + manifest_bytes;
   return result;
 }
 
 Status SlateDbShardWriter::UploadStaged() {
-  SHARDY_ASSIGN_OR_RETURN(ListResult staged, build_store_->List(build_root_ + "/", ""));
-  // The manifest is the commit point: every SST must be in place before it.
-  std::stable_partition(staged.objects.begin(), staged.objects.end(), [](const ObjectInfo& o) {
-    return o.key.find("/manifest/") == std::string::npos;
-  });
-  for (const ObjectInfo& o : staged.objects) {
-    const std::string rel = o.key.substr(build_root_.size() + 1);
-    const std::string dest = ctx_.db_key + "/" + rel;
-    if (rel == slatedb::ManifestName(1)) {
-      SHARDY_RETURN_IF_ERROR(CreateManifest(ctx_.store.get(), dest, manifest_));
-      uploaded_.push_back(dest);
-      continue;
-    }
+  for (const std::string& name : staged_) {
+    const std::string dest = ctx_.db_key + "/" + name;
+    const std::string path = "/" + build_root_ + "/" + name;
     PutOptions put;
     put.source_disposable = true;  // the staging directory is removed after
-    Result<std::string> etag = ctx_.store->PutFile(dest, "/" + o.key, put);
+    Result<std::string> etag = ctx_.store->PutFile(dest, path, put);
     if (!etag.ok()) {
-      return etag.status().annotate("uploading staged SlateDB file /" + o.key + " to " +
+      return etag.status().annotate("uploading staged SlateDB SST " + path + " to " +
                                     ctx_.store->Url(dest));
     }
     uploaded_.push_back(dest);
