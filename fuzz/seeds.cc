@@ -14,6 +14,7 @@
 #include "backend/slatedb/coding.h"
 #include "backend/slatedb/compression.h"
 #include "backend/slatedb/manifest.h"
+#include "backend/slatedb/manifest_fb.h"
 #include "backend/slatedb/slatedb_generated.h"
 #include "fuzz/db_input.h"
 #include "fuzz/sst_sections.h"
@@ -244,34 +245,6 @@ std::vector<std::string> RebuiltSsts(std::string_view sst) {
 // ---------------------------------------------------------------------------
 // V2 manifests, which no fixture has: the same state, as SST list + views.
 
-flatbuffers::Offset<fb::Ulid> FbUlid(flatbuffers::FlatBufferBuilder& b, const Ulid& id) {
-  return fb::CreateUlid(b, id.high, id.low);
-}
-
-flatbuffers::Offset<flatbuffers::Vector<uint8_t>> FbBytes(flatbuffers::FlatBufferBuilder& b,
-                                                          std::string_view s) {
-  return b.CreateVector(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
-
-flatbuffers::Offset<fb::SsTableInfo> FbInfo(flatbuffers::FlatBufferBuilder& b, const SstInfo& i) {
-  auto first = FbBytes(b, i.first_entry);
-  flatbuffers::Offset<flatbuffers::Vector<uint8_t>> last = 0;
-  if (i.last_entry) last = FbBytes(b, *i.last_entry);
-  return fb::CreateSsTableInfo(b, first, i.index_offset, i.index_len, i.filter_offset, i.filter_len,
-                               static_cast<fb::CompressionFormat>(i.compression),
-                               static_cast<fb::SstType>(i.sst_type), last, i.stats_offset,
-                               i.stats_len, static_cast<fb::FilterFormat>(i.filter_format));
-}
-
-flatbuffers::Offset<fb::BytesRange> FbRange(flatbuffers::FlatBufferBuilder& b, const KeyRange& r) {
-  auto bound = [&b](const KeyBound& k) {
-    return fb::CreateBytesBound(b, FbBytes(b, k.key), static_cast<fb::BoundType>(k.type));
-  };
-  auto start = bound(r.start);
-  auto end = bound(r.end);
-  return fb::CreateBytesRange(b, start, end);
-}
-
 struct V2Extras {
   bool external_db = false;
   bool segment = false;
@@ -287,20 +260,20 @@ std::string EncodeManifestV2(const DbManifest& m, const V2Extras& extras) {
   }
   std::vector<flatbuffers::Offset<fb::CompactedSsTableV2>> ssts;
   for (const auto& [id, h] : unique) {
-    auto fid = FbUlid(b, h->id);
-    auto info = FbInfo(b, h->info);
+    auto fid = ToFb(b, h->id);
+    auto info = ToFb(b, h->info);
     ssts.push_back(fb::CreateCompactedSsTableV2(b, fid, info, h->format_version));
   }
   uint64_t next_view = 1;
   auto view = [&](const SstHandle& h) {
     auto vid = fb::CreateUlid(b, 0, next_view++);
-    auto sid = FbUlid(b, h.id);
+    auto sid = ToFb(b, h.id);
     flatbuffers::Offset<fb::BytesRange> range = 0;
     if (h.visible_range) {
-      range = FbRange(b, *h.visible_range);
+      range = ToFb(b, *h.visible_range);
     } else if (extras.narrow_views) {
       KeyRange r{{KeyBound::kIncluded, h.info.first_entry}, {KeyBound::kExcluded, "key5"}};
-      range = FbRange(b, r);
+      range = ToFb(b, r);
     }
     return fb::CreateCompactedSsTableView(b, vid, sid, range);
   };
@@ -317,7 +290,7 @@ std::string EncodeManifestV2(const DbManifest& m, const V2Extras& extras) {
   if (extras.external_db && !unique.empty()) {
     auto path = b.CreateString("other/db/");
     auto source = fb::CreateUuid(b, 1, 2);
-    std::vector<flatbuffers::Offset<fb::Ulid>> ids = {FbUlid(b, unique.begin()->second->id)};
+    std::vector<flatbuffers::Offset<fb::Ulid>> ids = {ToFb(b, unique.begin()->second->id)};
     auto id_vec = b.CreateVector(ids);
     std::vector<flatbuffers::Offset<fb::ExternalDb>> dbs = {
         fb::CreateExternalDb(b, path, source, 0, id_vec)};
@@ -325,7 +298,7 @@ std::string EncodeManifestV2(const DbManifest& m, const V2Extras& extras) {
   }
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Segment>>> segments = 0;
   if (extras.segment) {
-    auto prefix = FbBytes(b, "key");
+    auto prefix = ToFbBytes(b, "key");
     auto seg_l0 = b.CreateVector(std::vector<flatbuffers::Offset<fb::CompactedSsTableView>>());
     auto seg_runs = b.CreateVector(std::vector<flatbuffers::Offset<fb::SortedRunV2>>());
     std::vector<flatbuffers::Offset<fb::Segment>> segs = {

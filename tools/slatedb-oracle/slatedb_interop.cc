@@ -23,7 +23,6 @@
 #include <functional>
 #include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <string>
@@ -32,6 +31,7 @@
 
 #include "backend/slatedb/block_cache.h"
 #include "backend/slatedb/db_reader.h"
+#include "backend/slatedb/fixture_files.h"
 #include "cli/value_codec.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "storage/file_store.h"
@@ -251,33 +251,11 @@ int Write(const Scenario& s, const std::filesystem::path& out) {
   return 0;
 }
 
-// Reads base64 keys, one per line, or the keys and values of JSON lines.
-bool ReadLines(const std::string& path, bool json,
-               std::vector<std::pair<std::string, std::string>>* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    std::optional<std::string> k, v;
-    if (json) {
-      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded()) return false;
-      k = shardyfusion::cli::Base64Decode(j.value("k", ""));
-      v = shardyfusion::cli::Base64Decode(j.value("v", ""));
-    } else {
-      k = shardyfusion::cli::Base64Decode(line);
-      v = "";
-    }
-    if (!k || !v) return false;
-    out->emplace_back(std::move(*k), std::move(*v));
-  }
-  return true;
-}
-
 int Check(const std::string& db_dir, const std::string& expected_path,
           const std::string& absent_path) {
-  std::vector<std::pair<std::string, std::string>> expected, absent;
-  if (!ReadLines(expected_path, true, &expected) || !ReadLines(absent_path, false, &absent)) {
+  const auto expected = shardyfusion::slatedb::ReadExpectedJsonl(expected_path);
+  const auto absent = shardyfusion::slatedb::ReadBase64Keys(absent_path);
+  if (!expected || !absent) {
     std::cerr << "check: cannot read " << expected_path << " or " << absent_path << "\n";
     return 2;
   }
@@ -294,7 +272,7 @@ int Check(const std::string& db_dir, const std::string& expected_path,
     if (++wrong <= 5)
       std::cerr << "check: " << what << " key " << shardyfusion::cli::Base64Encode(key) << "\n";
   };
-  for (const auto& [k, v] : expected) {
+  for (const auto& [k, v] : *expected) {
     auto got = (*db)->Get(k);
     if (!got.ok()) {
       std::cerr << "check: " << got.status().ToString() << "\n";
@@ -306,16 +284,16 @@ int Check(const std::string& db_dir, const std::string& expected_path,
       report("wrong value for", k);
     }
   }
-  for (const auto& [k, v] : absent) {
+  for (const std::string& k : *absent) {
     auto got = (*db)->Get(k);
     if (!got.ok() || got->has_value()) report("found never-written or deleted", k);
   }
   if (wrong > 0) {
-    std::cerr << "check: " << wrong << " of " << expected.size() + absent.size()
+    std::cerr << "check: " << wrong << " of " << expected->size() + absent->size()
               << " lookups disagree with real SlateDB\n";
     return 1;
   }
-  std::cout << "check: " << expected.size() << " keys and " << absent.size()
+  std::cout << "check: " << expected->size() << " keys and " << absent->size()
             << " absent keys agree\n";
   return 0;
 }

@@ -4,13 +4,11 @@
 // Thread-safety: plain functions reading files.
 #pragma once
 
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "cli/value_codec.h"
+#include "backend/slatedb/fixture_files.h"
 
 namespace shardyfusion::slatedb {
 
@@ -18,26 +16,15 @@ inline std::string FixtureDir(const std::string& scenario) {
   return std::string(SHARDY_SOURCE_DIR) + "/tests/fixtures/slatedb/" + scenario;
 }
 
-// key -> value as real SlateDB's full scan reported them.
+// key -> value as real SlateDB's full scan reported them (empty if unreadable).
 inline std::map<std::string, std::string> FixtureExpected(const std::string& scenario) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(FixtureDir(scenario) + "/expected.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    nlohmann::json j = nlohmann::json::parse(line);
-    out[cli::Base64Decode(j["k"].get<std::string>()).value()] =
-        cli::Base64Decode(j["v"].get<std::string>()).value();
-  }
-  return out;
+  return ReadExpectedJsonl(FixtureDir(scenario) + "/expected.jsonl")
+      .value_or(std::map<std::string, std::string>());
 }
 
 // Keys real SlateDB reports as missing (including deleted ones).
 inline std::vector<std::string> FixtureAbsent(const std::string& scenario) {
-  std::vector<std::string> out;
-  std::ifstream in(FixtureDir(scenario) + "/absent.txt");
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(cli::Base64Decode(line).value());
-  }
-  return out;
+  return ReadBase64Keys(FixtureDir(scenario) + "/absent.txt").value_or(std::vector<std::string>());
 }
 
 }  // namespace shardyfusion::slatedb

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "backend/slatedb/coding.h"
+#include "backend/slatedb/manifest_fb.h"
 #include "backend/slatedb/slatedb_generated.h"
 
 namespace shardyfusion::slatedb {
@@ -168,12 +169,14 @@ Result<DbManifest> DecodeV2(std::string_view unaligned, const std::string& what)
   return out;
 }
 
+}  // namespace
+
 flatbuffers::Offset<fb::Ulid> ToFb(flatbuffers::FlatBufferBuilder& b, const Ulid& u) {
   return fb::CreateUlid(b, u.high, u.low);
 }
 
 flatbuffers::Offset<flatbuffers::Vector<uint8_t>> ToFbBytes(flatbuffers::FlatBufferBuilder& b,
-                                                            const std::string& s) {
+                                                            std::string_view s) {
   return b.CreateVector(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
@@ -206,8 +209,6 @@ flatbuffers::Offset<fb::CompactedSsTable> ToFb(flatbuffers::FlatBufferBuilder& b
   if (h.visible_range) range = ToFb(b, *h.visible_range);
   return fb::CreateCompactedSsTable(b, id, info, range, h.format_version);
 }
-
-}  // namespace
 
 Ulid NewUlid(uint64_t unix_ms) {
   thread_local std::mt19937_64 rng(std::random_device{}());
