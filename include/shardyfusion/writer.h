@@ -1,8 +1,9 @@
 // The sharded writer: records in, a published snapshot out.
 //
 // Records are routed to shards (xxh3 of the key into `num_dbs`, or a CEL
-// expression: docs/format/routing.md), encoded, batched per shard and written through a ShardWriterFactory into a fresh attempt
-// prefix per shard; then winners are selected, the manifest is published and
+// expression: docs/format/routing.md), encoded, batched per shard and written through a
+// ShardWriterFactory into a fresh attempt prefix per shard; then winners are selected, the manifest
+// is published and
 // `_CURRENT` is switched to it, and losing attempts are cleaned up
 // (docs/format/layout.md). A successful return means the snapshot is
 // published: readers opened afterwards see it. On any error nothing becomes
@@ -137,31 +138,48 @@ struct BuildResult {
   BuildStats stats;
 };
 
-// Push-style writer. Open() validates the whole configuration before any I/O.
-class HashShardedWriter {
- public:
-  // `record_count` is required when config.max_keys_per_shard is set.
-  static Result<std::unique_ptr<HashShardedWriter>> Open(
-      const HashShardedWriteConfig& config, const WriteOptions& options = {},
-      std::optional<uint64_t> record_count = std::nullopt);
-  ~HashShardedWriter();
+class WriteEngine;  // the engine every writer shares (internal)
 
-  // Routes, encodes and buffers one record. A key outside the encoding's
-  // domain is a kConfigValidation error naming the key; the build is then
-  // unusable (call Abort or destroy it).
-  Status Add(const Key& key, std::string_view value);
+// What every push-style writer does once its records are added. Destroying
+// an unfinished writer abandons it, as Abort does.
+class ShardedWriter {
+ public:
+  virtual ~ShardedWriter();
+  ShardedWriter(const ShardedWriter&) = delete;
+  ShardedWriter& operator=(const ShardedWriter&) = delete;
+
   // Flushes, seals, publishes and cleans up. Call once.
   Result<BuildResult> Finish();
   // Abandons the build: nothing is published; local staging is removed.
   void Abort();
 
+  // The shards known so far (CEL direct mode: the ids seen so far).
   uint32_t num_dbs() const;
   uint64_t records_added() const;
 
+ protected:
+  explicit ShardedWriter(std::unique_ptr<WriteEngine> engine);
+  WriteEngine& engine() { return *engine_; }
+
  private:
-  class Impl;
-  explicit HashShardedWriter(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<WriteEngine> engine_;
+};
+
+// Push-style writer. Open() validates the whole configuration before any I/O.
+class HashShardedWriter : public ShardedWriter {
+ public:
+  // `record_count` is required when config.max_keys_per_shard is set.
+  static Result<std::unique_ptr<HashShardedWriter>> Open(
+      const HashShardedWriteConfig& config, const WriteOptions& options = {},
+      std::optional<uint64_t> record_count = std::nullopt);
+
+  // Routes, encodes and buffers one record. A key outside the encoding's
+  // domain is a kConfigValidation error naming the key; the build is then
+  // unusable (call Abort or destroy it).
+  Status Add(const Key& key, std::string_view value);
+
+ private:
+  using ShardedWriter::ShardedWriter;
 };
 
 // Push-style CEL writer. Open() validates the whole configuration (the
@@ -178,11 +196,13 @@ class HashShardedWriter {
 // non-numeric direct id, an unknown token) are kShardAssignment errors
 // naming the key; the build is then unusable (Abort or destroy it), and
 // nothing is published.
-class CelShardedWriter {
+//
+// Finish also checks the shard ids (direct mode: dense 0..N-1).
+class CelShardedWriter : public ShardedWriter {
  public:
   static Result<std::unique_ptr<CelShardedWriter>> Open(const CelShardedWriteConfig& config,
                                                         const WriteOptions& options = {});
-  ~CelShardedWriter();
+  ~CelShardedWriter() override;
 
   // The first pass of inferred categorical mode: evaluates the record and
   // remembers its token. `columns` as for Add.
@@ -190,20 +210,11 @@ class CelShardedWriter {
   // Routes, encodes and buffers one record. `columns`: the values of
   // cel_columns in order; empty in key-only mode.
   Status Add(const Key& key, std::string_view value, std::span<const CelValue> columns = {});
-  // Flushes, seals, checks the shard ids (direct mode: dense 0..N-1),
-  // publishes and cleans up. Call once.
-  Result<BuildResult> Finish();
-  // Abandons the build: nothing is published; local staging is removed.
-  void Abort();
-
-  // The shards known so far (direct mode: the ids seen so far).
-  uint32_t num_dbs() const;
-  uint64_t records_added() const;
 
  private:
-  class Impl;
-  explicit CelShardedWriter(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  class Routing;
+  CelShardedWriter(std::unique_ptr<WriteEngine> engine, Routing* routing);
+  Routing* routing_;  // owned by the engine
 };
 
 // How to get a key and a value from a record of the input range.
@@ -285,7 +296,8 @@ Result<BuildResult> WriteCelSharded(Range&& records, const CelShardedWriteConfig
     if (config.infer_routing_values_from_data) {
       for (auto&& record : records) {
         const auto& columns = input.columns_fn(record);
-        Status st = writer->Observe(ToKey(input.key_fn(record)), std::span<const CelValue>(columns));
+        Status st =
+            writer->Observe(ToKey(input.key_fn(record)), std::span<const CelValue>(columns));
         if (!st.ok()) return fail(st);
       }
     }

@@ -54,8 +54,7 @@ Result<std::shared_ptr<ShardWriterFactory>> WriterFactoryFor(const BuildArgs& ar
 
 // The first of the two passes --max-keys-per-shard (the record count) and
 // --infer-routing-values (the tokens) need: every record of the input file.
-Status ForEachFileRecord(const BuildArgs& args,
-                         const std::function<Status(const Record&)>& visit) {
+Status ForEachFileRecord(const BuildArgs& args, const std::function<Status(const Record&)>& visit) {
   std::ifstream file(args.input, std::ios::binary);
   if (!file) {
     return Status(ErrorCode::kInvalidArgument, fmt::format("cannot open input file \"{}\": {}",

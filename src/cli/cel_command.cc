@@ -8,6 +8,7 @@
 
 #include "cli/value_codec.h"
 #include "core/utf8.h"
+#include "routing/cel_router.h"
 
 namespace shardyfusion::cli {
 
@@ -30,7 +31,8 @@ std::optional<T> ParseDecimal(std::string_view text) {
 
 Result<CelValue> ParseCelValueText(CelType type, std::string_view text) {
   const auto bad = [&](const char* want) {
-    return ArgError(fmt::format("\"{}\" is not a CEL {} value ({})", text, CelTypeName(type), want));
+    return ArgError(
+        fmt::format("\"{}\" is not a CEL {} value ({})", text, CelTypeName(type), want));
   };
   switch (type) {
     case CelType::kInt:
@@ -126,26 +128,6 @@ Result<RoutingContext> ParseRoutingContext(const ShardingSpec& sharding,
   return context;
 }
 
-const char* CelValueTypeName(const CelValue& value) {
-  switch (value.kind()) {
-    case CelValue::Kind::kNull:
-      return "null_type";
-    case CelValue::Kind::kBool:
-      return "bool";
-    case CelValue::Kind::kInt:
-      return "int";
-    case CelValue::Kind::kUint:
-      return "uint";
-    case CelValue::Kind::kDouble:
-      return "double";
-    case CelValue::Kind::kString:
-      return "string";
-    case CelValue::Kind::kBytes:
-      return "bytes";
-  }
-  return "?";
-}
-
 nlohmann::ordered_json CelValueToJson(const CelValue& value) {
   switch (value.kind()) {
     case CelValue::Kind::kNull:
@@ -193,7 +175,7 @@ int RunCelEval(const std::string& expr, const std::vector<std::string>& column_s
   Result<CelValue> value = program.ok() ? (*program)->Evaluate(values) : program.status();
   if (value.ok()) {
     result["value"] = CelValueToJson(*value);
-    result["type"] = CelValueTypeName(*value);
+    result["type"] = CelKindName(value->kind());
   } else {
     result["error"] = value.status().message();
   }

@@ -42,8 +42,6 @@ Result<RoutingContext> ParseRoutingContext(const ShardingSpec& sharding,
 // A value as cel eval prints it: numbers as JSON numbers (non-finite doubles
 // as "NaN", "Infinity", "-Infinity"), bytes as base64, null as null.
 nlohmann::ordered_json CelValueToJson(const CelValue& value);
-// CEL's name of the value's type: "int", ..., "null_type".
-const char* CelValueTypeName(const CelValue& value);
 
 // Compiles and evaluates `expr` over the `--column` specs and prints one JSON
 // object on `out`: {"value": ..., "type": ...} or {"error": "..."}; exit 0

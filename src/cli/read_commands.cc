@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/cel_command.h"
+#include "routing/cel_router.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/reader.h"
@@ -87,7 +88,7 @@ Json ShardingToJson(const SnapshotInfo& info) {
     for (const RoutingToken& t : *info.routing_values) values.push_back(CelValueToJson(t));
     j["routing_values"] = std::move(values);
     if (!info.routing_values->empty()) {
-      j["routing_values_type"] = CelValueTypeName(info.routing_values->front());
+      j["routing_values_type"] = CelKindName(info.routing_values->front().kind());
     }
   } else if (s.routing_values_json) {
     Json values = Json::array();

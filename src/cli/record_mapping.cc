@@ -132,20 +132,20 @@ Status ExtractColumns(const std::vector<CelColumn>& columns, const Record& recor
     if (record.text_fields && it->is_string()) {
       Result<CelValue> v = ParseCelValueText(c.type, it->get_ref<const std::string&>());
       if (!v.ok()) {
-        return RecordError(record, fmt::format("CEL column field \"{}\": {}", c.name,
-                                               v.status().message()));
+        return RecordError(
+            record, fmt::format("CEL column field \"{}\": {}", c.name, v.status().message()));
       }
       values->push_back(std::move(v).value());
       continue;
     }
     std::optional<CelValue> v = ColumnFromJson(c.type, *it);
     if (!v) {
-      return RecordError(record, fmt::format("CEL column field \"{}\" must be {} for type {}, "
-                                             "found {}",
-                                             c.name, JsonFormOf(c.type), CelTypeName(c.type),
-                                             it->dump(-1, ' ', false,
-                                                      Json::error_handler_t::replace)
-                                                 .substr(0, 80)));
+      return RecordError(
+          record,
+          fmt::format("CEL column field \"{}\" must be {} for type {}, "
+                      "found {}",
+                      c.name, JsonFormOf(c.type), CelTypeName(c.type),
+                      it->dump(-1, ' ', false, Json::error_handler_t::replace).substr(0, 80)));
     }
     values->push_back(std::move(*v));
   }

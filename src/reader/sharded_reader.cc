@@ -24,7 +24,7 @@ struct Snapshot {
   std::string published_at;
   std::string backend;
   HashRouter router{1};
-  std::shared_ptr<const CelRouter> cel;  // null for hash routing
+  std::shared_ptr<const CelRouter> cel;               // null for hash routing
   std::vector<const ShardMeta*> by_db_id;             // null = empty shard
   std::vector<std::unique_ptr<ShardReader>> readers;  // null = empty shard
 };
@@ -239,7 +239,8 @@ class ShardedReader::Impl {
       SHARDY_ASSIGN_OR_RETURN(columns, ContextColumns(cel, context));
     }
     Result<CelValue> result = cel.Evaluate(key, columns);
-    if (!result.ok()) return result.status().annotate(key_text + "cel_expr \"" + cel.program().expr() + "\"");
+    if (!result.ok())
+      return result.status().annotate(key_text + "cel_expr \"" + cel.program().expr() + "\"");
     const int64_t num_dbs = snap.manifest.meta.num_dbs;
     Result<std::optional<int64_t>> id = cel.ShardOf(*result, num_dbs);
     if (!id.ok()) return id.status().annotate(key_text.substr(0, key_text.size() - 2));
@@ -288,7 +289,7 @@ ShardedReader::ShardedReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 ShardedReader::~ShardedReader() = default;
 
 Result<std::optional<std::string>> ShardedReader::Get(const Key& key,
-                                                     const RoutingContext& context) {
+                                                      const RoutingContext& context) {
   std::shared_ptr<const Snapshot> snap = impl_->snapshot();
   return impl_->GetFrom(*snap, key, context);
 }

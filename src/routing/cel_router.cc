@@ -24,26 +24,6 @@ bool IsTokenKind(CelValue::Kind kind) {
          kind == CelValue::Kind::kBytes;
 }
 
-const char* KindName(CelValue::Kind kind) {
-  switch (kind) {
-    case CelValue::Kind::kNull:
-      return "null";
-    case CelValue::Kind::kBool:
-      return "bool";
-    case CelValue::Kind::kInt:
-      return "int";
-    case CelValue::Kind::kUint:
-      return "uint";
-    case CelValue::Kind::kDouble:
-      return "double";
-    case CelValue::Kind::kString:
-      return "string";
-    case CelValue::Kind::kBytes:
-      return "bytes";
-  }
-  return "?";
-}
-
 // The token-map key of a token, or of a result looked up among tokens: a
 // kind tag and the value, so int 1, string "1" and bytes b"1" differ. A uint
 // result takes the int tag (it equals the int token of the same value);
@@ -99,6 +79,26 @@ std::optional<int64_t> ParsePythonInt(std::string_view s) {
 
 }  // namespace
 
+const char* CelKindName(CelValue::Kind kind) {
+  switch (kind) {
+    case CelValue::Kind::kNull:
+      return "null_type";
+    case CelValue::Kind::kBool:
+      return "bool";
+    case CelValue::Kind::kInt:
+      return "int";
+    case CelValue::Kind::kUint:
+      return "uint";
+    case CelValue::Kind::kDouble:
+      return "double";
+    case CelValue::Kind::kString:
+      return "string";
+    case CelValue::Kind::kBytes:
+      return "bytes";
+  }
+  return "?";
+}
+
 bool IsKeyOnly(const std::vector<CelColumn>& columns) {
   return columns.size() == 1 && columns[0].name == "key";
 }
@@ -132,12 +132,12 @@ Status CheckRoutingTokens(std::span<const RoutingToken> tokens) {
     const std::string where = "routing_values[" + std::to_string(i) + "] = " + t.DebugString();
     if (!IsTokenKind(t.kind())) {
       return ConfigError(where + " must be an int, a string or bytes (got " +
-                         KindName(t.kind()) + ")");
+                         CelKindName(t.kind()) + ")");
     }
     if (t.kind() != tokens[0].kind()) {
       return ConfigError("routing_values must all share one type; " + where + " is " +
-                         KindName(t.kind()) + " but routing_values[0] is " +
-                         KindName(tokens[0].kind()));
+                         CelKindName(t.kind()) + " but routing_values[0] is " +
+                         CelKindName(tokens[0].kind()));
     }
     if (!seen.insert(*TokenIndexKey(t)).second) {
       return ConfigError("routing_values must be unique; " + where + " repeats an earlier token");
@@ -162,7 +162,7 @@ Result<int64_t> DirectShardId(const CelValue& result) {
                              " is not a decimal integer, so it cannot be a shard id");
     default:
       return AssignmentError("CEL result " + result.DebugString() + " is a " +
-                             KindName(result.kind()) +
+                             CelKindName(result.kind()) +
                              "; a routing expression must give an int, uint, string or bytes");
   }
 }
@@ -175,9 +175,9 @@ Result<std::shared_ptr<const CelRouter>> CelRouter::Create(
   router->key_only_ = IsKeyOnly(columns);
   Result<std::shared_ptr<const CelProgram>> program = CelProgram::Compile(expr, std::move(columns));
   if (!program.ok()) {
-    return Status(program.status().code(), "cel_expr \"" + std::string(expr) +
-                                               "\" does not compile: " +
-                                               program.status().message());
+    return Status(
+        program.status().code(),
+        "cel_expr \"" + std::string(expr) + "\" does not compile: " + program.status().message());
   }
   router->program_ = std::move(program).value();
   if (tokens) {
@@ -219,7 +219,7 @@ Result<std::optional<int64_t>> CelRouter::ShardOf(const CelValue& result, int64_
   }
   if (!IsTokenKind(result.kind()) && result.kind() != CelValue::Kind::kUint) {
     return AssignmentError("CEL result " + result.DebugString() + " is a " +
-                           KindName(result.kind()) +
+                           CelKindName(result.kind()) +
                            "; a categorical routing token must be an int, uint, string or bytes");
   }
   const std::optional<std::string> k = TokenIndexKey(result);
@@ -231,8 +231,8 @@ Result<std::optional<int64_t>> CelRouter::ShardOf(const CelValue& result, int64_
 std::string CelRouter::DescribeNoShard(const CelValue& result, int64_t limit) const {
   const std::string shown = result.DebugString().substr(0, 120);
   if (tokens_) {
-    return "routing token " + shown + " (" + KindName(result.kind()) +
-           ") is not one of the " + std::to_string(tokens_->size()) + " routing_values";
+    return "routing token " + shown + " (" + CelKindName(result.kind()) + ") is not one of the " +
+           std::to_string(tokens_->size()) + " routing_values";
   }
   Result<int64_t> id = DirectShardId(result);
   const std::string id_text = id.ok() ? std::to_string(*id) : shown;
@@ -259,8 +259,8 @@ Result<std::optional<std::vector<RoutingToken>>> RoutingTokensFromManifest(
     const auto it = custom->find(kRoutingValuesTypeKey);
     if (it != custom->end()) {
       if (!it->is_string() || it->get<std::string>() != "bytes") {
-        return ManifestError(std::string("custom.") + kRoutingValuesTypeKey + " must be \"bytes\" (got " +
-                             PyJsonDumps(*it) + ")");
+        return ManifestError(std::string("custom.") + kRoutingValuesTypeKey +
+                             " must be \"bytes\" (got " + PyJsonDumps(*it) + ")");
       }
       as_bytes = true;
     }
@@ -281,10 +281,10 @@ Result<std::optional<std::vector<RoutingToken>>> RoutingTokensFromManifest(
       tokens.push_back(CelValue::String(v->get<std::string>()));
     } else {
       return ManifestError(where + " = " + PyJsonDumps(*v) +
-                           (v->is_string() ? " is not valid text (and custom." +
-                                                 std::string(kRoutingValuesTypeKey) +
-                                                 " does not say bytes)"
-                                           : " must be an int within int64 or a string"));
+                           (v->is_string()
+                                ? " is not valid text (and custom." +
+                                      std::string(kRoutingValuesTypeKey) + " does not say bytes)"
+                                : " must be an int within int64 or a string"));
     }
   }
   if (as_bytes && !tokens.empty() && tokens[0].kind() != CelValue::Kind::kBytes) {

@@ -25,87 +25,28 @@ Result<CelValue> EvaluateFor(const CelRouter& router, const Key& key,
   return r;
 }
 
-// Routes through a CelRouter; the categorical tokens may be installed after
-// the engine opens (inferred mode freezes them at the first Add).
-class CelShardRouter : public ShardRouter {
- public:
-  explicit CelShardRouter(std::shared_ptr<const CelRouter> router) : router_(std::move(router)) {}
-
-  void set_router(std::shared_ptr<const CelRouter> router) { router_ = std::move(router); }
-  const CelRouter& router() const { return *router_; }
-
-  uint32_t initial_num_dbs() const override {
-    return router_->categorical() ? CategoricalNumDbs() : 0;
+// CEL direct mode's shard count: the ids seen must be exactly 0..max.
+Result<uint32_t> DenseDirectNumDbs(std::span<const int64_t> rows) {
+  std::vector<size_t> missing;
+  size_t n = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] > 0) n = i + 1;
   }
-
-  Result<uint32_t> Route(const Key& key, std::span<const CelValue> columns) override {
-    SHARDY_ASSIGN_OR_RETURN(CelValue result, EvaluateFor(*router_, key, columns));
-    const int64_t limit = router_->categorical()
-                              ? static_cast<int64_t>(router_->tokens().size())
-                              : static_cast<int64_t>(kMaxCelDirectShards);
-    Result<std::optional<int64_t>> id = router_->ShardOf(result, limit);
-    if (!id.ok()) return Status(id.status().code(), KeyPrefix(key) + id.status().message());
-    if (!*id) {
-      return Status(ErrorCode::kShardAssignment,
-                    KeyPrefix(key) + router_->DescribeNoShard(result, limit) +
-                        (router_->categorical()
-                             ? " (add it to routing_values, or fix the expression)"
-                             : " (direct-mode ids must be 0.." +
-                                   std::to_string(kMaxCelDirectShards - 1) + ")"));
+  for (size_t i = 0; i < n; ++i) {
+    if (rows[i] == 0) missing.push_back(i);
+  }
+  if (!missing.empty()) {
+    std::string ids;
+    for (size_t i = 0; i < missing.size() && i < 20; ++i) {
+      ids += (i ? ", " : "") + std::to_string(missing[i]);
     }
-    return static_cast<uint32_t>(**id);
+    if (missing.size() > 20) ids += ", ... (" + std::to_string(missing.size()) + " in all)";
+    return Status(ErrorCode::kShardAssignment,
+                  "CEL direct-mode shard ids must be dense 0.." + std::to_string(n - 1) +
+                      ", but no record routed to shard id " + ids + "; nothing was published");
   }
-
-  Result<uint32_t> FinalNumDbs(std::span<const int64_t> rows) const override {
-    if (router_->categorical()) return CategoricalNumDbs();
-    // Direct mode: the ids seen must be exactly 0..max.
-    std::vector<size_t> missing;
-    size_t n = 0;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (rows[i] > 0) n = i + 1;
-    }
-    for (size_t i = 0; i < n; ++i) {
-      if (rows[i] == 0) missing.push_back(i);
-    }
-    if (!missing.empty()) {
-      std::string ids;
-      for (size_t i = 0; i < missing.size() && i < 20; ++i) {
-        ids += (i ? ", " : "") + std::to_string(missing[i]);
-      }
-      if (missing.size() > 20) ids += ", ... (" + std::to_string(missing.size()) + " in all)";
-      return Status(ErrorCode::kShardAssignment,
-                    "CEL direct-mode shard ids must be dense 0.." + std::to_string(n - 1) +
-                        ", but no record routed to shard id " + ids +
-                        "; nothing was published");
-    }
-    return static_cast<uint32_t>(std::max<size_t>(1, n));
-  }
-
-  ShardingSpec sharding() const override {
-    ShardingSpec spec;
-    spec.strategy = ShardingSpec::Strategy::kCel;
-    spec.cel_expr = router_->program().expr();
-    std::map<std::string, std::string> columns;
-    for (const CelColumn& c : router_->program().columns()) columns[c.name] = CelTypeName(c.type);
-    spec.cel_columns = std::move(columns);
-    if (router_->categorical()) spec.routing_values_json = RoutingTokensToJson(router_->tokens());
-    return spec;
-  }
-
-  void AddCustomFields(nlohmann::json* custom) const override {
-    if (router_->categorical() && !router_->tokens().empty() &&
-        router_->tokens()[0].kind() == CelValue::Kind::kBytes) {
-      (*custom)[kRoutingValuesTypeKey] = "bytes";
-    }
-  }
-
- private:
-  uint32_t CategoricalNumDbs() const {
-    return static_cast<uint32_t>(std::max<size_t>(1, router_->tokens().size()));
-  }
-
-  std::shared_ptr<const CelRouter> router_;
-};
+  return static_cast<uint32_t>(std::max<size_t>(1, n));
+}
 
 // Key-only mode takes the key as its column: the key encoding decides the
 // key's kind, so an impossible pairing is caught before any record.
@@ -131,16 +72,16 @@ class TokenInference {
     CelValue::Kind kind = result.kind();
     if (kind == CelValue::Kind::kUint) {
       if (result.uint_value() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        return Status(ErrorCode::kShardAssignment,
-                      KeyPrefix(key) + "routing token " + result.DebugString() + " is beyond int64");
+        return Status(ErrorCode::kShardAssignment, KeyPrefix(key) + "routing token " +
+                                                       result.DebugString() + " is beyond int64");
       }
       kind = CelValue::Kind::kInt;
     }
     if (kind != CelValue::Kind::kInt && kind != CelValue::Kind::kString &&
         kind != CelValue::Kind::kBytes) {
-      return Status(ErrorCode::kShardAssignment,
-                    KeyPrefix(key) + "routing token " + result.DebugString() +
-                        " must be an int, uint, string or bytes");
+      return Status(ErrorCode::kShardAssignment, KeyPrefix(key) + "routing token " +
+                                                     result.DebugString() +
+                                                     " must be an int, uint, string or bytes");
     }
     if (kind_ && *kind_ != kind) {
       return Status(ErrorCode::kShardAssignment,
@@ -149,8 +90,9 @@ class TokenInference {
     }
     kind_ = kind;
     if (kind == CelValue::Kind::kInt) {
-      ints_.insert(result.kind() == CelValue::Kind::kUint ? static_cast<int64_t>(result.uint_value())
-                                                          : result.int_value());
+      ints_.insert(result.kind() == CelValue::Kind::kUint
+                       ? static_cast<int64_t>(result.uint_value())
+                       : result.int_value());
     } else {
       texts_.insert(result.bytes());
     }
@@ -174,23 +116,94 @@ class TokenInference {
 
 }  // namespace
 
-class CelShardedWriter::Impl {
+// The writer's router: CEL routing, and in inferred mode the first pass's
+// tokens, frozen (installed as categorical tokens) at the first Route or at
+// Finish.
+class CelShardedWriter::Routing : public ShardRouter {
  public:
-  CelShardedWriteConfig config;
-  std::unique_ptr<WriteEngine> engine;
-  CelShardRouter* router = nullptr;  // owned by the engine
-  bool inferring = false;            // inferred mode, tokens not yet frozen
-  TokenInference inference;
+  Routing(const CelShardedWriteConfig& config, std::shared_ptr<const CelRouter> router)
+      : infer_(config.infer_routing_values_from_data),
+        inferring_(infer_),
+        router_(std::move(router)) {}
+
+  Status Observe(const Key& key, std::span<const CelValue> columns) {
+    if (!infer_) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "Observe is the first pass of infer_routing_values_from_data, which this "
+                    "writer does not use");
+    }
+    if (!inferring_) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "Observe after the first Add: observe every record before adding any");
+    }
+    SHARDY_ASSIGN_OR_RETURN(CelValue result, EvaluateFor(*router_, key, columns));
+    return inference_.Observe(key, result);
+  }
+
+  uint32_t initial_num_dbs() const override {
+    return router_->categorical() ? CategoricalNumDbs() : 0;
+  }
+
+  Result<uint32_t> Route(const Key& key, std::span<const CelValue> columns) override {
+    SHARDY_RETURN_IF_ERROR(FreezeTokens());
+    SHARDY_ASSIGN_OR_RETURN(CelValue result, EvaluateFor(*router_, key, columns));
+    const int64_t limit = router_->categorical() ? static_cast<int64_t>(router_->tokens().size())
+                                                 : static_cast<int64_t>(kMaxCelDirectShards);
+    Result<std::optional<int64_t>> id = router_->ShardOf(result, limit);
+    if (!id.ok()) return Status(id.status().code(), KeyPrefix(key) + id.status().message());
+    if (!*id) {
+      return Status(
+          ErrorCode::kShardAssignment,
+          KeyPrefix(key) + router_->DescribeNoShard(result, limit) +
+              (router_->categorical() ? " (add it to routing_values, or fix the expression)"
+                                      : " (direct-mode ids must be 0.." +
+                                            std::to_string(kMaxCelDirectShards - 1) + ")"));
+    }
+    return static_cast<uint32_t>(**id);
+  }
+
+  Result<uint32_t> FinalNumDbs(std::span<const int64_t> rows) override {
+    SHARDY_RETURN_IF_ERROR(FreezeTokens());
+    if (router_->categorical()) return CategoricalNumDbs();
+    return DenseDirectNumDbs(rows);
+  }
+
+  ShardingSpec sharding() const override {
+    ShardingSpec spec;
+    spec.strategy = ShardingSpec::Strategy::kCel;
+    spec.cel_expr = router_->program().expr();
+    std::map<std::string, std::string> columns;
+    for (const CelColumn& c : router_->program().columns()) columns[c.name] = CelTypeName(c.type);
+    spec.cel_columns = std::move(columns);
+    if (router_->categorical()) spec.routing_values_json = RoutingTokensToJson(router_->tokens());
+    return spec;
+  }
+
+  void AddCustomFields(nlohmann::json* custom) const override {
+    if (router_->categorical() && !router_->tokens().empty() &&
+        router_->tokens()[0].kind() == CelValue::Kind::kBytes) {
+      (*custom)[kRoutingValuesTypeKey] = "bytes";
+    }
+  }
+
+ private:
+  uint32_t CategoricalNumDbs() const {
+    return static_cast<uint32_t>(std::max<size_t>(1, router_->tokens().size()));
+  }
 
   Status FreezeTokens() {
-    if (!inferring) return Status::OK();
-    inferring = false;
-    Result<std::shared_ptr<const CelRouter>> frozen =
-        CelRouter::Create(config.cel_expr, config.cel_columns, inference.Tokens());
-    if (!frozen.ok()) return frozen.status();
-    router->set_router(std::move(frozen).value());
+    if (!inferring_) return Status::OK();
+    inferring_ = false;
+    SHARDY_ASSIGN_OR_RETURN(
+        router_, CelRouter::Create(router_->program().expr(), router_->program().columns(),
+                                   inference_.Tokens()));
     return Status::OK();
   }
+
+  const bool infer_;
+  bool inferring_;  // inferred mode, tokens not yet frozen
+  std::shared_ptr<const CelRouter> router_;
+  TokenInference inference_;
 };
 
 Result<std::unique_ptr<CelShardedWriter>> CelShardedWriter::Open(
@@ -209,49 +222,24 @@ Result<std::unique_ptr<CelShardedWriter>> CelShardedWriter::Open(
       CelRouter::Create(config.cel_expr, config.cel_columns, config.routing_values);
   if (!router.ok()) return ConfigError(router.status().message());
 
-  auto impl = std::make_unique<Impl>();
-  impl->config = config;
-  impl->inferring = config.infer_routing_values_from_data;
-  auto shard_router = std::make_unique<CelShardRouter>(std::move(router).value());
-  impl->router = shard_router.get();
-  SHARDY_ASSIGN_OR_RETURN(impl->engine, WriteEngine::Open(config, options, std::move(shard_router)));
-  return std::unique_ptr<CelShardedWriter>(new CelShardedWriter(std::move(impl)));
+  auto routing = std::make_unique<Routing>(config, std::move(router).value());
+  Routing* raw = routing.get();
+  SHARDY_ASSIGN_OR_RETURN(std::unique_ptr<WriteEngine> engine,
+                          WriteEngine::Open(config, options, std::move(routing)));
+  return std::unique_ptr<CelShardedWriter>(new CelShardedWriter(std::move(engine), raw));
 }
 
-CelShardedWriter::CelShardedWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CelShardedWriter::CelShardedWriter(std::unique_ptr<WriteEngine> engine, Routing* routing)
+    : ShardedWriter(std::move(engine)), routing_(routing) {}
 CelShardedWriter::~CelShardedWriter() = default;
 
 Status CelShardedWriter::Observe(const Key& key, std::span<const CelValue> columns) {
-  if (!impl_->config.infer_routing_values_from_data) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "Observe is the first pass of infer_routing_values_from_data, which this "
-                  "writer does not use");
-  }
-  if (!impl_->inferring) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "Observe after the first Add: observe every record before adding any");
-  }
-  SHARDY_ASSIGN_OR_RETURN(CelValue result, EvaluateFor(impl_->router->router(), key, columns));
-  return impl_->inference.Observe(key, result);
+  return routing_->Observe(key, columns);
 }
 
 Status CelShardedWriter::Add(const Key& key, std::string_view value,
                              std::span<const CelValue> columns) {
-  SHARDY_RETURN_IF_ERROR(impl_->FreezeTokens());
-  return impl_->engine->Add(key, value, columns);
+  return engine().Add(key, value, columns);
 }
-
-Result<BuildResult> CelShardedWriter::Finish() {
-  Status frozen = impl_->FreezeTokens();
-  if (!frozen.ok()) {
-    impl_->engine->Abort();
-    return frozen;
-  }
-  return impl_->engine->Finish();
-}
-
-void CelShardedWriter::Abort() { impl_->engine->Abort(); }
-uint32_t CelShardedWriter::num_dbs() const { return impl_->engine->num_dbs(); }
-uint64_t CelShardedWriter::records_added() const { return impl_->engine->records_added(); }
 
 }  // namespace shardyfusion

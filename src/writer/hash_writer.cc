@@ -16,7 +16,7 @@ class HashShardRouter : public ShardRouter {
   Result<uint32_t> Route(const Key& key, std::span<const CelValue> /*columns*/) override {
     return router_.Route(key);
   }
-  Result<uint32_t> FinalNumDbs(std::span<const int64_t> /*rows*/) const override {
+  Result<uint32_t> FinalNumDbs(std::span<const int64_t> /*rows*/) override {
     return router_.num_dbs();
   }
   ShardingSpec sharding() const override { return ShardingSpec{}; }
@@ -55,30 +55,17 @@ std::unique_ptr<ShardRouter> NewHashShardRouter(uint32_t num_dbs) {
   return std::make_unique<HashShardRouter>(num_dbs);
 }
 
-class HashShardedWriter::Impl {
- public:
-  std::unique_ptr<WriteEngine> engine;
-};
-
 Result<std::unique_ptr<HashShardedWriter>> HashShardedWriter::Open(
     const HashShardedWriteConfig& config, const WriteOptions& options,
     std::optional<uint64_t> record_count) {
   SHARDY_ASSIGN_OR_RETURN(uint32_t num_dbs, ResolveNumDbs(config, record_count));
-  auto impl = std::make_unique<Impl>();
-  SHARDY_ASSIGN_OR_RETURN(impl->engine,
+  SHARDY_ASSIGN_OR_RETURN(std::unique_ptr<WriteEngine> engine,
                           WriteEngine::Open(config, options, NewHashShardRouter(num_dbs)));
-  return std::unique_ptr<HashShardedWriter>(new HashShardedWriter(std::move(impl)));
+  return std::unique_ptr<HashShardedWriter>(new HashShardedWriter(std::move(engine)));
 }
-
-HashShardedWriter::HashShardedWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-HashShardedWriter::~HashShardedWriter() = default;
 
 Status HashShardedWriter::Add(const Key& key, std::string_view value) {
-  return impl_->engine->Add(key, value, {});
+  return engine().Add(key, value, {});
 }
-Result<BuildResult> HashShardedWriter::Finish() { return impl_->engine->Finish(); }
-void HashShardedWriter::Abort() { impl_->engine->Abort(); }
-uint32_t HashShardedWriter::num_dbs() const { return impl_->engine->num_dbs(); }
-uint64_t HashShardedWriter::records_added() const { return impl_->engine->records_added(); }
 
 }  // namespace shardyfusion

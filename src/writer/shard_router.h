@@ -30,7 +30,8 @@ class ShardRouter {
   virtual Result<uint32_t> Route(const Key& key, std::span<const CelValue> columns) = 0;
   // The snapshot's num_dbs once every record is routed; rows[i] is the
   // number of records shard i received (ids never routed to may be absent).
-  virtual Result<uint32_t> FinalNumDbs(std::span<const int64_t> rows) const = 0;
+  // Called once, before sharding().
+  virtual Result<uint32_t> FinalNumDbs(std::span<const int64_t> rows) = 0;
   // The manifest's `sharding` object.
   virtual ShardingSpec sharding() const = 0;
   // Library keys for the manifest's `custom` object (they overwrite user

@@ -325,8 +325,7 @@ WriteEngine::~WriteEngine() {
 uint32_t WriteEngine::num_dbs() const { return static_cast<uint32_t>(impl_->shards.size()); }
 uint64_t WriteEngine::records_added() const { return impl_->records; }
 
-Status WriteEngine::Add(const Key& key, std::string_view value,
-                        std::span<const CelValue> columns) {
+Status WriteEngine::Add(const Key& key, std::string_view value, std::span<const CelValue> columns) {
   Impl& w = *impl_;
   if (w.done) return Status(ErrorCode::kInvalidArgument, "Add after Finish or Abort");
   if (!w.failure.ok()) return w.failure;
@@ -389,6 +388,13 @@ Result<BuildResult> WriteEngine::Finish() {
   if (!r.ok()) impl_->AbandonAll();
   return r;
 }
+
+ShardedWriter::ShardedWriter(std::unique_ptr<WriteEngine> engine) : engine_(std::move(engine)) {}
+ShardedWriter::~ShardedWriter() = default;
+Result<BuildResult> ShardedWriter::Finish() { return engine_->Finish(); }
+void ShardedWriter::Abort() { engine_->Abort(); }
+uint32_t ShardedWriter::num_dbs() const { return engine_->num_dbs(); }
+uint64_t ShardedWriter::records_added() const { return engine_->records_added(); }
 
 Result<BuildResult> WriteEngine::Impl::Finish() {
   if (!failure.ok()) return failure;
