@@ -316,7 +316,7 @@ TEST_P(CelEndToEndTest, DirectModeBadIdsAreAssignmentErrors) {
       {"key * 100000", "key 1: CEL result 100000 gives shard id 100000, outside [0, 65536)"},
       {"string(key) + \"x\"", "key 0: CEL result \"0x\" is not a decimal integer"},
       {"double(key)", "key 0: CEL result"},
-      {"10 / (key - 3)", "key 3: cel_expr \"10 / (key - 3)\" failed"},
+      {"10 / (3 - key)", "key 3: cel_expr \"10 / (3 - key)\" failed"},
   };
   for (const auto& [expr, message] : cases) {
     CelShardedWriteConfig config = Config(expr, {{"key", CelType::kInt}});
