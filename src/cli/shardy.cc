@@ -68,7 +68,9 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
       "Keys: --key-type int takes JSON integers (CSV/TSV: integer text), str takes strings, bytes "
       "takes standard padded base64 strings. Values: --value-field stores that field (a string "
       "as its UTF-8 bytes, anything else as compact JSON); without it the whole record is stored "
-      "as compact JSON. Any bad record stops the build and nothing is published. On success the "
+      "as compact JSON. Routing: --num-dbs or --max-keys-per-shard hash the key; --cel-expr routes "
+      "by a CEL expression over --cel-column fields instead (docs/format/routing.md, \"CEL "
+      "routing\"). Any bad record stops the build and nothing is published. On success the "
       "build result is printed as one JSON object.");
   b->add_option("--input", f->input, "Input file, or - for stdin")->required();
   b->add_option("--format", f->format,
