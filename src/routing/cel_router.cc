@@ -175,9 +175,8 @@ Result<std::shared_ptr<const CelRouter>> CelRouter::Create(
   router->key_only_ = IsKeyOnly(columns);
   Result<std::shared_ptr<const CelProgram>> program = CelProgram::Compile(expr, std::move(columns));
   if (!program.ok()) {
-    return Status(
-        program.status().code(),
-        "cel_expr \"" + std::string(expr) + "\" does not compile: " + program.status().message());
+    return Status(program.status().code(),
+                  "cel_expr does not compile: " + program.status().message());
   }
   router->program_ = std::move(program).value();
   if (tokens) {

@@ -125,7 +125,8 @@ TEST(CelRouterTest, CompileErrorsNameTheExpression) {
   auto r = CelRouter::Create("nope +", {{"key", CelType::kInt}}, std::nullopt);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kConfigValidation);
-  EXPECT_NE(r.status().message().find("cel_expr \"nope +\" does not compile"), std::string::npos)
+  EXPECT_NE(r.status().message().find("cel_expr does not compile: CEL expression 'nope +'"),
+            std::string::npos)
       << r.status().message();
 }
 

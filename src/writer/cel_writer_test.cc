@@ -35,10 +35,10 @@ TEST(CelWriterConfigTest, RejectsBadExpressionsAndColumns) {
   ExpectConfigError(c, "cel_expr is required");
   c = ValidConfig();
   c.cel_expr = "key +";
-  ExpectConfigError(c, "cel_expr \"key +\" does not compile");
+  ExpectConfigError(c, "cel_expr does not compile: CEL expression 'key +'");
   c = ValidConfig();
   c.cel_expr = "region";
-  ExpectConfigError(c, "cel_expr \"region\" does not compile");
+  ExpectConfigError(c, "undeclared reference to 'region'");
   c = ValidConfig();
   c.cel_columns = {};
   ExpectConfigError(c, "cel_columns must declare at least one column");
