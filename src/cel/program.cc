@@ -11,6 +11,7 @@
 
 #include <deque>
 #include <map>
+#include <new>
 #include <optional>
 #include <string>
 #include <utility>
@@ -447,15 +448,17 @@ Value EvalLogic(const Node& n, Value* frame, Arena* arena, bool absorbing) {
 
 Value EvalCall(const Node& n, Value* frame, Arena* arena) {
   size_t argc = n.kids.size();
-  Value inline_args[kInlineArgs];
+  // Uninitialised inline storage: every slot used is assigned below, and
+  // Value is trivially copyable, so this costs nothing per call.
+  alignas(Value) unsigned char inline_args[kInlineArgs * sizeof(Value)];
   std::vector<Value> heap_args;
-  Value* args = inline_args;
+  Value* args = reinterpret_cast<Value*>(inline_args);
   if (argc > kInlineArgs) {
     heap_args.resize(argc);
     args = heap_args.data();
   }
   for (size_t i = 0; i < argc; ++i) {
-    args[i] = Eval(n.kids[i], frame, arena);
+    new (&args[i]) Value(Eval(n.kids[i], frame, arena));
     if (args[i].is_error()) return args[i];
   }
   for (const Overload* o : n.candidates) {
@@ -608,14 +611,7 @@ const std::vector<Declaration>& Program::declarations() const { return rep_->dec
 const Type& Program::result_type() const { return rep_->result_type; }
 
 Value Program::Evaluate(std::span<const Value> vars, Arena* arena) const {
-  constexpr size_t kInlineFrame = 32;
-  Value inline_frame[kInlineFrame];
-  std::vector<Value> heap_frame;
-  Value* frame = inline_frame;
-  if (rep_->frame_size > kInlineFrame) {
-    heap_frame.resize(rep_->frame_size);
-    frame = heap_frame.data();
-  }
+  Value* frame = arena->Frame(rep_->frame_size);
   size_t n = std::min(vars.size(), rep_->declarations.size());
   for (size_t i = 0; i < n; ++i) frame[i] = vars[i];
   return Eval(rep_->root, frame, arena);

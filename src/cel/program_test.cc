@@ -131,6 +131,10 @@ TEST(CelEvalTest, StringsListsAndMaps) {
   EXPECT_EQ(EvalCel("'b' in {'a': 1, 'b': 2}"), "true");
   EXPECT_EQ(EvalCel("{'a': 1}['a']"), "1");
   EXPECT_EQ(EvalCel("{'a': 1}.a"), "1");
+  EXPECT_EQ(EvalCel("{'content-type': 'json'}.`content-type`"), "\"json\"");
+  EXPECT_EQ(EvalCel("has({'a/b.c': 1}.`a/b.c`)"), "true");
+  EXPECT_TRUE(IsCompileError(EvalCel("{'a': 1}.`a`()")));
+  EXPECT_TRUE(IsCompileError(EvalCel("`a`")));
   EXPECT_TRUE(IsError(EvalCel("{'a': 1}['z']")));
   EXPECT_EQ(EvalCel("{1: 'x'}[dyn(1u)]"), "\"x\"");
   EXPECT_TRUE(IsError(EvalCel("{1: 'a', 1: 'b'}")));
