@@ -309,10 +309,26 @@ class Compiler {
       }
       std::string shown = fn;
       if (receiver) shown = "." + fn;
-      return Error(e.position,
-                   "found no matching overload for '" + shown + "' applied to (" + sig + ")");
+      return Error(e.position, "found no matching overload for '" + shown + "' applied to (" + sig +
+                                   ")" + MixedNumberHint(fn, arg_types));
     }
     return result;
+  }
+
+  // CEL never converts between int, uint and double implicitly; say how to
+  // convert when that is the likely mistake (e.g. `key % 4u` on an int key).
+  std::string MixedNumberHint(const std::string& fn, const std::vector<Type>& args) {
+    static const char* kArithmetic[] = {"_+_", "_-_", "_*_", "_/_", "_%_", "_==_", "_!=_"};
+    bool arithmetic = false;
+    for (const char* op : kArithmetic) arithmetic |= fn == op;
+    if (!arithmetic || args.size() != 2) return "";
+    auto numeric = [&](const Type& t) {
+      TypeKind k = unifier_.Prune(t).kind;
+      return k == TypeKind::kInt || k == TypeKind::kUint || k == TypeKind::kDouble;
+    };
+    if (!numeric(args[0]) || !numeric(args[1])) return "";
+    return "; CEL does not mix int, uint and double implicitly: convert one operand, e.g. "
+           "uint(x) % 4u or x % 4";
   }
 
   // The common type of a literal's elements: their type when all agree,
