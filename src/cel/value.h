@@ -173,6 +173,11 @@ const Value* FindMapValue(const MapRep& m, const Value& key);
 // or "NaN", "+Inf", "-Inf": CEL's string(double).
 void AppendDouble(double d, std::string* out);
 
+// `s` as a CEL string literal ("..." with C-style escapes; control
+// characters as \xNN) or, with `bytes`, a bytes literal (b"...", every
+// byte >= 0x80 as \xNN as well).
+void AppendCelQuoted(std::string_view s, bool bytes, std::string* out);
+
 // The CEL type name of a value's runtime type: "int", "uint", "double",
 // "string", "bytes", "bool", "null_type", "list", "map", "type".
 std::string_view TypeNameOf(const Value& v);
