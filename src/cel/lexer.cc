@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 
+#include "cel/numeric.h"
 #include "core/utf8.h"
 
 namespace shardyfusion::cel {
@@ -215,13 +216,12 @@ class Lexer {
     }
     std::string_view text = src_.substr(start, pos_ - start);
     if (is_double) {
-      double d = 0;
-      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
-      if (ec != std::errc() || ptr != text.data() + text.size()) {
+      std::optional<double> d = ParseDecimalDouble(text);
+      if (!d) {
         return SyntaxError(at, "double literal out of range");
       }
       tok->kind = TokenKind::kDouble;
-      tok->double_value = d;
+      tok->double_value = *d;
       return Status::OK();
     }
     uint64_t v = 0;

@@ -250,10 +250,10 @@ class Parser {
     depth_ = saved_depth;
     return Status::OK();
   }
-  // A field name may be any word, reserved or not (SELECTOR in the spec).
+  // A field name is an identifier (reserved words included, as in cel-go,
+  // but not the keywords true, false, null and in) or a `quoted` name.
   static bool IsSelector(TokenKind k) {
-    return k == TokenKind::kIdent || k == TokenKind::kTrue || k == TokenKind::kFalse ||
-           k == TokenKind::kNull || k == TokenKind::kIn || k == TokenKind::kQuotedIdent;
+    return k == TokenKind::kIdent || k == TokenKind::kQuotedIdent;
   }
   static bool IsQualifiedName(const Expr& e) {
     if (e.kind == ExprKind::kIdent) return true;
