@@ -79,26 +79,6 @@ std::optional<int64_t> ParsePythonInt(std::string_view s) {
 
 }  // namespace
 
-const char* CelKindName(CelValue::Kind kind) {
-  switch (kind) {
-    case CelValue::Kind::kNull:
-      return "null_type";
-    case CelValue::Kind::kBool:
-      return "bool";
-    case CelValue::Kind::kInt:
-      return "int";
-    case CelValue::Kind::kUint:
-      return "uint";
-    case CelValue::Kind::kDouble:
-      return "double";
-    case CelValue::Kind::kString:
-      return "string";
-    case CelValue::Kind::kBytes:
-      return "bytes";
-  }
-  return "?";
-}
-
 bool IsKeyOnly(const std::vector<CelColumn>& columns) {
   return columns.size() == 1 && columns[0].name == "key";
 }

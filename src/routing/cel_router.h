@@ -38,10 +38,6 @@ namespace shardyfusion {
 // reference ignores it.
 inline constexpr const char* kRoutingValuesTypeKey = "cel_routing_values_type";
 
-// CEL's name of a value's type: "int", "uint", "double", "string", "bytes",
-// "bool", "null_type".
-const char* CelKindName(CelValue::Kind kind);
-
 // True when `columns` is exactly one column named "key".
 bool IsKeyOnly(const std::vector<CelColumn>& columns);
 
