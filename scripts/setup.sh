@@ -43,4 +43,16 @@ if [ ! -d "$ORACLE_DIR/node_modules/@slatedb/uniffi" ]; then
     exit 1
   fi
 fi
+# The CEL differential test's reference implementation (@bufbuild/cel,
+# tools/cel-differential): pinned by its package-lock.json. CI must fail if
+# it cannot be installed.
+CEL_DIFF_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/cel-differential"
+if [ ! -d "$CEL_DIFF_DIR/node_modules/@bufbuild/cel" ]; then
+  echo "setup: installing @bufbuild/cel (npm ci in $CEL_DIFF_DIR)"
+  if ! (cd "$CEL_DIFF_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+    echo "setup: ERROR: 'npm ci' failed in $CEL_DIFF_DIR; @bufbuild/cel is needed" \
+      "by the CEL differential test. Check that the npm registry is reachable and Node >= 20 is installed." >&2
+    exit 1
+  fi
+fi
 echo "setup: done"
