@@ -26,7 +26,7 @@ echo "== databases our SlateDB writer writes, read and reopened by real SlateDB 
 echo "== fresh databases real SlateDB writes, read by our SlateDB reader [${SECONDS}s]"
 ./tools/slatedb-oracle/check-reader.sh build/release
 echo "== CEL differential test against @bufbuild/cel 0.6.1 [${SECONDS}s]"
-./tools/cel-differential/run.sh build/release 1 20000
+./tools/cel-differential/run.sh build/release 1 5000
 # Another seed through the sanitizer build: random expressions under ASan+UBSan.
 ASAN_OPTIONS=detect_leaks=1 ./tools/cel-differential/run.sh build/asan 2 5000
 echo "== independent snapshot check (Python reference rules) [${SECONDS}s]"
