@@ -164,6 +164,7 @@ TEST(CelEvalTest, MacrosExpandAndEvaluate) {
   EXPECT_EQ(EvalCel("[1, 2, 3].all(x, x > 0)"), "true");
   EXPECT_EQ(EvalCel("[1, 2, 3].exists(x, x == 2)"), "true");
   EXPECT_EQ(EvalCel("[1, 2, 3].exists_one(x, x > 1)"), "false");
+  EXPECT_EQ(EvalCel("[1, 2, 3].existsOne(x, x > 2)"), "true");
   EXPECT_EQ(EvalCel("[1, 2, 3].map(x, x * 2)"), "[2, 4, 6]");
   EXPECT_EQ(EvalCel("[1, 2, 3].map(x, x > 1, x * 10)"), "[20, 30]");
   EXPECT_EQ(EvalCel("[1, 2, 3].filter(x, x != 2)"), "[1, 3]");
