@@ -6,6 +6,7 @@
 
 #include "cel/lexer.h"
 #include "cel/program.h"
+#include "cel/public_values.h"
 #include "cel/value.h"
 
 namespace shardyfusion {
@@ -75,26 +76,6 @@ CelValue CelValue::Bytes(std::string bytes) {
 
 namespace {
 
-cel::Value ToInternal(const CelValue& v) {
-  switch (v.kind()) {
-    case CelValue::Kind::kNull:
-      return cel::Value::Null();
-    case CelValue::Kind::kBool:
-      return cel::Value::Bool(v.bool_value());
-    case CelValue::Kind::kInt:
-      return cel::Value::Int(v.int_value());
-    case CelValue::Kind::kUint:
-      return cel::Value::Uint(v.uint_value());
-    case CelValue::Kind::kDouble:
-      return cel::Value::Double(v.double_value());
-    case CelValue::Kind::kString:
-      return cel::Value::String(v.bytes());
-    case CelValue::Kind::kBytes:
-      return cel::Value::Bytes(v.bytes());
-  }
-  return cel::Value::Null();
-}
-
 bool KindFits(CelValue::Kind kind, CelType type) {
   switch (type) {
     case CelType::kInt:
@@ -111,24 +92,6 @@ bool KindFits(CelValue::Kind kind, CelType type) {
       return kind == CelValue::Kind::kBool;
   }
   return false;
-}
-
-cel::Type ToType(CelType t) {
-  switch (t) {
-    case CelType::kInt:
-      return cel::Type::Of(cel::TypeKind::kInt);
-    case CelType::kUint:
-      return cel::Type::Of(cel::TypeKind::kUint);
-    case CelType::kDouble:
-      return cel::Type::Of(cel::TypeKind::kDouble);
-    case CelType::kString:
-      return cel::Type::Of(cel::TypeKind::kString);
-    case CelType::kBytes:
-      return cel::Type::Of(cel::TypeKind::kBytes);
-    case CelType::kBool:
-      return cel::Type::Of(cel::TypeKind::kBool);
-  }
-  return cel::Type::Dyn();
 }
 
 bool IsIdentifier(std::string_view s) {
@@ -194,7 +157,9 @@ const char* CelKindName(CelValue::Kind kind) {
   return "null_type";
 }
 
-std::string CelValue::DebugString() const { return cel::ValueDebugString(ToInternal(*this)); }
+std::string CelValue::DebugString() const {
+  return cel::ValueDebugString(cel::ToEngineValue(*this));
+}
 
 bool operator==(const CelValue& a, const CelValue& b) {
   if (a.kind_ != b.kind_) return false;
@@ -235,7 +200,7 @@ Result<std::shared_ptr<const CelProgram>> CelProgram::Compile(std::string_view e
                         "' is not a valid identifier (letters, digits and '_', not starting with "
                         "a digit, and not a reserved word)");
     }
-    decls.push_back(cel::Declaration{c.name, ToType(c.type)});
+    decls.push_back(cel::Declaration{c.name, cel::ToEngineType(c.type)});
   }
   auto program = cel::Program::Compile(expr, std::move(decls));
   if (!program.ok()) {
@@ -284,7 +249,7 @@ Result<CelValue> CelProgram::Evaluate(std::span<const CelValue> values) const {
                                                      CelTypeName(columns[i].type) + " but got a " +
                                                      CelKindName(values[i].kind()) + " value");
     }
-    new (&vars[i]) cel::Value(ToInternal(values[i]));
+    new (&vars[i]) cel::Value(cel::ToEngineValue(values[i]));
   }
   cel::Value v = rep_->program->Evaluate(std::span<const cel::Value>(vars, values.size()), &arena);
   Result<CelValue> out = ToPublic(v);

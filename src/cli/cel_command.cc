@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "cel/program.h"
+#include "cel/public_values.h"
 #include "cli/value_codec.h"
 #include "core/utf8.h"
 #include "routing/cel_router.h"
@@ -128,28 +130,65 @@ Result<RoutingContext> ParseRoutingContext(const ShardingSpec& sharding,
   return context;
 }
 
-nlohmann::ordered_json CelValueToJson(const CelValue& value) {
-  switch (value.kind()) {
-    case CelValue::Kind::kNull:
+namespace {
+
+nlohmann::ordered_json DoubleToJson(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  return d;
+}
+
+// Any engine value as JSON: scalars as CelValueToJson renders them, lists as
+// arrays, maps with string keys as objects and other maps as arrays of
+// {"key": ..., "value": ...}, type values as their name.
+nlohmann::ordered_json EngineValueToJson(const cel::Value& v) {
+  switch (v.kind) {
+    case cel::ValueKind::kNull:
       return nullptr;
-    case CelValue::Kind::kBool:
-      return value.bool_value();
-    case CelValue::Kind::kInt:
-      return value.int_value();
-    case CelValue::Kind::kUint:
-      return value.uint_value();
-    case CelValue::Kind::kDouble: {
-      const double d = value.double_value();
-      if (std::isnan(d)) return "NaN";
-      if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-      return d;
+    case cel::ValueKind::kBool:
+      return v.b;
+    case cel::ValueKind::kInt:
+      return v.i;
+    case cel::ValueKind::kUint:
+      return v.u;
+    case cel::ValueKind::kDouble:
+      return DoubleToJson(v.d);
+    case cel::ValueKind::kString:
+      return std::string(v.str);
+    case cel::ValueKind::kBytes:
+      return Base64Encode(v.str);
+    case cel::ValueKind::kType:
+    case cel::ValueKind::kError:
+      return std::string(v.str);
+    case cel::ValueKind::kList: {
+      nlohmann::ordered_json a = nlohmann::ordered_json::array();
+      for (const cel::Value& e : v.list->elems) a.push_back(EngineValueToJson(e));
+      return a;
     }
-    case CelValue::Kind::kString:
-      return value.bytes();
-    case CelValue::Kind::kBytes:
-      return Base64Encode(value.bytes());
+    case cel::ValueKind::kMap: {
+      const cel::MapRep& m = *v.map;
+      bool string_keys = true;
+      for (const cel::Value& k : m.keys) string_keys &= k.kind == cel::ValueKind::kString;
+      nlohmann::ordered_json o =
+          string_keys ? nlohmann::ordered_json::object() : nlohmann::ordered_json::array();
+      for (size_t i = 0; i < m.keys.size(); ++i) {
+        if (string_keys) {
+          o[std::string(m.keys[i].str)] = EngineValueToJson(m.values[i]);
+        } else {
+          o.push_back(
+              {{"key", EngineValueToJson(m.keys[i])}, {"value", EngineValueToJson(m.values[i])}});
+        }
+      }
+      return o;
+    }
   }
   return nullptr;
+}
+
+}  // namespace
+
+nlohmann::ordered_json CelValueToJson(const CelValue& value) {
+  return EngineValueToJson(cel::ToEngineValue(value));
 }
 
 int RunCelEval(const std::string& expr, const std::vector<std::string>& column_specs,
@@ -171,13 +210,29 @@ int RunCelEval(const std::string& expr, const std::vector<std::string>& column_s
     values.push_back(std::move(value).value());
   }
   nlohmann::ordered_json result;
+  // The public compile gives the same checks and messages as a build; the
+  // engine below then evaluates to results of any type, lists and maps too.
   Result<std::shared_ptr<const CelProgram>> program = CelProgram::Compile(expr, columns);
-  Result<CelValue> value = program.ok() ? (*program)->Evaluate(values) : program.status();
-  if (value.ok()) {
-    result["value"] = CelValueToJson(*value);
-    result["type"] = CelKindName(value->kind());
+  std::vector<cel::Declaration> decls;
+  std::vector<cel::Value> vars;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    decls.push_back(cel::Declaration{columns[i].name, cel::ToEngineType(columns[i].type)});
+    vars.push_back(cel::ToEngineValue(values[i]));
+  }
+  auto engine = program.ok() ? cel::Program::Compile(expr, std::move(decls))
+                             : Result<std::unique_ptr<cel::Program>>(program.status());
+  if (!engine.ok()) {
+    result["error"] = program.ok() ? engine.status().message() : program.status().message();
   } else {
-    result["error"] = value.status().message();
+    cel::Arena arena;
+    cel::Value v = (*engine)->Evaluate(vars, &arena);
+    if (v.is_error()) {
+      result["error"] = "CEL evaluation failed: " + std::string(v.str);
+    } else {
+      std::string checked = cel::TypeName((*engine)->result_type());
+      result["value"] = EngineValueToJson(v);
+      result["type"] = checked == "dyn" ? std::string(cel::TypeNameOf(v)) : checked;
+    }
   }
   out << result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   return 0;

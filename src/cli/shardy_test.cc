@@ -684,7 +684,12 @@ TEST_F(CliShardyTest, CelEvalPrintsOneJsonObject) {
             ShardHash(Key::Int(42)) % 4);
   EXPECT_TRUE(eval({"--expr", "1 +"}).contains("error"));
   EXPECT_TRUE(eval({"--expr", "1 / 0"}).contains("error"));
-  EXPECT_TRUE(eval({"--expr", "[1, 2]"}).contains("error"));
+  EXPECT_EQ(eval({"--expr", "[1, 2].map(x, x * 2)"}),
+            Json::parse(R"j({"value":[2,4],"type":"list(int)"})j"));
+  EXPECT_EQ(eval({"--expr", "{'a': [true], 'b': b'\\xff'}"}),
+            Json::parse(R"j({"value":{"a":[true],"b":"/w=="},"type":"map(string, dyn)"})j"));
+  EXPECT_EQ(eval({"--expr", "{1: 'x'}"}),
+            Json::parse(R"j({"value":[{"key":1,"value":"x"}],"type":"map(int, string)"})j"));
   EXPECT_EQ(eval({"--expr", "1 +"}).size(), 1u);
 
   for (const char* bad : {"x", "x:int", "x:int=abc", "x:nope=1", "x:uint=-1", "x:bytes=!!"}) {
