@@ -42,4 +42,15 @@ if [ ! -d "$ORACLE_DIR/node_modules/@slatedb/uniffi" ]; then
     exit 1
   fi
 fi
+# The CEL conformance tests (tools/cel-conformance, @bufbuild/cel-spec):
+# pinned by its package-lock.json. CI must fail if it cannot be installed.
+CEL_SPEC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/cel-conformance"
+if [ ! -d "$CEL_SPEC_DIR/node_modules/@bufbuild/cel-spec" ]; then
+  echo "setup: installing the CEL conformance tests (npm ci in $CEL_SPEC_DIR)"
+  if ! (cd "$CEL_SPEC_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+    echo "setup: ERROR: 'npm ci' failed in $CEL_SPEC_DIR; the CEL conformance tests" \
+      "(@bufbuild/cel-spec) are needed by scripts/test.sh. Check that the npm registry is reachable and Node >= 20 is installed." >&2
+    exit 1
+  fi
+fi
 echo "setup: done"
