@@ -2,8 +2,8 @@
 # Installs dependencies, builds, and runs every test: the release build, the
 # sanitizer build (ASan + UBSan), the S3 integration tests against a real
 # S3 server (Ceph RGW, started and stopped by tests/s3/run.sh), the SlateDB
-# interop checks against real SlateDB in both directions, and the
-# independent Python snapshot check.
+# interop checks against real SlateDB in both directions, the CEL
+# conformance tests, and the independent Python snapshot check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -24,6 +24,8 @@ echo "== databases our SlateDB writer writes, read and reopened by real SlateDB 
 ./tools/slatedb-oracle/check-writer.sh build/release
 echo "== fresh databases real SlateDB writes, read by our SlateDB reader [${SECONDS}s]"
 ./tools/slatedb-oracle/check-reader.sh build/release
+echo "== CEL conformance tests (@bufbuild/cel-spec 0.6.1) [${SECONDS}s]"
+./tools/cel-conformance/run.sh build/release
 echo "== independent snapshot check (Python reference rules) [${SECONDS}s]"
 ./tests/python/run_check.sh build/release/shardy
 echo "all tests passed in ${SECONDS}s"
