@@ -8,6 +8,7 @@ PACKAGES=(
   librocksdb-dev   # the benchmark's peer (shardy_bench: RocksDB SstFileWriter and Get)
   libsqlite3-dev libxxhash-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev libtomlplusplus-dev   # the S3 client
+  libre2-dev   # CEL's matches() (RE2 syntax, as the CEL spec requires)
   flatbuffers-compiler libflatbuffers-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev   # SlateDB
   nodejs   # real SlateDB (@slatedb/uniffi from npm; the image's nodejs bundles npm)
   libgtest-dev libgmock-dev

@@ -46,21 +46,26 @@ enum class ExprKind {
   kCall,    // name(args) or, when target is set, target.name(args)
   kList,    // [args...]
   kMap,     // {entries...}
+  // A loop, produced by macro expansion (cel/macros.h), never by the
+  // parser directly; the fields are in `comprehension`.
+  kComprehension,
 };
 
 struct MapEntry;
+struct Comprehension;
 
 struct Expr {
   int64_t id = 0;
   SourcePosition position;
   ExprKind kind = ExprKind::kConst;
 
-  Constant constant;              // kConst
-  std::string name;               // kIdent, kSelect (field), kCall (function)
-  bool test_only = false;         // kSelect
-  std::unique_ptr<Expr> target;   // kSelect operand; kCall receiver or null
-  std::vector<Expr> args;         // kCall arguments; kList elements
-  std::vector<MapEntry> entries;  // kMap
+  Constant constant;                             // kConst
+  std::string name;                              // kIdent, kSelect (field), kCall (function)
+  bool test_only = false;                        // kSelect
+  std::unique_ptr<Expr> target;                  // kSelect operand; kCall receiver or null
+  std::vector<Expr> args;                        // kCall arguments; kList elements
+  std::vector<MapEntry> entries;                 // kMap
+  std::unique_ptr<Comprehension> comprehension;  // kComprehension
 };
 
 struct MapEntry {
@@ -68,6 +73,25 @@ struct MapEntry {
   SourcePosition position;  // of the ':'
   Expr key;
   Expr value;
+};
+
+// CEL's one loop form (cel-spec's Comprehension):
+//   accu = accu_init
+//   for iter_var in iter_range:       (list elements, or map keys)
+//     if !loop_condition: break       (evaluated before each element)
+//     accu = loop_step
+//   return result                     (accu_var and iter_var in scope)
+// With iter_var2 set (the two-variable macros), iter_var is the list index
+// or the map key and iter_var2 the element or the map value.
+struct Comprehension {
+  std::string iter_var;
+  std::string iter_var2;
+  Expr iter_range;
+  std::string accu_var;
+  Expr accu_init;
+  Expr loop_condition;
+  Expr loop_step;
+  Expr result;
 };
 
 struct ParsedExpr {

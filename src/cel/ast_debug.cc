@@ -121,6 +121,21 @@ void Append(const Expr& e, std::string* out) {
       }
       out->push_back('}');
       return;
+    case ExprKind::kComprehension: {
+      const Comprehension& c = *e.comprehension;
+      *out += "__comprehension__(" + c.iter_var + ", ";
+      Append(c.iter_range, out);
+      *out += ", " + c.accu_var + ", ";
+      Append(c.accu_init, out);
+      *out += ", ";
+      Append(c.loop_condition, out);
+      *out += ", ";
+      Append(c.loop_step, out);
+      *out += ", ";
+      Append(c.result, out);
+      out->push_back(')');
+      return;
+    }
   }
 }
 

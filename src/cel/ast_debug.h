@@ -5,6 +5,7 @@
 //   select      x.f   (a has() test: x.f~test-only)
 //   calls       f(a, b)   target.f(a)   operators: _+_(1, _*_(2, x))
 //   lists/maps  [1, 2]   {"k": v}
+//   loops       __comprehension__(x, range, @result, init, cond, step, result)
 // Strings and bytes print with C-style escapes; doubles in their shortest
 // round-trip form, always with a '.', 'e', "inf" or "nan".
 //

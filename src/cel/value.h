@@ -154,6 +154,14 @@ class Arena {
 // Errors are not handled here (REQUIRES: neither side is an error).
 bool ValuesEqual(const Value& a, const Value& b);
 
+// The value stored under `key` in `m` (keys compare with ValuesEqual), or
+// null when absent.
+const Value* FindMapValue(const MapRep& m, const Value& key);
+
+// The shortest decimal text that reads back as `d` ("1", "0.1", "1e+100"),
+// or "NaN", "+Inf", "-Inf": CEL's string(double).
+void AppendDouble(double d, std::string* out);
+
 // The CEL type name of a value's runtime type: "int", "uint", "double",
 // "string", "bytes", "bool", "null_type", "list", "map", "type".
 std::string_view TypeNameOf(const Value& v);
