@@ -344,7 +344,8 @@ TestResult RunConformanceTest(const json& test) {
     decls.push_back({d["name"].get<std::string>(), std::move(*type)});
   }
   std::map<std::string, Value> bound;
-  for (const auto& [name, binding] : test.value("bindings", json::object()).items()) {
+  const json bindings = test.value("bindings", json::object());  // outlives items()
+  for (const auto& [name, binding] : bindings.items()) {
     std::optional<Value> v = ParseValue(binding.value("value", json::object()), &arena);
     if (!v) return Skip(kSkipMessages);
     bound[name] = *v;
