@@ -6,9 +6,8 @@
 // the public CelProgram compiles it over the scalar columns.
 //
 // Invariants: a rejected expression is a kConfigValidation error naming a
-// position ("line L, column C: ..."); evaluating twice gives the same
-// result; a checked result type other than dyn is the type of every
-// non-error value the expression evaluates to.
+// position ("line L, column C: ..."), and evaluating twice (in fresh and in
+// reset arenas) gives the same result.
 
 #include <cstddef>
 #include <cstdint>
@@ -61,40 +60,15 @@ const Bindings& TheBindings() {
   return *bindings;
 }
 
-void CheckCompileError(const Status& status) {
+// Program's errors start with the position; CelProgram's name the
+// expression first.
+void CheckCompileError(const Status& status, bool starts_with_position) {
   FUZZ_CHECK(status.code() == ErrorCode::kConfigValidation);
-  FUZZ_CHECK(status.message().starts_with("line "));
-}
-
-// Whether a value of `kind` may have the checked type `type`.
-bool KindFits(ValueKind kind, const Type& type) {
-  switch (type.kind) {
-    case TypeKind::kDyn:
-    case TypeKind::kTypeParam:
-    case TypeKind::kError:
-      return true;
-    case TypeKind::kNull:
-      return kind == ValueKind::kNull;
-    case TypeKind::kBool:
-      return kind == ValueKind::kBool;
-    case TypeKind::kInt:
-      return kind == ValueKind::kInt;
-    case TypeKind::kUint:
-      return kind == ValueKind::kUint;
-    case TypeKind::kDouble:
-      return kind == ValueKind::kDouble;
-    case TypeKind::kString:
-      return kind == ValueKind::kString;
-    case TypeKind::kBytes:
-      return kind == ValueKind::kBytes;
-    case TypeKind::kList:
-      return kind == ValueKind::kList;
-    case TypeKind::kMap:
-      return kind == ValueKind::kMap;
-    case TypeKind::kType:
-      return kind == ValueKind::kType;
+  if (starts_with_position) {
+    FUZZ_CHECK(status.message().starts_with("line "));
+  } else {
+    FUZZ_CHECK(status.message().find(": line ") != std::string::npos);
   }
-  return false;
 }
 
 void RunProgram(std::string_view expr, const std::vector<Declaration>& decls, bool check) {
@@ -102,7 +76,7 @@ void RunProgram(std::string_view expr, const std::vector<Declaration>& decls, bo
   options.check = check;
   Result<std::unique_ptr<Program>> program = Program::Compile(expr, decls, options);
   if (!program.ok()) {
-    CheckCompileError(program.status());
+    CheckCompileError(program.status(), /*starts_with_position=*/true);
     return;
   }
   const std::span<const Value> values(TheBindings().values);
@@ -110,7 +84,6 @@ void RunProgram(std::string_view expr, const std::vector<Declaration>& decls, bo
   const Value first = (*program)->Evaluate(values, &first_arena);
   const Value second = (*program)->Evaluate(values, &second_arena);
   FUZZ_CHECK(ValueDebugString(first) == ValueDebugString(second));
-  if (check && !first.is_error()) FUZZ_CHECK(KindFits(first.kind, (*program)->result_type()));
   // Reuse after Reset, as a steady-state caller does.
   first_arena.Reset();
   const Value third = (*program)->Evaluate(values, &first_arena);
@@ -123,7 +96,7 @@ void RunPublicProgram(std::string_view expr) {
                                                   {"b", CelType::kBytes},  {"t", CelType::kBool}};
   auto program = CelProgram::Compile(expr, kColumns);
   if (!program.ok()) {
-    CheckCompileError(program.status());
+    CheckCompileError(program.status(), /*starts_with_position=*/false);
     return;
   }
   const std::vector<CelValue> values = {CelValue::Int(-7),           CelValue::Uint(3),
