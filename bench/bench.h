@@ -81,4 +81,7 @@ inline double RunShardedWriter(const std::string& prefix_url, const std::string&
 // writer rows/s and warm point lookups (bench/slatedb_bench.cc).
 int SlateDbMode(const std::string& dir, int64_t n, int runs, bool writer_only);
 
+// CEL routing evaluations per second beside native C++ (bench/cel_bench.cc).
+int CelMode(int64_t n, int runs);
+
 }  // namespace shardy_bench

@@ -6,6 +6,7 @@
 //   shardy_bench --memory [--records N] [--sort-memory-mib M]
 //                [--backend slatedb|slatedb-local|sqlite]  peak RSS of a streamed build
 //                                                          (SlateDB direct by default)
+//   shardy_bench --cel [--records N] [--runs R]          CEL routing evaluations/s
 //   scripts/with-s3-server.sh shardy_bench --s3 [--mib M] [--runs R]
 //                                                          S3 upload/download MB/s beside curl
 //
@@ -236,6 +237,7 @@ int main(int argc, char** argv) {
   bool memory = false;
   bool writer_only = false;  // for profiling the writer alone
   bool slatedb_only = false;
+  bool cel = false;
   uint64_t sort_memory_mib = sf::SqliteWriterOptions().sort_memory_bytes >> 20;
   bool s3 = false;
   int64_t mib = 256;
@@ -265,6 +267,8 @@ int main(int argc, char** argv) {
       writer_only = true;
     else if (a == "--slatedb-only")
       slatedb_only = true;
+    else if (a == "--cel")
+      cel = true;
     else {
       std::fprintf(
           stderr,
@@ -272,10 +276,12 @@ int main(int argc, char** argv) {
           "[--slatedb-only]\n"
           "       shardy_bench --memory [--records N] [--sort-memory-mib M]\n"
           "                    [--backend slatedb|slatedb-local|sqlite]\n"
+          "       shardy_bench --cel [--records N] [--runs R]\n"
           "       shardy_bench --s3 [--mib M] [--runs R]   (via scripts/with-s3-server.sh)\n");
       return 2;
     }
   }
+  if (cel) return shardy_bench::CelMode(n, runs);
   if (dir.empty()) {
     std::string tmpl = std::filesystem::temp_directory_path().string() + "/shardy_bench_XXXXXX";
     if (!mkdtemp(tmpl.data())) Die("mkdtemp");
@@ -397,7 +403,8 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir + "/snapshot");
   std::filesystem::remove_all(dir + "/staging");
   std::filesystem::remove_all(dir + "/cache");
-  const int rc = shardy_bench::SlateDbMode(dir, n, runs, /*writer_only=*/false);
+  int rc = shardy_bench::SlateDbMode(dir, n, runs, /*writer_only=*/false);
+  if (rc == 0) rc = shardy_bench::CelMode(n, runs);
   std::filesystem::remove_all(dir);
   return rc;
 }

@@ -1,55 +1,19 @@
 #include "cel/ast_debug.h"
 
-#include <charconv>
-#include <cstdio>
 #include <string>
 #include <string_view>
+
+#include "cel/value.h"
 
 namespace shardyfusion::cel {
 
 namespace {
 
-void AppendQuoted(std::string_view s, bool bytes, std::string* out) {
-  if (bytes) out->push_back('b');
-  out->push_back('"');
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        // Non-ASCII bytes of a string are UTF-8 text and print as is.
-        if (c < 0x20 || c == 0x7F || (bytes && c >= 0x80)) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-          *out += buf;
-        } else {
-          out->push_back(ch);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-void AppendDouble(double d, std::string* out) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
-  std::string_view s(buf, ec == std::errc() ? static_cast<size_t>(end - buf) : 0);
-  *out += s;
-  if (s.find_first_of(".eni") == std::string_view::npos) *out += ".0";
+// A double constant, always marked as one ("1.0", not "1").
+void AppendDoubleConstant(double d, std::string* out) {
+  size_t start = out->size();
+  AppendDouble(d, out);
+  if (out->find_first_of(".eIN", start) == std::string::npos) *out += ".0";
 }
 
 void AppendConstant(const Constant& c, std::string* out) {
@@ -67,13 +31,13 @@ void AppendConstant(const Constant& c, std::string* out) {
       *out += std::to_string(c.uint_value) + "u";
       break;
     case ConstKind::kDouble:
-      AppendDouble(c.double_value, out);
+      AppendDoubleConstant(c.double_value, out);
       break;
     case ConstKind::kString:
-      AppendQuoted(c.string_value, false, out);
+      AppendCelQuoted(c.string_value, false, out);
       break;
     case ConstKind::kBytes:
-      AppendQuoted(c.string_value, true, out);
+      AppendCelQuoted(c.string_value, true, out);
       break;
   }
 }

@@ -1,6 +1,7 @@
 // The public CEL API (shardyfusion/cel.h) over cel::Program.
 #include "shardyfusion/cel.h"
 
+#include <new>
 #include <utility>
 
 #include "cel/lexer.h"
@@ -160,6 +161,37 @@ bool IsIdentifier(std::string_view s) {
   return true;
 }
 
+cel::Arena& ThreadArena() {
+  thread_local cel::Arena arena;
+  return arena;
+}
+
+Result<CelValue> ToPublic(const cel::Value& v) {
+  switch (v.kind) {
+    case cel::ValueKind::kNull:
+      return CelValue();
+    case cel::ValueKind::kBool:
+      return CelValue::Bool(v.b);
+    case cel::ValueKind::kInt:
+      return CelValue::Int(v.i);
+    case cel::ValueKind::kUint:
+      return CelValue::Uint(v.u);
+    case cel::ValueKind::kDouble:
+      return CelValue::Double(v.d);
+    case cel::ValueKind::kString:
+      return CelValue::String(std::string(v.str));
+    case cel::ValueKind::kBytes:
+      return CelValue::Bytes(std::string(v.str));
+    case cel::ValueKind::kError:
+      return Status(ErrorCode::kShardAssignment, "CEL evaluation failed: " + std::string(v.str));
+    default:
+      return Status(ErrorCode::kShardAssignment,
+                    "CEL expression gave a " + std::string(cel::TypeNameOf(v)) +
+                        " value; only scalar results (int, uint, double, string, bytes, bool, "
+                        "null) can be used");
+  }
+}
+
 }  // namespace
 
 std::string CelValue::DebugString() const { return cel::ValueDebugString(ToInternal(*this)); }
@@ -236,10 +268,11 @@ Result<CelValue> CelProgram::Evaluate(std::span<const CelValue> values) const {
                                                    std::to_string(values.size()) + " values for " +
                                                    std::to_string(columns.size()) + " columns");
   }
+  cel::Arena& arena = ThreadArena();
   constexpr size_t kInline = 16;
-  cel::Value inline_vars[kInline];
+  alignas(cel::Value) unsigned char inline_vars[kInline * sizeof(cel::Value)];
   std::vector<cel::Value> heap_vars;
-  cel::Value* vars = inline_vars;
+  cel::Value* vars = reinterpret_cast<cel::Value*>(inline_vars);
   if (values.size() > kInline) {
     heap_vars.resize(values.size());
     vars = heap_vars.data();
@@ -251,42 +284,10 @@ Result<CelValue> CelProgram::Evaluate(std::span<const CelValue> values) const {
                                                      CelTypeName(columns[i].type) + " but got a " +
                                                      KindName(values[i].kind()) + " value");
     }
-    vars[i] = ToInternal(values[i]);
+    new (&vars[i]) cel::Value(ToInternal(values[i]));
   }
-  thread_local cel::Arena arena;
   cel::Value v = rep_->program->Evaluate(std::span<const cel::Value>(vars, values.size()), &arena);
-  Result<CelValue> out = Status(ErrorCode::kInternal, "unset");
-  switch (v.kind) {
-    case cel::ValueKind::kNull:
-      out = CelValue();
-      break;
-    case cel::ValueKind::kBool:
-      out = CelValue::Bool(v.b);
-      break;
-    case cel::ValueKind::kInt:
-      out = CelValue::Int(v.i);
-      break;
-    case cel::ValueKind::kUint:
-      out = CelValue::Uint(v.u);
-      break;
-    case cel::ValueKind::kDouble:
-      out = CelValue::Double(v.d);
-      break;
-    case cel::ValueKind::kString:
-      out = CelValue::String(std::string(v.str));
-      break;
-    case cel::ValueKind::kBytes:
-      out = CelValue::Bytes(std::string(v.str));
-      break;
-    case cel::ValueKind::kError:
-      out = Status(ErrorCode::kShardAssignment, "CEL evaluation failed: " + std::string(v.str));
-      break;
-    default:
-      out = Status(ErrorCode::kShardAssignment,
-                   "CEL expression gave a " + std::string(cel::TypeNameOf(v)) +
-                       " value; only scalar results (int, uint, double, string, bytes, bool, "
-                       "null) can be used");
-  }
+  Result<CelValue> out = ToPublic(v);
   arena.Reset();
   return out;
 }

@@ -36,6 +36,8 @@ TEST(CelProgramTest, ConfigErrorsNameTheProblem) {
   ASSERT_FALSE(typed.ok());
   EXPECT_NE(typed.status().message().find("(int, uint)"), std::string::npos)
       << typed.status().message();
+  EXPECT_NE(typed.status().message().find("uint(x) % 4u"), std::string::npos)
+      << typed.status().message();
 }
 
 TEST(CelProgramTest, EvaluationErrorsAndWrongValueKinds) {

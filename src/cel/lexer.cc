@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 
+#include "cel/numeric.h"
 #include "core/utf8.h"
 
 namespace shardyfusion::cel {
@@ -85,6 +86,7 @@ class Lexer {
     char c = Peek();
     if (IsDigit(c) || (c == '.' && IsDigit(Peek(1)))) return LexNumber(tok);
     if (c == '"' || c == '\'') return LexString(tok, /*raw=*/false, /*bytes=*/false);
+    if (c == '`') return LexQuotedIdent(tok);
     if (IsIdentStart(c)) {
       // String prefixes, any case: b (bytes), then r (raw); BYTES_LIT is
       // [bB] STRING_LIT in the spec, so "rb" is not a prefix.
@@ -105,6 +107,26 @@ class Lexer {
       return LexWord(tok);
     }
     return LexPunct(tok);
+  }
+
+  // `name`: a field name that need not be an identifier (cel-spec
+  // ESC_IDENT: letters, digits, '_', '.', '-', '/' and spaces).
+  Status LexQuotedIdent(Token* tok) {
+    SourcePosition at = Here();
+    Advance();
+    size_t start = pos_;
+    while (!AtEnd() && Peek() != '`') {
+      char c = Peek();
+      bool ok = IsIdentChar(c) || c == '.' || c == '-' || c == '/' || c == ' ';
+      if (!ok) return SyntaxError(Here(), "invalid character in a `quoted` field name");
+      Advance();
+    }
+    if (AtEnd()) return SyntaxError(at, "unterminated `quoted` field name");
+    if (pos_ == start) return SyntaxError(at, "empty `quoted` field name");
+    tok->kind = TokenKind::kQuotedIdent;
+    tok->string_value = std::string(src_.substr(start, pos_ - start));
+    Advance();
+    return Status::OK();
   }
 
   Status LexWord(Token* tok) {
@@ -194,13 +216,12 @@ class Lexer {
     }
     std::string_view text = src_.substr(start, pos_ - start);
     if (is_double) {
-      double d = 0;
-      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
-      if (ec != std::errc() || ptr != text.data() + text.size()) {
+      std::optional<double> d = ParseDecimalDouble(text);
+      if (!d) {
         return SyntaxError(at, "double literal out of range");
       }
       tok->kind = TokenKind::kDouble;
-      tok->double_value = d;
+      tok->double_value = *d;
       return Status::OK();
     }
     uint64_t v = 0;
@@ -424,6 +445,8 @@ const char* TokenKindName(TokenKind kind) {
       return "'&&'";
     case TokenKind::kOr:
       return "'||'";
+    case TokenKind::kQuotedIdent:
+      return "quoted field name";
   }
   return "token";
 }

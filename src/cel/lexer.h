@@ -64,6 +64,7 @@ enum class TokenKind {
   kGe,
   kAnd,
   kOr,
+  kQuotedIdent,  // `field name`: string_value holds the name (selectors only)
 };
 
 // A short human name for a token kind, e.g. "'+'" or "identifier".

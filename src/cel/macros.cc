@@ -125,7 +125,8 @@ class Expander {
       }
     }
     for (const std::string* v : {&c->iter_var, &c->iter_var2}) {
-      if (*v == kAccumulatorName) {
+      // "__result__" is the accumulator's name in older CEL implementations.
+      if (*v == kAccumulatorName || *v == "__result__") {
         return SyntaxError(pos, "the macro's variable cannot be named " + *v);
       }
     }

@@ -1,14 +1,18 @@
 // Numeric rules of CEL shared by equality, ordering and conversions:
-// numbers of different types compare by their exact mathematical value
-// (never through a lossy conversion), and conversions between them fail
-// rather than wrap or saturate.
+// int and uint compare exactly; an integer against a double compares as two
+// doubles (the rule the CEL conformance suite fixes); conversions between
+// the types fail rather than wrap or saturate.
 //
 // Thread-safety: pure functions.
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "cel/value.h"
 
@@ -27,30 +31,21 @@ NumberOrder Order(T a, T b) {
   return NumberOrder::kEqual;
 }
 
-// 2^63 and 2^64 as doubles (exact).
+// 2^63 and 2^64 as doubles (exact): the conversion bounds.
 inline constexpr double kTwo63 = 9223372036854775808.0;
 inline constexpr double kTwo64 = 18446744073709551616.0;
 
+// An integer against a double compares as two doubles, as the CEL spec's
+// conformance tests require (2^63-1 is not less than 2^63.0: both are the
+// same double). Int against uint, by contrast, is exact.
 inline NumberOrder CompareIntDouble(int64_t a, double b) {
   if (std::isnan(b)) return NumberOrder::kUnordered;
-  if (b >= kTwo63) return NumberOrder::kLess;
-  if (b < -kTwo63) return NumberOrder::kGreater;
-  // b is within int64's range: compare integer parts exactly, then the
-  // fraction breaks a tie.
-  double t = std::trunc(b);
-  int64_t bi = static_cast<int64_t>(t);
-  if (a != bi) return Order(a, bi);
-  return Order(0.0, b - t);
+  return Order(static_cast<double>(a), b);
 }
 
 inline NumberOrder CompareUintDouble(uint64_t a, double b) {
   if (std::isnan(b)) return NumberOrder::kUnordered;
-  if (b >= kTwo64) return NumberOrder::kLess;
-  if (b < 0) return NumberOrder::kGreater;
-  double t = std::trunc(b);
-  uint64_t bu = static_cast<uint64_t>(t);
-  if (a != bu) return Order(a, bu);
-  return Order(0.0, b - t);
+  return Order(static_cast<double>(a), b);
 }
 
 inline NumberOrder Flip(NumberOrder o) {
@@ -82,6 +77,23 @@ inline NumberOrder CompareNumbers(const Value& a, const Value& b) {
       if (b.kind == ValueKind::kInt) return Flip(CompareIntDouble(b.i, a.d));
       return Flip(CompareUintDouble(b.u, a.d));
   }
+}
+
+// A decimal floating-point text ([sign] digits [.digits] [e[sign]digits],
+// as std::from_chars reads it): its nearest double, with underflow to zero
+// or a subnormal allowed; nullopt for anything else, or when the value
+// overflows the double range.
+inline std::optional<double> ParseDecimalDouble(std::string_view text) {
+  double d = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (text.empty() || end != text.data() + text.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    d = std::strtod(std::string(text).c_str(), nullptr);  // the rounded value
+    if (std::isinf(d)) return std::nullopt;
+    return d;
+  }
+  if (ec != std::errc()) return std::nullopt;
+  return d;
 }
 
 // Truncates toward zero; nullopt when the result is not representable

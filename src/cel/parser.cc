@@ -227,7 +227,11 @@ class Parser {
         Take();
         bool is_call = At(TokenKind::kLParen);
         Expr node = NewExpr(is_call ? ExprKind::kCall : ExprKind::kSelect, pos);
-        node.name = std::string(field.text);
+        node.name =
+            field.kind == TokenKind::kQuotedIdent ? field.string_value : std::string(field.text);
+        if (is_call && field.kind == TokenKind::kQuotedIdent) {
+          return SyntaxError(field.position, "a `quoted` name cannot be called");
+        }
         node.target = std::make_unique<Expr>(std::move(*out));
         *out = std::move(node);
         if (is_call) SHARDY_RETURN_IF_ERROR(ParseArgs(&out->args));
@@ -246,10 +250,10 @@ class Parser {
     depth_ = saved_depth;
     return Status::OK();
   }
-  // A field name may be any word, reserved or not (SELECTOR in the spec).
+  // A field name is an identifier (reserved words included, as in cel-go,
+  // but not the keywords true, false, null and in) or a `quoted` name.
   static bool IsSelector(TokenKind k) {
-    return k == TokenKind::kIdent || k == TokenKind::kTrue || k == TokenKind::kFalse ||
-           k == TokenKind::kNull || k == TokenKind::kIn;
+    return k == TokenKind::kIdent || k == TokenKind::kQuotedIdent;
   }
   static bool IsQualifiedName(const Expr& e) {
     if (e.kind == ExprKind::kIdent) return true;

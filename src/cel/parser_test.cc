@@ -118,7 +118,7 @@ TEST(CelParserTest, PostfixChains) {
   EXPECT_EQ(P("(a + b).c"), "_+_(a, b).c");
   EXPECT_EQ(P(".a.b"), ".a.b");
   EXPECT_EQ(P(".f(1)"), ".f(1)");
-  EXPECT_EQ(P("a.true"), "a.true");  // any word may name a field
+  EXPECT_EQ(P("a.`true`"), "a.true");  // a keyword names a field only when quoted
   EXPECT_EQ(P("a.if"), "a.if");
 }
 
@@ -158,6 +158,9 @@ TEST(CelParserTest, Errors) {
   EXPECT_EQ(P("a b"), "error: line 1, column 3: unexpected identifier 'b', expected end of input");
   EXPECT_EQ(P("a ? b"), "error: line 1, column 6: unexpected end of input, expected ':'");
   EXPECT_EQ(P("a[1"), "error: line 1, column 4: unexpected end of input, expected ']'");
+  EXPECT_EQ(P("self.true == 1"),
+            "error: line 1, column 6: unexpected 'true', expected field name after '.'");
+  EXPECT_EQ(P("a.`b`()"), "error: line 1, column 3: a `quoted` name cannot be called");
   EXPECT_EQ(P("x == 'abc"), "error: line 1, column 6: unterminated string literal");
   EXPECT_EQ(P("rb'x'"),
             "error: line 1, column 3: unexpected string literal, expected end of input");

@@ -11,6 +11,7 @@
 
 #include <deque>
 #include <map>
+#include <new>
 #include <optional>
 #include <string>
 #include <utility>
@@ -308,10 +309,26 @@ class Compiler {
       }
       std::string shown = fn;
       if (receiver) shown = "." + fn;
-      return Error(e.position,
-                   "found no matching overload for '" + shown + "' applied to (" + sig + ")");
+      return Error(e.position, "found no matching overload for '" + shown + "' applied to (" + sig +
+                                   ")" + MixedNumberHint(fn, arg_types));
     }
     return result;
+  }
+
+  // CEL never converts between int, uint and double implicitly; say how to
+  // convert when that is the likely mistake (e.g. `key % 4u` on an int key).
+  std::string MixedNumberHint(const std::string& fn, const std::vector<Type>& args) {
+    static const char* kArithmetic[] = {"_+_", "_-_", "_*_", "_/_", "_%_", "_==_", "_!=_"};
+    bool arithmetic = false;
+    for (const char* op : kArithmetic) arithmetic |= fn == op;
+    if (!arithmetic || args.size() != 2) return "";
+    auto numeric = [&](const Type& t) {
+      TypeKind k = unifier_.Prune(t).kind;
+      return k == TypeKind::kInt || k == TypeKind::kUint || k == TypeKind::kDouble;
+    };
+    if (!numeric(args[0]) || !numeric(args[1])) return "";
+    return "; CEL does not mix int, uint and double implicitly: convert one operand, e.g. "
+           "uint(x) % 4u or x % 4";
   }
 
   // The common type of a literal's elements: their type when all agree,
@@ -447,15 +464,17 @@ Value EvalLogic(const Node& n, Value* frame, Arena* arena, bool absorbing) {
 
 Value EvalCall(const Node& n, Value* frame, Arena* arena) {
   size_t argc = n.kids.size();
-  Value inline_args[kInlineArgs];
+  // Uninitialised inline storage: every slot used is assigned below, and
+  // Value is trivially copyable, so this costs nothing per call.
+  alignas(Value) unsigned char inline_args[kInlineArgs * sizeof(Value)];
   std::vector<Value> heap_args;
-  Value* args = inline_args;
+  Value* args = reinterpret_cast<Value*>(inline_args);
   if (argc > kInlineArgs) {
     heap_args.resize(argc);
     args = heap_args.data();
   }
   for (size_t i = 0; i < argc; ++i) {
-    args[i] = Eval(n.kids[i], frame, arena);
+    new (&args[i]) Value(Eval(n.kids[i], frame, arena));
     if (args[i].is_error()) return args[i];
   }
   for (const Overload* o : n.candidates) {
@@ -608,14 +627,7 @@ const std::vector<Declaration>& Program::declarations() const { return rep_->dec
 const Type& Program::result_type() const { return rep_->result_type; }
 
 Value Program::Evaluate(std::span<const Value> vars, Arena* arena) const {
-  constexpr size_t kInlineFrame = 32;
-  Value inline_frame[kInlineFrame];
-  std::vector<Value> heap_frame;
-  Value* frame = inline_frame;
-  if (rep_->frame_size > kInlineFrame) {
-    heap_frame.resize(rep_->frame_size);
-    frame = heap_frame.data();
-  }
+  Value* frame = arena->Frame(rep_->frame_size);
   size_t n = std::min(vars.size(), rep_->declarations.size());
   for (size_t i = 0; i < n; ++i) frame[i] = vars[i];
   return Eval(rep_->root, frame, arena);

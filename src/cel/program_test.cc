@@ -62,8 +62,10 @@ TEST(CelEvalTest, NumbersOfDifferentTypesCompareByValue) {
   EXPECT_EQ(EvalCel("2u > 1"), "true");
   EXPECT_EQ(EvalCel("-1 < 0u"), "true");
   EXPECT_EQ(EvalCel("9223372036854775807 < 9223372036854775808u"), "true");
+  // int against double compares as doubles (the conformance suite's rule).
+  EXPECT_EQ(EvalCel("dyn(9223372036854775807) < 9223372036854775808.0"), "false");
   EXPECT_EQ(EvalCel("18446744073709551615u > 1e19"), "true");
-  EXPECT_EQ(EvalCel("18446744073709551615u < 18446744073709551616.0"), "true");
+  EXPECT_EQ(EvalCel("18446744073709551615u < 18446744073709551616.0"), "false");  // as doubles
   EXPECT_EQ(EvalCel("1.0 / 0.0 > 9223372036854775807"), "true");
   EXPECT_EQ(EvalCel("dyn(1) == 1.0"), "true");
   EXPECT_EQ(EvalCel("dyn(1u) == 1"), "true");
@@ -113,6 +115,11 @@ TEST(CelEvalTest, ConversionsFailRatherThanWrap) {
   EXPECT_EQ(EvalCel("type(1) == int"), "true");
   EXPECT_EQ(EvalCel("type([]) == list"), "true");
   EXPECT_EQ(EvalCel("type(type(1))"), "type");
+  EXPECT_EQ(EvalCel("type(7) == type(7u)"), "false");
+  EXPECT_EQ(EvalCel("double('1e-400')"), "0");
+  EXPECT_TRUE(IsError(EvalCel("double('1e400')")));
+  EXPECT_EQ(EvalCel("1e-324 / 2.0"), "0");
+  EXPECT_TRUE(IsCompileError(EvalCel("1e400")));
 }
 
 TEST(CelEvalTest, StringsListsAndMaps) {
@@ -125,12 +132,19 @@ TEST(CelEvalTest, StringsListsAndMaps) {
   EXPECT_EQ(EvalCel("'a' + 'b'"), "\"ab\"");
   EXPECT_EQ(EvalCel("[1, 2] + [3]"), "[1, 2, 3]");
   EXPECT_EQ(EvalCel("[1, 2, 3][1]"), "2");
+  EXPECT_EQ(EvalCel("[7, 8][dyn(1u)]"), "8");
+  EXPECT_EQ(EvalCel("[7, 8][dyn(1.0)]"), "8");
+  EXPECT_TRUE(IsError(EvalCel("[7, 8][dyn(0.5)]")));
   EXPECT_TRUE(IsError(EvalCel("[1, 2, 3][3]")));
   EXPECT_TRUE(IsError(EvalCel("[1][-1]")));
   EXPECT_EQ(EvalCel("2 in [1, 2]"), "true");
   EXPECT_EQ(EvalCel("'b' in {'a': 1, 'b': 2}"), "true");
   EXPECT_EQ(EvalCel("{'a': 1}['a']"), "1");
   EXPECT_EQ(EvalCel("{'a': 1}.a"), "1");
+  EXPECT_EQ(EvalCel("{'content-type': 'json'}.`content-type`"), "\"json\"");
+  EXPECT_EQ(EvalCel("has({'a/b.c': 1}.`a/b.c`)"), "true");
+  EXPECT_TRUE(IsCompileError(EvalCel("{'a': 1}.`a`()")));
+  EXPECT_TRUE(IsCompileError(EvalCel("`a`")));
   EXPECT_TRUE(IsError(EvalCel("{'a': 1}['z']")));
   EXPECT_EQ(EvalCel("{1: 'x'}[dyn(1u)]"), "\"x\"");
   EXPECT_TRUE(IsError(EvalCel("{1: 'a', 1: 'b'}")));
@@ -156,6 +170,7 @@ TEST(CelEvalTest, MacrosExpandAndEvaluate) {
   EXPECT_EQ(CheckedType("[].map(x, x + 1)"), "list(int)");
   EXPECT_EQ(CheckedType("[1, 2].filter(x, x > 1)"), "list(int)");
   EXPECT_TRUE(IsCompileError(EvalCel("[1].all(x.y, true)")));
+  EXPECT_TRUE(IsCompileError(EvalCel("[1].all(__result__, true)")));
   EXPECT_TRUE(IsCompileError(EvalCel("has(1)")));
 }
 

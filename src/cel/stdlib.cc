@@ -249,20 +249,9 @@ Value DoubleFromInt(const Value* a, Arena*) { return Value::Double(static_cast<d
 Value DoubleFromUint(const Value* a, Arena*) { return Value::Double(static_cast<double>(a[0].u)); }
 Value DoubleFromString(const Value* a, Arena* arena) {
   std::string_view s = a[0].str;
-  std::string_view body = s.size() > 1 && s[0] == '+' ? s.substr(1) : s;
-  double d = 0;
-  auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), d);
-  // from_chars reports ERANGE for overflow and underflow; CEL (like Go's
-  // ParseFloat) gives the infinity or the rounded value instead, which
-  // strtod computes.
-  if (!body.empty() && end == body.data() + body.size() && ec == std::errc::result_out_of_range) {
-    d = std::strtod(std::string(body).c_str(), nullptr);
-    ec = std::errc();
-  }
-  if (body.empty() || ec != std::errc() || end != body.data() + body.size()) {
-    return arena->NewError("cannot convert \"" + std::string(s) + "\" to double");
-  }
-  return Value::Double(d);
+  auto d = ParseDecimalDouble(s.size() > 1 && s[0] == '+' ? s.substr(1) : s);
+  if (!d) return arena->NewError("cannot convert \"" + std::string(s) + "\" to double");
+  return Value::Double(*d);
 }
 Value StringFromInt(const Value* a, Arena* arena) {
   std::string* s = arena->NewString();
@@ -468,6 +457,9 @@ Table BuildTable() {
   add("in_list", "@in", false, {A(), Type::List(A())}, kBool, InList);
   add("in_map", "@in", false, {A(), Type::Map(A(), B())}, kBool, InMap);
   add("index_list", "_[_]", false, {Type::List(A()), kInt}, A(), IndexList);
+  // Heterogeneous indexes: a uint, or a double with an integral value.
+  add("index_list_uint", "_[_]", false, {Type::List(A()), kUint}, A(), IndexList);
+  add("index_list_double", "_[_]", false, {Type::List(A()), kDouble}, A(), IndexList);
   add("index_map", "_[_]", false, {Type::Map(A(), B()), A()}, B(), IndexMap);
 
   for (bool recv : {false, true}) {

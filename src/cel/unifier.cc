@@ -49,6 +49,9 @@ bool Unifier::Assign(const Type& target, const Type& source) {
   }
   if (IsTop(t) || IsTop(s)) return true;
   if (t.kind != s.kind) return false;
+  // Type values are all of the one type `type`, whatever they denote:
+  // type(7) == type(7u) is a valid comparison (false).
+  if (t.kind == TypeKind::kType) return true;
   // A type with no parameters (the denotation `list`, or type values of
   // unknown type) matches any parameters.
   if (t.params.size() != s.params.size()) return t.params.empty() || s.params.empty();

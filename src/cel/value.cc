@@ -123,25 +123,6 @@ std::string_view TypeNameOf(const Value& v) {
 
 namespace {
 
-void AppendQuoted(std::string_view s, bool bytes, std::string* out) {
-  if (bytes) out->push_back('b');
-  out->push_back('"');
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out->push_back('\\');
-      out->push_back(ch);
-    } else if (c < 0x20 || c == 0x7F || (bytes && c >= 0x80)) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-      *out += buf;
-    } else {
-      out->push_back(ch);
-    }
-  }
-  out->push_back('"');
-}
-
 void Append(const Value& v, std::string* out) {
   switch (v.kind) {
     case ValueKind::kNull:
@@ -160,17 +141,17 @@ void Append(const Value& v, std::string* out) {
       AppendDouble(v.d, out);
       return;
     case ValueKind::kString:
-      AppendQuoted(v.str, false, out);
+      AppendCelQuoted(v.str, false, out);
       return;
     case ValueKind::kBytes:
-      AppendQuoted(v.str, true, out);
+      AppendCelQuoted(v.str, true, out);
       return;
     case ValueKind::kType:
       *out += v.str;
       return;
     case ValueKind::kError:
       *out += "error(";
-      AppendQuoted(v.str, false, out);
+      AppendCelQuoted(v.str, false, out);
       *out += ")";
       return;
     case ValueKind::kList:
@@ -195,6 +176,41 @@ void Append(const Value& v, std::string* out) {
 }
 
 }  // namespace
+
+void AppendCelQuoted(std::string_view s, bool bytes, std::string* out) {
+  if (bytes) out->push_back('b');
+  out->push_back('"');
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      default:
+        // Non-ASCII bytes of a string are UTF-8 text and print as is.
+        if (c < 0x20 || c == 0x7F || (bytes && c >= 0x80)) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+          *out += buf;
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
+}
 
 void AppendDouble(double d, std::string* out) {
   if (std::isnan(d)) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace shardyfusion::cel {
@@ -107,6 +108,8 @@ struct Value {
   }
 };
 
+static_assert(std::is_trivially_copyable_v<Value>);
+
 struct ListRep {
   std::vector<Value> elems;
 };
@@ -134,6 +137,13 @@ class Arena {
   MapRep* NewMap();
   // A message built at run time; returns Value::Error over arena storage.
   Value NewError(std::string message);
+  // Scratch slots for the variables of the one evaluation using this arena
+  // (contents unspecified); valid until the next call. Kept across Reset(),
+  // so it is allocated once.
+  Value* Frame(size_t n) {
+    if (frame_.size() < n) frame_.resize(n);
+    return frame_.data();
+  }
 
   void Reset();
 
@@ -146,6 +156,7 @@ class Arena {
   size_t lists_used_ = 0;
   std::deque<MapRep> maps_;
   size_t maps_used_ = 0;
+  std::vector<Value> frame_;
 };
 
 // CEL equality (the `==` operator): numbers compare by value across int,
@@ -161,6 +172,11 @@ const Value* FindMapValue(const MapRep& m, const Value& key);
 // The shortest decimal text that reads back as `d` ("1", "0.1", "1e+100"),
 // or "NaN", "+Inf", "-Inf": CEL's string(double).
 void AppendDouble(double d, std::string* out);
+
+// `s` as a CEL string literal ("..." with C-style escapes; control
+// characters as \xNN) or, with `bytes`, a bytes literal (b"...", every
+// byte >= 0x80 as \xNN as well).
+void AppendCelQuoted(std::string_view s, bool bytes, std::string* out);
 
 // The CEL type name of a value's runtime type: "int", "uint", "double",
 // "string", "bytes", "bool", "null_type", "list", "map", "type".

@@ -1,0 +1,104 @@
+#include "writer/run_record.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "storage/fault_store.h"
+#include "storage/memory_store.h"
+
+namespace shardyfusion {
+namespace {
+
+RunRecord Initial() {
+  RunRecord r;
+  r.run_id = "abc123";
+  r.s3_prefix = "s3://bucket/snap";
+  r.shard_prefix = "shards";
+  r.db_path_template = "db={db_id:05d}";
+  return r;
+}
+
+std::string Field(const std::string& yaml, const std::string& key) {
+  size_t at = yaml.find("\n" + key + ": ");
+  if (at == std::string::npos && yaml.rfind(key + ": ", 0) == 0)
+    at = 0;
+  else if (at != std::string::npos)
+    ++at;
+  if (at == std::string::npos) return "<missing>";
+  size_t start = at + key.size() + 2;
+  return yaml.substr(start, yaml.find('\n', start) - start);
+}
+
+TEST(RunRecordTest, YamlHasEveryKeySortedWithQuotedStrings) {
+  RunRecord r = Initial();
+  r.run_id = "it's 1e10";  // a quote, and text that YAML would read as a number
+  r.error_message = "line one\nline two";
+  std::string y = RunRecordYaml(r);
+  EXPECT_EQ(y.substr(0, y.find('\n')), "db_path_template: 'db={db_id:05d}'");
+  std::vector<std::string> keys;
+  for (size_t pos = 0; pos < y.size();) {
+    size_t eol = y.find('\n', pos);
+    keys.push_back(y.substr(pos, y.find(':', pos) - pos));
+    pos = eol + 1;
+  }
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(keys, sorted);
+  EXPECT_EQ(keys.size(), 13u);
+  EXPECT_EQ(Field(y, "run_id"), "'it''s 1e10'");
+  EXPECT_EQ(Field(y, "error_message"), "\"line one\\nline two\"");
+  EXPECT_EQ(Field(y, "error_type"), "null");
+  EXPECT_EQ(Field(y, "status"), "running");
+  EXPECT_EQ(Field(y, "format_version"), "1");
+}
+
+TEST(RunRecordTest, LifecycleWritesRunningThenHeartbeatsThenSucceeds) {
+  auto store = std::make_shared<MemoryStore>("mem");
+  RunRecordOptions opts;
+  opts.heartbeat = std::chrono::milliseconds(20);
+  auto life = RunRecordLifecycle::Start(store, "snap", Initial(), opts);
+  ASSERT_FALSE(life->record_key().empty());
+  EXPECT_EQ(life->record_key().rfind("snap/runs/", 0), 0u);
+  EXPECT_NE(life->record_key().find("_run_id=abc123_"), std::string::npos);
+  auto first = store->Get(life->record_key());
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ(Field(**first, "status"), "running");
+  std::string first_updated = Field(**first, "updated_at");
+  // The heartbeat rewrites updated_at and pushes the lease forward.
+  std::string later;
+  for (int i = 0; i < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    later = Field(**store->Get(life->record_key()), "updated_at");
+    if (later != first_updated) break;
+  }
+  EXPECT_NE(later, first_updated);
+  life->SetManifestRef("snap/manifests/x/manifest");
+  life->Succeed();
+  std::string y = **store->Get(life->record_key());
+  EXPECT_EQ(Field(y, "status"), "succeeded");
+  EXPECT_EQ(Field(y, "manifest_ref"), "'snap/manifests/x/manifest'");
+  EXPECT_EQ(Field(y, "lease_expires_at"), Field(y, "updated_at"));
+}
+
+TEST(RunRecordTest, FailureRecordsTheError) {
+  auto store = std::make_shared<MemoryStore>("mem");
+  auto life = RunRecordLifecycle::Start(store, "snap", Initial());
+  life->Fail("ShardWrite", "shard 3: injected fault");
+  std::string y = **store->Get(life->record_key());
+  EXPECT_EQ(Field(y, "status"), "failed");
+  EXPECT_EQ(Field(y, "error_type"), "'ShardWrite'");
+  EXPECT_EQ(Field(y, "error_message"), "'shard 3: injected fault'");
+}
+
+TEST(RunRecordTest, AFailedFirstWriteLeavesTheBuildWithoutARecord) {
+  auto fault = std::make_shared<FaultInjectingStore>(std::make_shared<MemoryStore>("mem"));
+  fault->FailNthCall(StoreOp::kPut, 1, Status(ErrorCode::kStorage, "injected"));
+  auto life = RunRecordLifecycle::Start(fault, "snap", Initial());
+  EXPECT_TRUE(life->record_key().empty());
+  life->Succeed();  // no record, no write, no crash
+  EXPECT_EQ(fault->CallCount(StoreOp::kPut), 1);
+}
+
+}  // namespace
+}  // namespace shardyfusion
