@@ -48,4 +48,5 @@ npm_ci() {
 }
 npm_ci slatedb-oracle @slatedb/uniffi "real SlateDB, for the SlateDB interop tests"
 npm_ci cel-conformance @bufbuild/cel-spec "the CEL conformance tests, for tools/cel-conformance/run.sh"
+npm_ci cel-differential @bufbuild/cel "the reference CEL implementation, for tools/cel-differential/run.sh"
 echo "setup: done"

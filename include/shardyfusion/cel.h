@@ -83,6 +83,10 @@ class CelValue {
   std::string bytes_;
 };
 
+// CEL's name of a value's type: "null_type", "bool", "int", "uint",
+// "double", "string", "bytes".
+const char* CelKindName(CelValue::Kind kind);
+
 struct CelColumn {
   std::string name;
   CelType type;

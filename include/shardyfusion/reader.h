@@ -1,6 +1,7 @@
 // The sharded reader: point lookups against a published snapshot.
 //
-// Open() follows `_CURRENT` to a manifest, validates it, builds the router and
+// Open() follows `_CURRENT` to a manifest, validates it, builds the router
+// (hash, or CEL: the expression is compiled with the manifest's columns) and
 // opens one ShardReader per non-empty shard (empty shards answer "not found"
 // without I/O). If the current manifest is malformed, Open() falls back to up
 // to `max_fallback_attempts` older manifests, newest first.
@@ -8,6 +9,14 @@
 // A reader serves one snapshot until Refresh() is called; Refresh() loads the
 // new snapshot and swaps it in atomically. A malformed new manifest keeps the
 // old snapshot (Refresh returns false).
+//
+// CEL snapshots: a key-only expression (cel_columns exactly {"key": T})
+// routes from the key alone. Any other expression needs every column's value
+// in a RoutingContext; without it a lookup is a kInvalidArgument error naming
+// the columns. A result that names no shard (a token not in routing_values,
+// or a direct-mode id outside [0, num_dbs), which the reference does not
+// check) is a miss for Get/MultiGet and a kShardAssignment error for
+// RouteKey/ShardForKey.
 //
 // Thread-safety: a ShardedReader may be shared by threads. Get/MultiGet may
 // run concurrently with each other and with Refresh(); a lookup in flight
@@ -23,6 +32,7 @@
 #include "shardyfusion/key.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/object_store.h"
+#include "shardyfusion/routing.h"
 #include "shardyfusion/shard_backend.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "shardyfusion/status.h"
@@ -56,6 +66,9 @@ struct SnapshotInfo {
   KeyEncoding key_encoding = KeyEncoding::kU64BE;
   std::string hash_algorithm;
   std::string backend;  // the shard reader factory in use
+  // CEL categorical snapshots: the typed tokens (bytes when the manifest
+  // records them as bytes, manifest.md); nullopt otherwise.
+  std::optional<std::vector<RoutingToken>> routing_values;
 };
 
 // One entry per shard id in [0, num_dbs), empty shards included.
@@ -74,14 +87,17 @@ class ShardedReader {
                                                      const ReaderOptions& options = {});
   ~ShardedReader();
 
-  Result<std::optional<std::string>> Get(const Key& key);
-  // Results in input order.
-  Result<std::vector<std::optional<std::string>>> MultiGet(const std::vector<Key>& keys);
+  // `context`: the column values of a multi-column CEL snapshot (see
+  // above); ignored by hash and key-only CEL snapshots.
+  Result<std::optional<std::string>> Get(const Key& key, const RoutingContext& context = {});
+  // Results in input order; every key is routed with the same `context`.
+  Result<std::vector<std::optional<std::string>>> MultiGet(const std::vector<Key>& keys,
+                                                           const RoutingContext& context = {});
 
   // The shard id that `key` routes to.
-  Result<int64_t> RouteKey(const Key& key);
+  Result<int64_t> RouteKey(const Key& key, const RoutingContext& context = {});
   // The shard's details (db_url null for an empty shard).
-  Result<ShardDetail> ShardForKey(const Key& key);
+  Result<ShardDetail> ShardForKey(const Key& key, const RoutingContext& context = {});
 
   SnapshotInfo snapshot_info() const;
   std::vector<ShardDetail> shard_details() const;

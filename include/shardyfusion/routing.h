@@ -1,8 +1,12 @@
 // Routing: which shard a logical key lives in.
 //
 // HASH routing is `xxh3_64(CanonicalBytes(key), seed 0) mod num_dbs`, in
-// unsigned 64-bit arithmetic. Writer and reader build their router from the
-// same ShardingSpec (the reader from the manifest), so they cannot disagree.
+// unsigned 64-bit arithmetic. CEL routing evaluates an expression over
+// declared columns and maps the result to a shard, directly (the result is
+// the shard id) or through a list of categorical tokens
+// (docs/format/routing.md, "CEL routing"). Writer and reader build their
+// router from the same ShardingSpec (the reader from the manifest), so they
+// cannot disagree.
 //
 // Thread-safety: a router is immutable after construction and may be shared
 // by any number of threads.
@@ -15,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shardyfusion/cel.h"
 #include "shardyfusion/key.h"
 #include "shardyfusion/status.h"
 
@@ -32,12 +37,22 @@ struct ShardingSpec {
   enum class Strategy { kHash, kCel };
   Strategy strategy = Strategy::kHash;
   std::string hash_algorithm = "xxh3_64";
-  // CEL only (later issues); empty/nullopt for HASH.
+  // CEL only; nullopt for HASH. Column name -> type name ("int", ...).
   std::optional<std::string> cel_expr;
   std::optional<std::map<std::string, std::string>> cel_columns;
   // Categorical tokens, stored as JSON texts of each element (CEL only).
+  // Bytes tokens are JSON strings (surrogateescape, manifest.md); the
+  // manifest's `custom.cel_routing_values_type` says they are bytes.
   std::optional<std::vector<std::string>> routing_values_json;
 };
+
+// A categorical routing token of CEL routing: a CelValue of kind kInt,
+// kString or kBytes. Element i of a snapshot's tokens names shard i.
+using RoutingToken = CelValue;
+
+// The column values that route a lookup in a CEL snapshot whose expression
+// reads more than the key: column name -> value, each of its declared type.
+using RoutingContext = std::map<std::string, CelValue, std::less<>>;
 
 class HashRouter {
  public:

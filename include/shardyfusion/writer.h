@@ -1,22 +1,25 @@
 // The sharded writer: records in, a published snapshot out.
 //
-// Records are routed to `num_dbs` shards (xxh3 of the key), encoded, batched
-// per shard and written through a ShardWriterFactory into a fresh attempt
-// prefix per shard; then winners are selected, the manifest is published and
+// Records are routed to shards (xxh3 of the key into `num_dbs`, or a CEL
+// expression: docs/format/routing.md), encoded, batched per shard and written through a
+// ShardWriterFactory into a fresh attempt prefix per shard; then winners are selected, the manifest
+// is published and
 // `_CURRENT` is switched to it, and losing attempts are cleaned up
 // (docs/format/layout.md). A successful return means the snapshot is
 // published: readers opened afterwards see it. On any error nothing becomes
 // visible through `_CURRENT`.
 //
-// Two ways in:
-//   - WriteHashSharded(records, config, input, options): any C++ range.
-//   - HashShardedWriter: push records one by one (callback sources, files).
+// Two ways in, for each strategy:
+//   - WriteHashSharded / WriteCelSharded(records, config, input, options):
+//     any C++ range.
+//   - HashShardedWriter / CelShardedWriter: push records one by one
+//     (callback sources, files).
 //
 // Memory is bounded by the per-shard batches (batch_size pairs per shard) and
 // the optional global ceiling; the input is never held whole.
 //
-// Thread-safety: a HashShardedWriter is used by one thread. Distinct writers
-// are independent.
+// Thread-safety: a HashShardedWriter or CelShardedWriter is used by one
+// thread. Distinct writers are independent.
 #pragma once
 
 #include <cstdint>
@@ -25,13 +28,16 @@
 #include <memory>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "shardyfusion/cel.h"
 #include "shardyfusion/key.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/object_store.h"
+#include "shardyfusion/routing.h"
 #include "shardyfusion/shard_backend.h"
 #include "shardyfusion/status.h"
 
@@ -68,6 +74,36 @@ struct HashShardedWriteConfig : WriteConfig {
   std::optional<uint64_t> max_keys_per_shard;
 };
 
+// CEL routing (docs/format/routing.md, "CEL routing"). The expression is
+// evaluated per record over `cel_columns`, and its result picks the shard:
+//   - direct mode (no routing_values, no inference): the result is the shard
+//     id (int, uint, or decimal text as Python's int() reads it; no modulo).
+//     num_dbs = max id + 1, and the ids must be dense 0..N-1; at most
+//     kMaxCelDirectShards.
+//   - categorical mode (routing_values): the id is the index of the token
+//     exactly equal to the result (int 1 != string "1"; a uint result equals
+//     the int token of the same value); num_dbs = max(1, tokens).
+//   - inferred categorical (infer_routing_values_from_data): the tokens are
+//     every distinct result over the input, of one kind, sorted ascending
+//     (ints numerically, strings and bytes bytewise). Needs two passes.
+// When cel_columns is exactly {"key": T} (key-only mode) the key is the
+// column: an int key for int (or uint, non-negative) columns, a string or
+// bytes key for string and bytes columns. Otherwise every record supplies
+// the column values, in cel_columns order.
+struct CelShardedWriteConfig : WriteConfig {
+  std::string cel_expr;
+  // Column name and type; evaluation takes the values in this order.
+  std::vector<CelColumn> cel_columns;
+  // Categorical tokens: each an int, a string or bytes (RoutingToken), all of
+  // one kind, unique. Element i names shard i.
+  std::optional<std::vector<RoutingToken>> routing_values;
+  // Infer the tokens from the data (exclusive with routing_values).
+  bool infer_routing_values_from_data = false;
+};
+
+// The most shards a CEL direct-mode build may discover (ids 0..65535).
+inline constexpr uint32_t kMaxCelDirectShards = 65536;
+
 struct WriteOptions {
   // Memory ceiling across all shard batches: whenever the buffered total
   // exceeds a cap, the largest batch is flushed. Unset = no global cap.
@@ -102,31 +138,83 @@ struct BuildResult {
   BuildStats stats;
 };
 
-// Push-style writer. Open() validates the whole configuration before any I/O.
-class HashShardedWriter {
- public:
-  // `record_count` is required when config.max_keys_per_shard is set.
-  static Result<std::unique_ptr<HashShardedWriter>> Open(
-      const HashShardedWriteConfig& config, const WriteOptions& options = {},
-      std::optional<uint64_t> record_count = std::nullopt);
-  ~HashShardedWriter();
+class WriteEngine;  // the engine every writer shares (internal)
 
-  // Routes, encodes and buffers one record. A key outside the encoding's
-  // domain is a kConfigValidation error naming the key; the build is then
-  // unusable (call Abort or destroy it).
-  Status Add(const Key& key, std::string_view value);
+// What every push-style writer does once its records are added. Destroying
+// an unfinished writer abandons it, as Abort does.
+class ShardedWriter {
+ public:
+  virtual ~ShardedWriter();
+  ShardedWriter(const ShardedWriter&) = delete;
+  ShardedWriter& operator=(const ShardedWriter&) = delete;
+
   // Flushes, seals, publishes and cleans up. Call once.
   Result<BuildResult> Finish();
   // Abandons the build: nothing is published; local staging is removed.
   void Abort();
 
+  // The shards known so far (CEL direct mode: the ids seen so far).
   uint32_t num_dbs() const;
   uint64_t records_added() const;
 
+ protected:
+  explicit ShardedWriter(std::unique_ptr<WriteEngine> engine);
+  WriteEngine& engine() { return *engine_; }
+
  private:
-  class Impl;
-  explicit HashShardedWriter(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<WriteEngine> engine_;
+};
+
+// Push-style writer. Open() validates the whole configuration before any I/O.
+class HashShardedWriter : public ShardedWriter {
+ public:
+  // `record_count` is required when config.max_keys_per_shard is set.
+  static Result<std::unique_ptr<HashShardedWriter>> Open(
+      const HashShardedWriteConfig& config, const WriteOptions& options = {},
+      std::optional<uint64_t> record_count = std::nullopt);
+
+  // Routes, encodes and buffers one record. A key outside the encoding's
+  // domain is a kConfigValidation error naming the key; the build is then
+  // unusable (call Abort or destroy it).
+  Status Add(const Key& key, std::string_view value);
+
+ private:
+  using ShardedWriter::ShardedWriter;
+};
+
+// Push-style CEL writer. Open() validates the whole configuration (the
+// expression compiles, tokens are well-formed, key-only column fits the key
+// encoding, ...) before any I/O; errors are kConfigValidation.
+//
+// Inferred categorical mode is two passes over the same records: call
+// Observe(key, columns) for every record, then Add for every record. Only the
+// distinct tokens are held between the passes. The first Add freezes the
+// tokens; a record whose token no Observe saw is then a kShardAssignment
+// error. In the other modes Observe is a kInvalidArgument error.
+//
+// Errors while routing a record (evaluation errors, a negative or
+// non-numeric direct id, an unknown token) are kShardAssignment errors
+// naming the key; the build is then unusable (Abort or destroy it), and
+// nothing is published.
+//
+// Finish also checks the shard ids (direct mode: dense 0..N-1).
+class CelShardedWriter : public ShardedWriter {
+ public:
+  static Result<std::unique_ptr<CelShardedWriter>> Open(const CelShardedWriteConfig& config,
+                                                        const WriteOptions& options = {});
+  ~CelShardedWriter() override;
+
+  // The first pass of inferred categorical mode: evaluates the record and
+  // remembers its token. `columns` as for Add.
+  Status Observe(const Key& key, std::span<const CelValue> columns = {});
+  // Routes, encodes and buffers one record. `columns`: the values of
+  // cel_columns in order; empty in key-only mode.
+  Status Add(const Key& key, std::string_view value, std::span<const CelValue> columns = {});
+
+ private:
+  class Routing;
+  CelShardedWriter(std::unique_ptr<WriteEngine> engine, Routing* routing);
+  Routing* routing_;  // owned by the engine
 };
 
 // How to get a key and a value from a record of the input range.
@@ -159,6 +247,67 @@ Result<BuildResult> WriteHashSharded(Range&& records, const HashShardedWriteConf
       writer->Abort();
       return st;
     }
+  }
+  return writer->Finish();
+}
+
+// For key-only CEL expressions: no column values (the key is the column).
+struct NoCelColumns {
+  template <typename Record>
+  std::span<const CelValue> operator()(const Record&) const {
+    return {};
+  }
+};
+
+// How to get a key, a value and the CEL column values from a record.
+// `columns_fn` returns something convertible to std::span<const CelValue>
+// (a std::vector or std::array of values in cel_columns order).
+template <typename KeyFn, typename ValueFn, typename ColumnsFn = NoCelColumns>
+struct CelRecordInput {
+  KeyFn key_fn;
+  ValueFn value_fn;
+  ColumnsFn columns_fn = {};
+};
+template <typename KeyFn, typename ValueFn>
+CelRecordInput(KeyFn, ValueFn) -> CelRecordInput<KeyFn, ValueFn, NoCelColumns>;
+template <typename KeyFn, typename ValueFn, typename ColumnsFn>
+CelRecordInput(KeyFn, ValueFn, ColumnsFn) -> CelRecordInput<KeyFn, ValueFn, ColumnsFn>;
+
+// Writes every record of `records` with CEL routing and publishes the
+// snapshot. Inferred categorical mode iterates `records` twice, so it needs
+// a forward range; with a single-pass range it is a kConfigValidation error.
+template <typename Range, typename KeyFn, typename ValueFn, typename ColumnsFn>
+Result<BuildResult> WriteCelSharded(Range&& records, const CelShardedWriteConfig& config,
+                                    const CelRecordInput<KeyFn, ValueFn, ColumnsFn>& input,
+                                    const WriteOptions& options = {}) {
+  if constexpr (!std::ranges::forward_range<Range>) {
+    if (config.infer_routing_values_from_data) {
+      return Status(ErrorCode::kConfigValidation,
+                    "infer_routing_values_from_data reads the records twice, so it needs a "
+                    "re-iterable (forward) range");
+    }
+  }
+  SHARDY_ASSIGN_OR_RETURN(auto writer, CelShardedWriter::Open(config, options));
+  auto fail = [&writer](Status st) {
+    writer->Abort();
+    return st;
+  };
+  if constexpr (std::ranges::forward_range<Range>) {
+    if (config.infer_routing_values_from_data) {
+      for (auto&& record : records) {
+        const auto& columns = input.columns_fn(record);
+        Status st =
+            writer->Observe(ToKey(input.key_fn(record)), std::span<const CelValue>(columns));
+        if (!st.ok()) return fail(st);
+      }
+    }
+  }
+  for (auto&& record : records) {
+    const auto& value = input.value_fn(record);
+    const auto& columns = input.columns_fn(record);
+    Status st = writer->Add(ToKey(input.key_fn(record)), std::string_view(value),
+                            std::span<const CelValue>(columns));
+    if (!st.ok()) return fail(st);
   }
   return writer->Finish();
 }

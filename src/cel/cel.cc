@@ -113,26 +113,6 @@ bool KindFits(CelValue::Kind kind, CelType type) {
   return false;
 }
 
-const char* KindName(CelValue::Kind kind) {
-  switch (kind) {
-    case CelValue::Kind::kNull:
-      return "null";
-    case CelValue::Kind::kBool:
-      return "bool";
-    case CelValue::Kind::kInt:
-      return "int";
-    case CelValue::Kind::kUint:
-      return "uint";
-    case CelValue::Kind::kDouble:
-      return "double";
-    case CelValue::Kind::kString:
-      return "string";
-    case CelValue::Kind::kBytes:
-      return "bytes";
-  }
-  return "null";
-}
-
 cel::Type ToType(CelType t) {
   switch (t) {
     case CelType::kInt:
@@ -193,6 +173,26 @@ Result<CelValue> ToPublic(const cel::Value& v) {
 }
 
 }  // namespace
+
+const char* CelKindName(CelValue::Kind kind) {
+  switch (kind) {
+    case CelValue::Kind::kNull:
+      return "null_type";
+    case CelValue::Kind::kBool:
+      return "bool";
+    case CelValue::Kind::kInt:
+      return "int";
+    case CelValue::Kind::kUint:
+      return "uint";
+    case CelValue::Kind::kDouble:
+      return "double";
+    case CelValue::Kind::kString:
+      return "string";
+    case CelValue::Kind::kBytes:
+      return "bytes";
+  }
+  return "null_type";
+}
 
 std::string CelValue::DebugString() const { return cel::ValueDebugString(ToInternal(*this)); }
 
@@ -282,7 +282,7 @@ Result<CelValue> CelProgram::Evaluate(std::span<const CelValue> values) const {
       return Status(ErrorCode::kInvalidArgument, "CEL column '" + columns[i].name +
                                                      "' is declared " +
                                                      CelTypeName(columns[i].type) + " but got a " +
-                                                     KindName(values[i].kind()) + " value");
+                                                     CelKindName(values[i].kind()) + " value");
     }
     new (&vars[i]) cel::Value(ToInternal(values[i]));
   }

@@ -44,7 +44,7 @@ class Expander {
     if (e.name == "all" && (n == 2 || n == 3)) return Macro::kAll;
     if (e.name == "exists" && (n == 2 || n == 3)) return Macro::kExists;
     if (e.name == "exists_one" && (n == 2 || n == 3)) return Macro::kExistsOne;
-    if (e.name == "existsOne" && n == 3) return Macro::kExistsOne;
+    if (e.name == "existsOne" && (n == 2 || n == 3)) return Macro::kExistsOne;
     if (e.name == "map" && n == 2) return Macro::kMap;
     if (e.name == "map" && n == 3) return Macro::kMapFilter;
     if (e.name == "filter" && n == 2) return Macro::kFilter;

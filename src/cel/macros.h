@@ -5,11 +5,12 @@
 //   r.all(x, p)             -> comprehension: true, && each p (error absorbing)
 //   r.exists(x, p)          -> comprehension: false, || each p
 //   r.exists_one(x, p)      -> comprehension counting p; result count == 1
+//                              (also spelled existsOne, as in cel-go)
 //   r.map(x, t)             -> comprehension appending [t]
 //   r.map(x, p, t)          -> appending [t] where p holds
 //   r.filter(x, p)          -> appending [x] where p holds
 // and the two-variable forms r.all(i, v, p), r.exists(i, v, p),
-// r.existsOne(i, v, p) (also spelled exists_one), where i is the list index
+// r.existsOne(i, v, p), where i is the list index
 // or map key and v the element or map value.
 //
 // The accumulator is named "@result", which no expression can spell, so it

@@ -103,8 +103,9 @@ inline std::optional<int64_t> DoubleToInt(double d) {
   return static_cast<int64_t>(d);
 }
 
+// Negative values (other than -0.0) are out of range, as in cel-go.
 inline std::optional<uint64_t> DoubleToUint(double d) {
-  if (!(d > -1.0 && d < kTwo64)) return std::nullopt;
+  if (!(d >= 0 && d < kTwo64)) return std::nullopt;
   return static_cast<uint64_t>(d);
 }
 

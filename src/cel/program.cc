@@ -271,7 +271,7 @@ class Compiler {
         return Error(e.position, "the branches of ?: have different types ('" + Describe(a) +
                                      "' and '" + Describe(b) + "')");
       }
-      return joined;
+      return MostGeneral(joined, a, b);
     }
     if (!receiver && e.args.size() == 1 && fn == "@not_strictly_false") {
       out->op = Op::kNotStrictlyFalse;
@@ -338,8 +338,20 @@ class Compiler {
       *acc = t;
     } else if (!unifier_.Assign(**acc, t)) {
       *acc = Type::Dyn();
+    } else {
+      *acc = MostGeneral(**acc, **acc, t);
     }
     return **acc;
+  }
+
+  // After a successful join of `a` and `b` into `joined`: dyn when either
+  // side is dyn (its values may be of any type, so the join must say so),
+  // else the joined type.
+  Type MostGeneral(const Type& joined, const Type& a, const Type& b) {
+    if (unifier_.Prune(a).kind == TypeKind::kDyn || unifier_.Prune(b).kind == TypeKind::kDyn) {
+      return Type::Dyn();
+    }
+    return joined;
   }
 
   Type VisitList(const Expr& e, Node* out) {

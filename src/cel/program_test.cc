@@ -100,6 +100,8 @@ TEST(CelEvalTest, ConversionsFailRatherThanWrap) {
   EXPECT_TRUE(IsError(EvalCel("int(18446744073709551615u)")));
   EXPECT_TRUE(IsError(EvalCel("uint(-1)")));
   EXPECT_TRUE(IsError(EvalCel("uint(-0.5 - 1.0)")));
+  EXPECT_TRUE(IsError(EvalCel("uint(-0.5)")));
+  EXPECT_EQ(EvalCel("uint(-0.0)"), "0u");
   EXPECT_EQ(EvalCel("int('-42')"), "-42");
   EXPECT_TRUE(IsError(EvalCel("int('4x')")));
   EXPECT_TRUE(IsError(EvalCel("int('99999999999999999999')")));
@@ -151,12 +153,18 @@ TEST(CelEvalTest, StringsListsAndMaps) {
   EXPECT_EQ(EvalCel("size({'a': 1, 'b': 2})"), "2");
   EXPECT_EQ(EvalCel("[1, 'a', 2.5]"), "[1, \"a\", 2.5]");  // heterogeneous literal: list(dyn)
   EXPECT_EQ(CheckedType("[1, 'a']"), "list(dyn)");
+  // A dyn branch or element makes the join dyn (found by tools/cel-differential).
+  EXPECT_EQ(CheckedType("false ? 'a' : dyn(1)"), "dyn");
+  EXPECT_EQ(EvalCel("type(false ? 'a' : dyn(1))"), "int");
+  EXPECT_EQ(EvalCel("bytes(false ? 'a' : dyn(b'x'))"), "b\"x\"");
+  EXPECT_EQ(CheckedType("[1, dyn('a')]"), "list(dyn)");
 }
 
 TEST(CelEvalTest, MacrosExpandAndEvaluate) {
   EXPECT_EQ(EvalCel("[1, 2, 3].all(x, x > 0)"), "true");
   EXPECT_EQ(EvalCel("[1, 2, 3].exists(x, x == 2)"), "true");
   EXPECT_EQ(EvalCel("[1, 2, 3].exists_one(x, x > 1)"), "false");
+  EXPECT_EQ(EvalCel("[1, 2, 3].existsOne(x, x > 2)"), "true");
   EXPECT_EQ(EvalCel("[1, 2, 3].map(x, x * 2)"), "[2, 4, 6]");
   EXPECT_EQ(EvalCel("[1, 2, 3].map(x, x > 1, x * 10)"), "[20, 30]");
   EXPECT_EQ(EvalCel("[1, 2, 3].filter(x, x != 2)"), "[1, 3]");

@@ -5,7 +5,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <span>
+#include <type_traits>
 
 #include "cli/progress.h"
 #include "shardyfusion/sqlite_backend.h"
@@ -33,24 +36,6 @@ Result<std::istream*> OpenInput(const std::string& input, std::istream& in,
   return static_cast<std::istream*>(file->get());
 }
 
-// The first of the two passes --max-keys-per-shard needs: the shard count is
-// derived from the record count before the writer opens.
-Result<uint64_t> CountRecords(const BuildArgs& args) {
-  std::ifstream file(args.input, std::ios::binary);
-  if (!file) {
-    return Status(ErrorCode::kInvalidArgument, fmt::format("cannot open input file \"{}\": {}",
-                                                           args.input, std::strerror(errno)));
-  }
-  std::unique_ptr<RecordSource> source = NewRecordSource(args.format, &file);
-  Record record;
-  uint64_t count = 0;
-  for (;;) {
-    SHARDY_ASSIGN_OR_RETURN(bool more, source->Next(&record));
-    if (!more) return count;
-    ++count;
-  }
-}
-
 Result<std::shared_ptr<ShardWriterFactory>> WriterFactoryFor(const BuildArgs& args) {
   if (args.backend == "sqlite") {
     SqliteWriterOptions options;
@@ -67,18 +52,165 @@ Result<std::shared_ptr<ShardWriterFactory>> WriterFactoryFor(const BuildArgs& ar
                 fmt::format("unknown backend \"{}\" (supported: slatedb, sqlite)", backend));
 }
 
-// Feeds every record of `source` to `writer`. On error the caller aborts.
-Status WriteRecords(RecordSource* source, const RecordMapping& mapping, HashShardedWriter* writer,
-                    Progress* progress, uint64_t* records) {
+// The first of the two passes --max-keys-per-shard (the record count) and
+// --infer-routing-values (the tokens) need: every record of the input file.
+Status ForEachFileRecord(const BuildArgs& args, const std::function<Status(const Record&)>& visit) {
+  std::ifstream file(args.input, std::ios::binary);
+  if (!file) {
+    return Status(ErrorCode::kInvalidArgument, fmt::format("cannot open input file \"{}\": {}",
+                                                           args.input, std::strerror(errno)));
+  }
+  std::unique_ptr<RecordSource> source = NewRecordSource(args.format, &file);
   Record record;
-  Key key;
-  std::string value;
   for (;;) {
     SHARDY_ASSIGN_OR_RETURN(bool more, source->Next(&record));
     if (!more) return Status::OK();
-    SHARDY_RETURN_IF_ERROR(ExtractKey(mapping, record, &key));
-    SHARDY_RETURN_IF_ERROR(ExtractValue(mapping, record, &value));
-    Status st = writer->Add(key, value);
+    SHARDY_RETURN_IF_ERROR(visit(record));
+  }
+}
+
+// The columns read from each record: none in key-only mode, where the key is
+// the expression's one column.
+std::vector<CelColumn> RecordColumns(const BuildArgs& args) {
+  if (!args.cel) return {};
+  const std::vector<CelColumn>& c = args.cel->columns;
+  if (c.size() == 1 && c[0].name == "key") return {};
+  return c;
+}
+
+// What the build hands each record to: the hash or the CEL writer.
+struct RecordSink {
+  std::function<Status(const Key&, std::string_view, std::span<const CelValue>)> add;
+  std::function<Result<BuildResult>()> finish;
+  std::function<void()> abort;
+};
+
+template <typename Writer>
+RecordSink SinkFor(std::shared_ptr<Writer> writer) {
+  return {[writer](const Key& key, std::string_view value, std::span<const CelValue> columns) {
+            if constexpr (std::is_same_v<Writer, CelShardedWriter>) {
+              return writer->Add(key, value, columns);
+            } else {
+              return writer->Add(key, value);
+            }
+          },
+          [writer] { return writer->Finish(); }, [writer] { writer->Abort(); }};
+}
+
+// The settings both strategies share.
+Status FillWriteConfig(const BuildArgs& args, WriteConfig* config) {
+  config->s3_prefix = args.prefix;
+  if (args.prefix.starts_with("s3://")) {
+    SHARDY_ASSIGN_OR_RETURN(StoreLocation loc, OpenStoreForUrl(args.prefix, args.s3));
+    config->store = loc.store;
+  }
+  config->run_id = args.run_id;
+  config->local_root = args.local_root;
+  config->key_encoding = args.key_encoding.value_or(DefaultKeyEncoding(args.mapping.key_type));
+  config->batch_size = args.batch_size;
+  SHARDY_ASSIGN_OR_RETURN(config->adapter_factory, WriterFactoryFor(args));
+  return Status::OK();
+}
+
+// The first pass of --infer-routing-values: every record's token.
+Status ObserveRecords(const BuildArgs& args, CelShardedWriter* writer) {
+  const std::vector<CelColumn> columns = RecordColumns(args);
+  Key key;
+  std::vector<CelValue> values;
+  return ForEachFileRecord(args, [&](const Record& record) -> Status {
+    SHARDY_RETURN_IF_ERROR(ExtractKey(args.mapping, record, &key));
+    SHARDY_RETURN_IF_ERROR(ExtractColumns(columns, record, &values));
+    Status st = writer->Observe(key, values);
+    return st.ok() ? st : st.annotate(fmt::format("line {}", record.line));
+  });
+}
+
+// The writer for the build's strategy, opened (and for inferred tokens, fed
+// the first pass). Usage errors are kInvalidArgument.
+Result<RecordSink> OpenSink(const BuildArgs& args, const WriteOptions& options) {
+  if (!args.cel) {
+    HashShardedWriteConfig config;
+    SHARDY_RETURN_IF_ERROR(FillWriteConfig(args, &config));
+    config.num_dbs = args.num_dbs;
+    config.max_keys_per_shard = args.max_keys_per_shard;
+    std::optional<uint64_t> record_count;
+    if (args.max_keys_per_shard) {
+      uint64_t count = 0;
+      SHARDY_RETURN_IF_ERROR(ForEachFileRecord(args, [&count](const Record&) {
+        ++count;
+        return Status::OK();
+      }));
+      record_count = count;
+    }
+    SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<HashShardedWriter> writer,
+                            HashShardedWriter::Open(config, options, record_count));
+    return SinkFor(std::move(writer));
+  }
+  CelShardedWriteConfig config;
+  SHARDY_RETURN_IF_ERROR(FillWriteConfig(args, &config));
+  config.cel_expr = args.cel->expr;
+  config.cel_columns = args.cel->columns;
+  config.routing_values = args.cel->routing_values;
+  config.infer_routing_values_from_data = args.cel->infer_routing_values;
+  SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<CelShardedWriter> writer,
+                          CelShardedWriter::Open(config, options));
+  if (config.infer_routing_values_from_data) {
+    Status st = ObserveRecords(args, writer.get());
+    if (!st.ok()) {
+      writer->Abort();
+      return st;
+    }
+  }
+  return SinkFor(std::move(writer));
+}
+
+// A usage problem with the routing flags, or nullopt.
+std::optional<std::string> RoutingUsageError(const BuildArgs& args) {
+  const bool hash = args.num_dbs.has_value() || args.max_keys_per_shard.has_value();
+  if (args.cel) {
+    if (hash) {
+      return "--cel-expr routes by the expression, so --num-dbs and --max-keys-per-shard do not "
+             "apply (CEL direct mode counts the shards from the data; categorical mode has one "
+             "per --routing-value)";
+    }
+    if (args.cel->columns.empty()) {
+      return "--cel-expr needs at least one --cel-column NAME:TYPE (e.g. --cel-column key:int "
+             "to route by the key)";
+    }
+    if (args.cel->infer_routing_values && args.cel->routing_values) {
+      return "--infer-routing-values and --routing-value are exclusive";
+    }
+    if (args.cel->infer_routing_values && args.input == "-") {
+      return "--infer-routing-values reads the input twice, which stdin cannot give; pass the "
+             "input as a file";
+    }
+    return std::nullopt;
+  }
+  if (args.num_dbs.has_value() == args.max_keys_per_shard.has_value()) {
+    return "exactly one of --num-dbs, --max-keys-per-shard and --cel-expr is required";
+  }
+  if (args.max_keys_per_shard && args.input == "-") {
+    return "--max-keys-per-shard needs the record count up front, which stdin cannot give; use "
+           "--num-dbs, or pass the input as a file";
+  }
+  return std::nullopt;
+}
+
+// Feeds every record of `source` to `sink`. On error the caller aborts.
+Status WriteRecords(RecordSource* source, const BuildArgs& args, const RecordSink& sink,
+                    Progress* progress, uint64_t* records) {
+  const std::vector<CelColumn> columns = RecordColumns(args);
+  Record record;
+  Key key;
+  std::string value;
+  std::vector<CelValue> column_values;
+  for (;;) {
+    SHARDY_ASSIGN_OR_RETURN(bool more, source->Next(&record));
+    if (!more) return Status::OK();
+    SHARDY_RETURN_IF_ERROR(ExtractKey(args.mapping, record, &key));
+    SHARDY_RETURN_IF_ERROR(ExtractValue(args.mapping, record, &value));
+    SHARDY_RETURN_IF_ERROR(ExtractColumns(columns, record, &column_values));
+    Status st = sink.add(key, value, column_values);
     if (!st.ok()) return st.annotate(fmt::format("line {}", record.line));
     ++*records;
     progress->Update(*records);
@@ -117,51 +249,13 @@ nlohmann::ordered_json BuildResultToJson(const BuildResult& result) {
 
 int RunBuild(const BuildArgs& args, std::istream& in, std::ostream& out, std::ostream& err,
              bool progress_enabled) {
-  if (args.num_dbs.has_value() == args.max_keys_per_shard.has_value()) {
-    err << "shardy build: exactly one of --num-dbs and --max-keys-per-shard is required\n";
+  if (std::optional<std::string> usage = RoutingUsageError(args)) {
+    err << "shardy build: " << *usage << '\n';
     return kExitUsage;
   }
-  if (args.max_keys_per_shard && args.input == "-") {
-    err << "shardy build: --max-keys-per-shard needs the record count up front, which stdin "
-           "cannot give; use --num-dbs, or pass the input as a file\n";
-    return kExitUsage;
-  }
-
-  HashShardedWriteConfig config;
-  config.s3_prefix = args.prefix;
-  if (args.prefix.starts_with("s3://")) {
-    Result<StoreLocation> loc = OpenStoreForUrl(args.prefix, args.s3);
-    if (!loc.ok()) {
-      PrintError(err, loc.status());
-      return kExitUsage;
-    }
-    config.store = loc->store;
-  }
-  config.run_id = args.run_id;
-  config.local_root = args.local_root;
-  config.key_encoding = args.key_encoding.value_or(DefaultKeyEncoding(args.mapping.key_type));
-  config.batch_size = args.batch_size;
-  config.num_dbs = args.num_dbs;
-  config.max_keys_per_shard = args.max_keys_per_shard;
-  Result<std::shared_ptr<ShardWriterFactory>> factory = WriterFactoryFor(args);
-  if (!factory.ok()) {
-    PrintError(err, factory.status());
-    return kExitUsage;
-  }
-  config.adapter_factory = *factory;
   WriteOptions options;
   options.max_total_batched_items = args.max_total_batched_items;
   options.max_total_batched_bytes = args.max_total_batched_bytes;
-
-  std::optional<uint64_t> record_count;
-  if (args.max_keys_per_shard) {
-    Result<uint64_t> count = CountRecords(args);
-    if (!count.ok()) {
-      PrintError(err, count.status());
-      return kExitError;
-    }
-    record_count = *count;
-  }
 
   std::unique_ptr<std::ifstream> file;
   Result<std::istream*> input = OpenInput(args.input, in, &file);
@@ -169,24 +263,23 @@ int RunBuild(const BuildArgs& args, std::istream& in, std::ostream& out, std::os
     PrintError(err, input.status());
     return kExitError;
   }
-  Result<std::unique_ptr<HashShardedWriter>> writer =
-      HashShardedWriter::Open(config, options, record_count);
-  if (!writer.ok()) {
-    PrintError(err, writer.status());
+  Result<RecordSink> sink = OpenSink(args, options);
+  if (!sink.ok()) {
+    PrintError(err, sink.status());
     return kExitError;
   }
 
   std::unique_ptr<RecordSource> source = NewRecordSource(args.format, *input);
   Progress progress(&err, progress_enabled);
   uint64_t records = 0;
-  Status st = WriteRecords(source.get(), args.mapping, writer->get(), &progress, &records);
+  Status st = WriteRecords(source.get(), args, *sink, &progress, &records);
   progress.Finish(records);
   if (!st.ok()) {
-    (*writer)->Abort();
+    sink->abort();
     PrintError(err, st);
     return kExitError;
   }
-  Result<BuildResult> result = (*writer)->Finish();
+  Result<BuildResult> result = sink->finish();
   if (!result.ok()) {
     PrintError(err, result.status());
     return kExitError;

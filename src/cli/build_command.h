@@ -1,5 +1,6 @@
 // `shardy build`: reads records from a file or stdin, writes them through a
-// HashShardedWriter and prints the build result as one JSON object.
+// HashShardedWriter (--num-dbs / --max-keys-per-shard) or a CelShardedWriter
+// (--cel-expr) and prints the build result as one JSON object.
 //
 // Any bad record stops the build before anything is published (the writer is
 // aborted) and is reported as "line N: <what is wrong>".
@@ -13,6 +14,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "cli/record_mapping.h"
 #include "cli/record_source.h"
@@ -24,12 +26,21 @@
 
 namespace shardyfusion::cli {
 
+// CEL routing instead of hash routing (writer.h, CelShardedWriteConfig).
+struct CelBuildArgs {
+  std::string expr;
+  std::vector<CelColumn> columns;  // in --cel-column order
+  std::optional<std::vector<RoutingToken>> routing_values;
+  bool infer_routing_values = false;
+};
+
 struct BuildArgs {
   std::string input;  // a file path, or "-" for the `in` stream
   RecordFormat format = RecordFormat::kJsonl;
   RecordMapping mapping;
   std::optional<uint32_t> num_dbs;
   std::optional<uint64_t> max_keys_per_shard;
+  std::optional<CelBuildArgs> cel;  // exclusive with num_dbs / max_keys_per_shard
   std::string prefix;
   std::string backend = "slatedb";          // or "sqlite"
   std::optional<KeyEncoding> key_encoding;  // default: from mapping.key_type

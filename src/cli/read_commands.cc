@@ -5,6 +5,8 @@
 #include <charconv>
 #include <memory>
 
+#include "cli/cel_command.h"
+#include "routing/cel_router.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/reader.h"
@@ -61,7 +63,16 @@ Json EncodedValue(const ReadContext& ctx, const std::string& bytes) {
 
 Json OptionalKey(const std::optional<Key>& key) { return key ? KeyToJson(*key) : Json(nullptr); }
 
-Json ShardingToJson(const ShardingSpec& s) {
+// The routing context of --routing-context, typed by the snapshot's columns.
+Result<RoutingContext> RoutingContextFor(const ReadContext& ctx, const ShardedReader& reader) {
+  if (ctx.routing_context.empty()) return RoutingContext();
+  return ParseRoutingContext(reader.snapshot_info().sharding, ctx.routing_context);
+}
+
+// The sharding object as the manifest has it; categorical tokens as typed
+// values (bytes as base64) with their type beside them.
+Json ShardingToJson(const SnapshotInfo& info) {
+  const ShardingSpec& s = info.sharding;
   Json j;
   j["strategy"] = s.strategy == ShardingSpec::Strategy::kHash ? "hash" : "cel";
   j["hash_algorithm"] = s.hash_algorithm;
@@ -72,7 +83,14 @@ Json ShardingToJson(const ShardingSpec& s) {
   } else {
     j["cel_columns"] = nullptr;
   }
-  if (s.routing_values_json) {
+  if (info.routing_values) {
+    Json values = Json::array();
+    for (const RoutingToken& t : *info.routing_values) values.push_back(CelValueToJson(t));
+    j["routing_values"] = std::move(values);
+    if (!info.routing_values->empty()) {
+      j["routing_values_type"] = CelKindName(info.routing_values->front().kind());
+    }
+  } else if (s.routing_values_json) {
     Json values = Json::array();
     for (const std::string& text : *s.routing_values_json) {
       // Each element is stored as JSON text; show it as JSON when it parses.
@@ -139,7 +157,9 @@ int RunGet(const ReadContext& ctx, const std::string& key_arg, bool strict, std:
   if (!reader.ok()) return Fail(ctx, "get", reader.status(), err, Json(key_arg));
   Result<Key> key = CoerceKey((*reader)->snapshot_info().key_encoding, key_arg);
   if (!key.ok()) return Fail(ctx, "get", key.status(), err, Json(key_arg));
-  Result<std::optional<std::string>> value = (*reader)->Get(*key);
+  Result<RoutingContext> context = RoutingContextFor(ctx, **reader);
+  if (!context.ok()) return Fail(ctx, "get", context.status(), err, Json(key_arg));
+  Result<std::optional<std::string>> value = (*reader)->Get(*key, *context);
   if (!value.ok()) return Fail(ctx, "get", value.status(), err, KeyToJson(*key));
 
   Json result;
@@ -165,7 +185,9 @@ int RunMultiGet(const ReadContext& ctx, const std::vector<std::string>& key_args
     if (!key.ok()) return Fail(ctx, "multiget", key.status(), err, Json(arg));
     keys.push_back(std::move(*key));
   }
-  Result<std::vector<std::optional<std::string>>> values = (*reader)->MultiGet(keys);
+  Result<RoutingContext> context = RoutingContextFor(ctx, **reader);
+  if (!context.ok()) return Fail(ctx, "multiget", context.status(), err);
+  Result<std::vector<std::optional<std::string>>> values = (*reader)->MultiGet(keys, *context);
   if (!values.ok()) return Fail(ctx, "multiget", values.status(), err);
 
   Json results = Json::array();
@@ -190,7 +212,7 @@ int RunInfo(const ReadContext& ctx, std::ostream& out, std::ostream& err) {
   result["op"] = "info";
   result["run_id"] = info.run_id;
   result["num_dbs"] = info.num_dbs;
-  result["sharding"] = ShardingToJson(info.sharding);
+  result["sharding"] = ShardingToJson(info);
   result["created_at"] = info.created_at;
   result["manifest_ref"] = info.manifest_ref;
   result["row_count"] = info.row_count;
@@ -222,7 +244,9 @@ int RunRoute(const ReadContext& ctx, const std::string& key_arg, std::ostream& o
   if (!reader.ok()) return Fail(ctx, "route", reader.status(), err, Json(key_arg));
   Result<Key> key = CoerceKey((*reader)->snapshot_info().key_encoding, key_arg);
   if (!key.ok()) return Fail(ctx, "route", key.status(), err, Json(key_arg));
-  Result<int64_t> db_id = (*reader)->RouteKey(*key);
+  Result<RoutingContext> context = RoutingContextFor(ctx, **reader);
+  if (!context.ok()) return Fail(ctx, "route", context.status(), err, Json(key_arg));
+  Result<int64_t> db_id = (*reader)->RouteKey(*key, *context);
   if (!db_id.ok()) return Fail(ctx, "route", db_id.status(), err, KeyToJson(*key));
   EmitResult({{"op", "route"}, {"key", KeyToJson(*key)}, {"db_id", *db_id}}, ctx.output, out);
   return 0;

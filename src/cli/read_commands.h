@@ -30,6 +30,9 @@ struct ReadContext {
   std::optional<std::string> ref;
   std::optional<uint64_t> offset;
   S3Config s3;  // for s3:// URLs
+  // get, multiget, route: --routing-context NAME=VALUE arguments, read by the
+  // snapshot's declared column types (cel_command.h).
+  std::vector<std::string> routing_context;
 };
 
 // Splits a `_CURRENT` URL at its last '/' into the snapshot prefix and the

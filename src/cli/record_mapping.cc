@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "cli/cel_command.h"
 #include "cli/value_codec.h"
 
 namespace shardyfusion::cli {
@@ -64,7 +65,92 @@ Result<std::string> CompactJson(const Record& record, const Json& v) {
   }
 }
 
+// One CEL column's value from a JSON field.
+std::optional<CelValue> ColumnFromJson(CelType type, const Json& v) {
+  switch (type) {
+    case CelType::kInt:
+      if (v.is_number_integer() && !v.is_number_unsigned()) return CelValue::Int(v.get<int64_t>());
+      if (v.is_number_unsigned() &&
+          v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return CelValue::Int(static_cast<int64_t>(v.get<uint64_t>()));
+      }
+      return std::nullopt;
+    case CelType::kUint:
+      if (v.is_number_unsigned()) return CelValue::Uint(v.get<uint64_t>());
+      if (v.is_number_integer() && v.get<int64_t>() >= 0) {
+        return CelValue::Uint(static_cast<uint64_t>(v.get<int64_t>()));
+      }
+      return std::nullopt;
+    case CelType::kDouble:
+      if (v.is_number()) return CelValue::Double(v.get<double>());
+      return std::nullopt;
+    case CelType::kString:
+      if (v.is_string()) return CelValue::String(v.get<std::string>());
+      return std::nullopt;
+    case CelType::kBytes:
+      if (v.is_string()) {
+        if (std::optional<std::string> b = Base64Decode(v.get_ref<const std::string&>())) {
+          return CelValue::Bytes(std::move(*b));
+        }
+      }
+      return std::nullopt;
+    case CelType::kBool:
+      if (v.is_boolean()) return CelValue::Bool(v.get<bool>());
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+const char* JsonFormOf(CelType type) {
+  switch (type) {
+    case CelType::kInt:
+      return "a JSON integer within int64";
+    case CelType::kUint:
+      return "a non-negative JSON integer";
+    case CelType::kDouble:
+      return "a JSON number";
+    case CelType::kString:
+      return "a JSON string";
+    case CelType::kBytes:
+      return "a JSON string of standard padded base64";
+    case CelType::kBool:
+      return "a JSON boolean";
+  }
+  return "?";
+}
+
 }  // namespace
+
+Status ExtractColumns(const std::vector<CelColumn>& columns, const Record& record,
+                      std::vector<CelValue>* values) {
+  values->clear();
+  for (const CelColumn& c : columns) {
+    const auto it = record.fields.find(c.name);
+    if (it == record.fields.end()) {
+      return RecordError(record, fmt::format("CEL column field \"{}\" is missing", c.name));
+    }
+    if (record.text_fields && it->is_string()) {
+      Result<CelValue> v = ParseCelValueText(c.type, it->get_ref<const std::string&>());
+      if (!v.ok()) {
+        return RecordError(
+            record, fmt::format("CEL column field \"{}\": {}", c.name, v.status().message()));
+      }
+      values->push_back(std::move(v).value());
+      continue;
+    }
+    std::optional<CelValue> v = ColumnFromJson(c.type, *it);
+    if (!v) {
+      return RecordError(
+          record,
+          fmt::format("CEL column field \"{}\" must be {} for type {}, "
+                      "found {}",
+                      c.name, JsonFormOf(c.type), CelTypeName(c.type),
+                      it->dump(-1, ' ', false, Json::error_handler_t::replace).substr(0, 80)));
+    }
+    values->push_back(std::move(*v));
+  }
+  return Status::OK();
+}
 
 std::optional<KeyType> ParseKeyType(std::string_view name) {
   if (name == "int") return KeyType::kInt;

@@ -8,6 +8,10 @@
 // Value: with --value-field, a string field's UTF-8 bytes and any other
 // JSON value's compact JSON text; without, the whole record as compact JSON
 // (CSV/TSV: an object of header -> string in header order).
+// CEL columns (--cel-column NAME:TYPE): the field NAME, read by TYPE: int and
+// uint from JSON integers, double from any JSON number, string from a JSON
+// string, bytes from a base64 JSON string, bool from a JSON boolean; CSV/TSV
+// text as cel_command.h reads a VALUE.
 //
 // Violations are kInvalidInput errors "line N: <what is wrong>".
 //
@@ -17,8 +21,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/record_source.h"
+#include "shardyfusion/cel.h"
 #include "shardyfusion/key.h"
 #include "shardyfusion/status.h"
 
@@ -39,5 +45,8 @@ struct RecordMapping {
 
 Status ExtractKey(const RecordMapping& mapping, const Record& record, Key* key);
 Status ExtractValue(const RecordMapping& mapping, const Record& record, std::string* value);
+// Replaces *values with the record's values of `columns`, in order.
+Status ExtractColumns(const std::vector<CelColumn>& columns, const Record& record,
+                      std::vector<CelValue>* values);
 
 }  // namespace shardyfusion::cli

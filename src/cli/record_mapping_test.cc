@@ -130,5 +130,41 @@ TEST(CliRecordMappingTest, DefaultEncodings) {
   EXPECT_FALSE(ParseKeyType("float"));
 }
 
+TEST(CliRecordMappingTest, CelColumnsFromJsonFields) {
+  const std::vector<CelColumn> columns = {{"i", CelType::kInt},    {"u", CelType::kUint},
+                                          {"d", CelType::kDouble}, {"s", CelType::kString},
+                                          {"b", CelType::kBytes},  {"t", CelType::kBool}};
+  std::vector<CelValue> values;
+  ASSERT_TRUE(ExtractColumns(columns,
+                             JsonRecord(R"({"i":-3,"u":18446744073709551615,"d":2,"s":"x",)"
+                                        R"("b":"/wA=","t":true})"),
+                             &values)
+                  .ok());
+  EXPECT_EQ(values, (std::vector<CelValue>{CelValue::Int(-3), CelValue::Uint(UINT64_MAX),
+                                           CelValue::Double(2), CelValue::String("x"),
+                                           CelValue::Bytes(std::string("\xff\x00", 2)),
+                                           CelValue::Bool(true)}));
+  Status st = ExtractColumns({{"u", CelType::kUint}}, JsonRecord(R"({"u":-1})"), &values);
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(st.message().find("line 7: CEL column field \"u\" must be a non-negative JSON integer"),
+            std::string::npos)
+      << st.message();
+  st = ExtractColumns({{"b", CelType::kBytes}}, JsonRecord(R"({"b":"not base64"})"), &values);
+  EXPECT_NE(st.message().find("base64"), std::string::npos) << st.message();
+  st = ExtractColumns({{"gone", CelType::kInt}}, JsonRecord(R"({"k":1})"), &values);
+  EXPECT_NE(st.message().find("line 7: CEL column field \"gone\" is missing"), std::string::npos);
+}
+
+TEST(CliRecordMappingTest, CelColumnsFromCsvText) {
+  std::vector<CelValue> values;
+  ASSERT_TRUE(ExtractColumns({{"region", CelType::kString}, {"n", CelType::kInt}},
+                             TextRecord({{"region", "eu"}, {"n", "12"}}), &values)
+                  .ok());
+  EXPECT_EQ(values, (std::vector<CelValue>{CelValue::String("eu"), CelValue::Int(12)}));
+  Status st = ExtractColumns({{"n", CelType::kInt}}, TextRecord({{"n", "twelve"}}), &values);
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(st.message().find("line 4: CEL column field \"n\""), std::string::npos) << st.message();
+}
+
 }  // namespace
 }  // namespace shardyfusion::cli

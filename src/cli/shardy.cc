@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/build_command.h"
+#include "cli/cel_command.h"
 #include "cli/read_commands.h"
 #include "cli/s3_flags.h"
 
@@ -42,6 +43,10 @@ struct BuildFlags {
   uint64_t max_total_batched_items = 0;
   uint64_t max_total_batched_bytes = 0;
   uint64_t sort_memory_mib = 256;
+  std::string cel_expr;
+  std::vector<std::string> cel_columns;
+  std::vector<std::string> routing_values;
+  bool infer_routing_values = false;
 };
 
 struct ReadFlags {
@@ -63,7 +68,9 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
       "Keys: --key-type int takes JSON integers (CSV/TSV: integer text), str takes strings, bytes "
       "takes standard padded base64 strings. Values: --value-field stores that field (a string "
       "as its UTF-8 bytes, anything else as compact JSON); without it the whole record is stored "
-      "as compact JSON. Any bad record stops the build and nothing is published. On success the "
+      "as compact JSON. Routing: --num-dbs or --max-keys-per-shard hash the key; --cel-expr routes "
+      "by a CEL expression over --cel-column fields instead (docs/format/routing.md, \"CEL "
+      "routing\"). Any bad record stops the build and nothing is published. On success the "
       "build result is printed as one JSON object.");
   b->add_option("--input", f->input, "Input file, or - for stdin")->required();
   b->add_option("--format", f->format,
@@ -138,11 +145,52 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
                 "spilling to local disk under --local-root (0 = always spill)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 20))
       ->capture_default_str();
+  CLI::Option* cel_expr =
+      b->add_option("--cel-expr", f->cel_expr,
+                    "Route by this CEL expression instead of hashing (exclusive with --num-dbs "
+                    "and --max-keys-per-shard). Without --routing-value or "
+                    "--infer-routing-values its result is the shard id (direct mode: ids "
+                    "0..N-1, all used)");
+  cel_expr->excludes(num_dbs);
+  cel_expr->excludes(max_keys);
+  presence->push_back(cel_expr);
+  b->add_option("--cel-column", f->cel_columns,
+                "A CEL column NAME:TYPE (int, uint, double, string, bytes, bool), repeatable; its "
+                "value is the record's field NAME. Exactly one column named key (e.g. key:int) "
+                "is the record's key instead (key-only mode)")
+      ->allow_extra_args(false);
+  b->add_option("--routing-value", f->routing_values,
+                "Categorical token for shard i (the i-th given), repeatable: int:N, str:TEXT, "
+                "bytes:BASE64, or plain TEXT (a string)")
+      ->allow_extra_args(false);
+  b->add_flag("--infer-routing-values", f->infer_routing_values,
+              "Categorical tokens from the data: every distinct result, sorted ascending (reads "
+              "the input file twice)");
+}
+
+// The --cel-* flags; a malformed one is kInvalidArgument.
+Result<CelBuildArgs> ToCelBuildArgs(const BuildFlags& f) {
+  CelBuildArgs cel;
+  cel.expr = f.cel_expr;
+  for (const std::string& spec : f.cel_columns) {
+    SHARDY_ASSIGN_OR_RETURN(CelColumn column, ParseCelColumnSpec(spec));
+    cel.columns.push_back(std::move(column));
+  }
+  if (!f.routing_values.empty()) {
+    std::vector<RoutingToken> tokens;
+    for (const std::string& spec : f.routing_values) {
+      SHARDY_ASSIGN_OR_RETURN(RoutingToken token, ParseRoutingValueSpec(spec));
+      tokens.push_back(std::move(token));
+    }
+    cel.routing_values = std::move(tokens);
+  }
+  cel.infer_routing_values = f.infer_routing_values;
+  return cel;
 }
 
 // presence: --value-field, --num-dbs, --max-keys-per-shard, --key-encoding,
-// --run-id, --max-total-batched-items, --max-total-batched-bytes.
-BuildArgs ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option*>& presence) {
+// --run-id, --max-total-batched-items, --max-total-batched-bytes, --cel-expr.
+Result<BuildArgs> ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option*>& presence) {
   auto given = [&presence](size_t i) { return presence[i]->count() > 0; };
   BuildArgs args;
   args.input = f.input;
@@ -166,6 +214,12 @@ BuildArgs ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option*>& pres
   args.slatedb.compression = *ParseSlateDbCompression(f.compression);
   args.slatedb.l0_sst_size_bytes = f.l0_sst_mib << 20;
   args.slatedb.max_sst_size_bytes = f.max_sst_mib << 20;
+  if (given(7)) {
+    SHARDY_ASSIGN_OR_RETURN(args.cel, ToCelBuildArgs(f));
+  } else if (!f.cel_columns.empty() || !f.routing_values.empty() || f.infer_routing_values) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--cel-column, --routing-value and --infer-routing-values need --cel-expr");
+  }
   return args;
 }
 
@@ -230,21 +284,32 @@ int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream&
 
   std::string key;
   bool strict = false;
+  std::vector<std::string> routing_context;
+  const auto add_routing_context = [&routing_context](CLI::App* sub) {
+    sub->add_option("--routing-context", routing_context,
+                    "NAME=VALUE, repeatable: a CEL column's value for snapshots whose expression "
+                    "reads columns other than the key (VALUE read by the column's type; bytes "
+                    "as base64)")
+        ->allow_extra_args(false);
+  };
   CLI::App* get = app.add_subcommand("get", "Look up one key; prints {op, key, found, value}");
   get->add_option("KEY", key, "The key (an integer for u64be/u32be snapshots)")->required();
   get->add_flag("--strict", strict, "Exit 1 when the key is not found");
+  add_routing_context(get);
 
   std::vector<std::string> keys;
   CLI::App* multiget =
       app.add_subcommand("multiget", "Look up several keys; prints {op, results: [...]}");
   multiget->add_option("KEYS", keys, "The keys, or - to read them from stdin, one per line")
       ->required();
+  add_routing_context(multiget);
 
   CLI::App* info = app.add_subcommand("info", "Show the snapshot's metadata");
   CLI::App* shards = app.add_subcommand("shards", "List every shard: row count, key range, URL");
 
   CLI::App* route = app.add_subcommand("route", "Print the shard id a key routes to");
   route->add_option("KEY", key, "The key (an integer for u64be/u32be snapshots)")->required();
+  add_routing_context(route);
 
   uint64_t limit = 10;
   CLI::App* history =
@@ -253,6 +318,22 @@ int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream&
       ->capture_default_str();
 
   for (CLI::App* sub : {get, multiget, info, shards, route, history}) sub->fallthrough();
+
+  CLI::App* cel = app.add_subcommand("cel", "CEL tools");
+  cel->require_subcommand(1);
+  std::string cel_expr;
+  std::vector<std::string> cel_columns;
+  CLI::App* cel_eval = cel->add_subcommand(
+      "eval",
+      "Evaluate a CEL expression; prints {\"value\": ..., \"type\": ...} or {\"error\": ...} "
+      "(exit 0 either way). Bytes print as base64, non-finite doubles as \"NaN\", "
+      "\"Infinity\", \"-Infinity\"");
+  cel_eval->add_option("--expr", cel_expr, "The expression")->required();
+  cel_eval
+      ->add_option("--column", cel_columns,
+                   "NAME:TYPE=VALUE, repeatable: a column and its value (int, uint, double, "
+                   "string, bytes as base64, bool as true|false)")
+      ->allow_extra_args(false);
 
   try {
     app.parse(argc, argv);
@@ -269,10 +350,16 @@ int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream&
   }
 
   if (*build) {
-    BuildArgs args = ToBuildArgs(bf, build_presence);
-    args.s3 = *s3;
-    return RunBuild(args, in, out, err, env.progress);
+    Result<BuildArgs> args = ToBuildArgs(bf, build_presence);
+    if (!args.ok()) {
+      err << "shardy build: " << args.status().message()
+          << "\nRun with --help for more information.\n";
+      return kExitUsage;
+    }
+    args->s3 = *s3;
+    return RunBuild(*args, in, out, err, env.progress);
   }
+  if (*cel_eval) return RunCelEval(cel_expr, cel_columns, out, err);
 
   ReadContext ctx;
   ctx.current_url = rf.current_url;
@@ -294,6 +381,7 @@ int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream&
   ctx.s3 = *s3;
   if (ref_opt->count() > 0) ctx.ref = rf.ref;
   if (offset_opt->count() > 0) ctx.offset = rf.offset;
+  ctx.routing_context = routing_context;
 
   if (*get) return RunGet(ctx, key, strict, out, err);
   if (*multiget) return RunMultiGet(ctx, keys, in, out, err);

@@ -512,6 +512,189 @@ TEST_F(CliShardyTest, BadS3FlagsAreUsageErrorsNamingTheProblem) {
   EXPECT_FALSE(CurrentExists());
 }
 
+// Records {"id": i, "region": "us-east" for even i else "eu-west", "tag":
+// base64 of "t<i % 3>"} for i in [0, n).
+std::string CelJsonl(int n) {
+  std::string text;
+  for (int i = 0; i < n; ++i) {
+    text += "{\"id\":" + std::to_string(i) + ",\"region\":\"" + (i % 2 ? "eu-west" : "us-east") +
+            "\",\"tag\":\"" + Base64Encode("t" + std::to_string(i % 3)) + "\"}\n";
+  }
+  return text;
+}
+
+TEST_F(CliShardyTest, CelKeyOnlyBuildGetAndInfo) {
+  const std::string input = WriteFile("cel.jsonl", CelJsonl(40));
+  RunResult r =
+      BuildInts(input, "cel1", {"--cel-expr", "shard_hash(key) % 3u", "--cel-column", "key:int"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out)["num_dbs"], 3);
+  for (int i = 0; i < 40; i += 7) {
+    const std::string k = std::to_string(i);
+    RunResult g = Read({"get", k});
+    ASSERT_EQ(g.code, 0) << g.err;
+    EXPECT_TRUE(ParseLine(g.out)["found"].get<bool>()) << k;
+    RunResult route = Read({"route", k});
+    EXPECT_EQ(ParseLine(route.out)["db_id"], ShardHash(Key::Int(i)) % 3) << k;
+  }
+  RunResult info = Read({"info"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  const Json sharding = ParseLine(info.out)["sharding"];
+  EXPECT_EQ(sharding["strategy"], "cel");
+  EXPECT_EQ(sharding["cel_expr"], "shard_hash(key) % 3u");
+  EXPECT_EQ(sharding["cel_columns"], Json::parse(R"({"key":"int"})"));
+  EXPECT_TRUE(sharding["routing_values"].is_null());
+}
+
+TEST_F(CliShardyTest, CelCategoricalNeedsARoutingContext) {
+  const std::string input = WriteFile("cel.jsonl", CelJsonl(20));
+  RunResult r = BuildInts(input, "cat",
+                          {"--cel-expr", "region", "--cel-column", "region:string",
+                           "--routing-value", "eu-west", "--routing-value", "str:us-east"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out)["num_dbs"], 2);
+
+  RunResult g =
+      Read({"--value-encoding", "utf8", "get", "4", "--routing-context", "region=us-east"});
+  ASSERT_EQ(g.code, 0) << g.err;
+  EXPECT_EQ(ParseLine(g.out)["value"],
+            "{\"id\":4,\"region\":\"us-east\",\"tag\":\"" + Base64Encode("t1") + "\"}");
+  g = Read({"get", "4", "--routing-context", "region=eu-west"});
+  EXPECT_FALSE(ParseLine(g.out)["found"].get<bool>()) << "key 4 is in us-east";
+  g = Read({"get", "4", "--routing-context", "region=ap-south"});
+  ASSERT_EQ(g.code, 0) << g.err;
+  EXPECT_FALSE(ParseLine(g.out)["found"].get<bool>()) << "an unknown token is a miss";
+
+  g = Read({"get", "4"});
+  EXPECT_EQ(g.code, 1);
+  EXPECT_NE(ParseLine(g.err)["error"].get<std::string>().find("missing: region"), std::string::npos)
+      << g.err;
+  g = Read({"get", "4", "--routing-context", "regoin=us-east"});
+  EXPECT_EQ(g.code, 1);
+  EXPECT_NE(g.err.find("no CEL column \\\"regoin\\\""), std::string::npos) << g.err;
+
+  RunResult m = Read({"multiget", "1", "3", "4", "--routing-context", "region=eu-west"});
+  ASSERT_EQ(m.code, 0) << m.err;
+  const Json results = ParseLine(m.out)["results"];
+  EXPECT_TRUE(results[0]["found"].get<bool>());
+  EXPECT_TRUE(results[1]["found"].get<bool>());
+  EXPECT_FALSE(results[2]["found"].get<bool>());
+
+  RunResult route = Read({"route", "4", "--routing-context", "region=ap-south"});
+  EXPECT_EQ(route.code, 1);
+  EXPECT_NE(route.err.find("ap-south"), std::string::npos) << route.err;
+  route = Read({"route", "4", "--routing-context", "region=us-east"});
+  EXPECT_EQ(ParseLine(route.out)["db_id"], 1);
+
+  const Json sharding = ParseLine(Read({"info"}).out)["sharding"];
+  EXPECT_EQ(sharding["routing_values"], Json::parse(R"(["eu-west","us-east"])"));
+  EXPECT_EQ(sharding["routing_values_type"], "string");
+}
+
+TEST_F(CliShardyTest, CelInferredAndBytesTokens) {
+  const std::string input = WriteFile("cel.jsonl", CelJsonl(30));
+  RunResult r = BuildInts(input, "inf",
+                          {"--cel-expr", "tag", "--cel-column", "tag:bytes",
+                           "--infer-routing-values", "--backend", "sqlite"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out)["num_dbs"], 3);
+  const Json sharding = ParseLine(Read({"info"}).out)["sharding"];
+  EXPECT_EQ(sharding["routing_values"],
+            Json({Base64Encode("t0"), Base64Encode("t1"), Base64Encode("t2")}));
+  EXPECT_EQ(sharding["routing_values_type"], "bytes");
+  RunResult g = Read({"get", "5", "--routing-context", "tag=" + Base64Encode("t2")});
+  ASSERT_EQ(g.code, 0) << g.err;
+  EXPECT_TRUE(ParseLine(g.out)["found"].get<bool>());
+
+  r = Run({"build", "--input", "-", "--format", "jsonl", "--key-field", "id", "--key-type", "int",
+           "--prefix", prefix_url_, "--cel-expr", "tag", "--cel-column", "tag:bytes",
+           "--infer-routing-values"},
+          CelJsonl(3));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("stdin"), std::string::npos) << r.err;
+}
+
+TEST_F(CliShardyTest, CelBuildErrorsSayWhatToFix) {
+  const std::string input = WriteFile("cel.jsonl", CelJsonl(10));
+  struct Case {
+    std::vector<std::string> flags;
+    int code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--cel-expr", "key", "--cel-column", "key:int", "--num-dbs", "2"}, 2, "excludes"},
+      {{"--cel-expr", "key"}, 2, "--cel-column NAME:TYPE"},
+      {{"--cel-expr", "key", "--cel-column", "key"}, 2, "NAME:TYPE"},
+      {{"--cel-expr", "key", "--cel-column", "key:float"}, 2, "NAME:TYPE"},
+      {{"--routing-value", "x", "--num-dbs", "2"}, 2, "need --cel-expr"},
+      {{"--cel-expr", "key", "--cel-column", "key:int", "--routing-value", "int:x"},
+       2,
+       "routing value \"int:x\""},
+      {{"--cel-expr", "key", "--cel-column", "key:int", "--routing-value", "int:1",
+        "--infer-routing-values"},
+       2,
+       "exclusive"},
+      {{"--cel-expr", "key +", "--cel-column", "key:int"}, 1, "does not compile"},
+      {{"--cel-expr", "key", "--cel-column", "key:string"}, 1, "does not fit key_encoding"},
+      {{"--cel-expr", "missing", "--cel-column", "missing:string"},
+       1,
+       "line 1: CEL column field \"missing\" is missing"},
+      {{"--cel-expr", "region", "--cel-column", "region:int"},
+       1,
+       "line 1: CEL column field \"region\" must be a JSON integer"},
+      {{"--cel-expr", "key * 2", "--cel-column", "key:int"}, 1, "dense"},
+      {{"--cel-expr", "region", "--cel-column", "region:string", "--routing-value", "us-east"},
+       1,
+       "line 2: key 1: routing token \"eu-west\""},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {
+        "build",      "--input", input,      "--format",  "jsonl",        "--key-field",  "id",
+        "--key-type", "int",     "--prefix", prefix_url_, "--local-root", dir_ + "/stage"};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    RunResult r = Run(args);
+    EXPECT_EQ(r.code, c.code) << c.message << ": " << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(CurrentExists());
+}
+
+TEST_F(CliShardyTest, CelEvalPrintsOneJsonObject) {
+  const auto eval = [this](std::vector<std::string> args) {
+    args.insert(args.begin(), {"cel", "eval"});
+    RunResult r = Run(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return ParseLine(r.out);
+  };
+  EXPECT_EQ(eval({"--expr", "1 + 2"}), Json::parse(R"({"value":3,"type":"int"})"));
+  EXPECT_EQ(eval({"--expr", "x + 1u", "--column", "x:uint=7"}),
+            Json::parse(R"({"value":8,"type":"uint"})"));
+  EXPECT_EQ(eval({"--expr", "b + b\"!\"", "--column", "b:bytes=" + Base64Encode("hi")}),
+            Json({{"value", Base64Encode("hi!")}, {"type", "bytes"}}));
+  EXPECT_EQ(eval({"--expr", "s + \"!\"", "--column", "s:string=caf\xc3\xa9"}),
+            Json({{"value", "caf\xc3\xa9!"}, {"type", "string"}}));
+  EXPECT_EQ(eval({"--expr", "d / 2.0", "--column", "d:double=5"}),
+            Json::parse(R"({"value":2.5,"type":"double"})"));
+  EXPECT_EQ(eval({"--expr", "d", "--column", "d:double=nan"})["value"], "NaN");
+  EXPECT_EQ(eval({"--expr", "-d", "--column", "d:double=inf"})["value"], "-Infinity");
+  EXPECT_EQ(eval({"--expr", "f && true", "--column", "f:bool=false"}),
+            Json::parse(R"({"value":false,"type":"bool"})"));
+  EXPECT_EQ(eval({"--expr", "null"}), Json::parse(R"({"value":null,"type":"null_type"})"));
+  EXPECT_EQ(eval({"--expr", "shard_hash(k) % 4u", "--column", "k:int=42"})["value"],
+            ShardHash(Key::Int(42)) % 4);
+  EXPECT_TRUE(eval({"--expr", "1 +"}).contains("error"));
+  EXPECT_TRUE(eval({"--expr", "1 / 0"}).contains("error"));
+  EXPECT_TRUE(eval({"--expr", "[1, 2]"}).contains("error"));
+  EXPECT_EQ(eval({"--expr", "1 +"}).size(), 1u);
+
+  for (const char* bad : {"x", "x:int", "x:int=abc", "x:nope=1", "x:uint=-1", "x:bytes=!!"}) {
+    RunResult r = Run({"cel", "eval", "--expr", "1", "--column", bad});
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find("NAME:TYPE=VALUE"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(Run({"cel", "eval"}).code, 2) << "--expr is required";
+}
+
 TEST_F(CliShardyTest, HelpAndVersion) {
   RunResult r = Run({"--help"});
   EXPECT_EQ(r.code, 0);
@@ -520,6 +703,10 @@ TEST_F(CliShardyTest, HelpAndVersion) {
   r = Run({"build", "--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("--max-keys-per-shard"), std::string::npos);
+  EXPECT_NE(r.out.find("--cel-expr"), std::string::npos);
+  EXPECT_NE(r.out.find("bytes:BASE64"), std::string::npos);
+  r = Run({"get", "--help"});
+  EXPECT_NE(r.out.find("--routing-context"), std::string::npos);
   r = Run({"--version"});
   EXPECT_EQ(r.code, 0);
   EXPECT_TRUE(r.out.starts_with("shardy ")) << r.out;

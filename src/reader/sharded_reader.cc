@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/log.h"
+#include "routing/cel_router.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/slatedb_backend.h"
@@ -23,6 +24,7 @@ struct Snapshot {
   std::string published_at;
   std::string backend;
   HashRouter router{1};
+  std::shared_ptr<const CelRouter> cel;               // null for hash routing
   std::vector<const ShardMeta*> by_db_id;             // null = empty shard
   std::vector<std::unique_ptr<ShardReader>> readers;  // null = empty shard
 };
@@ -36,6 +38,54 @@ std::string Hex16(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
   return buf;
+}
+
+// The snapshot's CEL router, from its manifest.
+Result<std::shared_ptr<const CelRouter>> CelRouterFor(const std::string& ref, const Manifest& m) {
+  const ShardingSpec& spec = m.meta.sharding;
+  SHARDY_ASSIGN_OR_RETURN(std::vector<CelColumn> columns, CelColumnsFromManifest(spec));
+  SHARDY_ASSIGN_OR_RETURN(std::optional<std::vector<RoutingToken>> tokens,
+                          RoutingTokensFromManifest(spec, m.meta.custom_json));
+  Result<std::shared_ptr<const CelRouter>> router =
+      CelRouter::Create(spec.cel_expr.value_or(""), std::move(columns), std::move(tokens));
+  if (!router.ok()) {
+    return Status(ErrorCode::kManifestParse,
+                  "snapshot " + ref + " cannot be routed: " + router.status().message());
+  }
+  return router;
+}
+
+// The column values a multi-column expression evaluates over, in its column
+// order, from the caller's context.
+Result<std::vector<CelValue>> ContextColumns(const CelRouter& router,
+                                             const RoutingContext& context) {
+  const std::vector<CelColumn>& declared = router.program().columns();
+  std::vector<CelValue> values;
+  std::string missing, names;
+  for (const CelColumn& c : declared) {
+    names += (names.empty() ? "" : ", ") + c.name + " (" + CelTypeName(c.type) + ")";
+    const auto it = context.find(c.name);
+    if (it == context.end()) {
+      missing += (missing.empty() ? "" : ", ") + c.name;
+    } else {
+      values.push_back(it->second);
+    }
+  }
+  if (!missing.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "this snapshot's CEL expression \"" + router.program().expr() +
+                      "\" routes by the columns " + names +
+                      ": pass them in the routing context (missing: " + missing + ")");
+  }
+  for (const auto& [name, value] : context) {
+    if (!router.program().ColumnIndex(name)) {
+      return Status(ErrorCode::kInvalidArgument, "routing context column \"" + name +
+                                                     "\" is not one of the snapshot's CEL "
+                                                     "columns: " +
+                                                     names);
+    }
+  }
+  return values;
 }
 
 std::string ShardDirName(int64_t db_id) {
@@ -129,12 +179,13 @@ class ShardedReader::Impl {
 
   Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string ref, Manifest m,
                                                         std::string published_at) {
-    if (m.meta.sharding.strategy != ShardingSpec::Strategy::kHash) {
-      return Status(ErrorCode::kConfigValidation,
-                    "snapshot " + ref + " uses CEL routing, which this release cannot read yet");
+    std::shared_ptr<const CelRouter> cel;
+    if (m.meta.sharding.strategy == ShardingSpec::Strategy::kCel) {
+      SHARDY_ASSIGN_OR_RETURN(cel, CelRouterFor(ref, m));
     }
     SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<ShardReaderFactory> f, DetectFactory(m));
     auto snap = std::make_shared<Snapshot>();
+    snap->cel = std::move(cel);
     snap->manifest = std::move(m);
     snap->manifest_ref = std::move(ref);
     snap->published_at = std::move(published_at);
@@ -176,9 +227,41 @@ class ShardedReader::Impl {
     return BuildSnapshot(std::move(loaded.first), std::move(loaded.second), cur->updated_at);
   }
 
-  Result<std::optional<std::string>> GetFrom(const Snapshot& snap, const Key& key) {
-    const uint32_t db_id = snap.router.Route(key);
-    ShardReader* r = snap.readers[db_id].get();
+  // The shard of `key`, or nullopt when a CEL result names none (a token not
+  // in routing_values, a direct id outside [0, num_dbs)); then `*why` says so.
+  static Result<std::optional<int64_t>> Route(const Snapshot& snap, const Key& key,
+                                              const RoutingContext& context, std::string* why) {
+    if (!snap.cel) return std::optional<int64_t>(snap.router.Route(key));
+    const CelRouter& cel = *snap.cel;
+    const std::string key_text = "key " + key.DebugString().substr(0, 80) + ": ";
+    std::vector<CelValue> columns;
+    if (!cel.key_only()) {
+      SHARDY_ASSIGN_OR_RETURN(columns, ContextColumns(cel, context));
+    }
+    Result<CelValue> result = cel.Evaluate(key, columns);
+    if (!result.ok())
+      return result.status().annotate(key_text + "cel_expr \"" + cel.program().expr() + "\"");
+    const int64_t num_dbs = snap.manifest.meta.num_dbs;
+    Result<std::optional<int64_t>> id = cel.ShardOf(*result, num_dbs);
+    if (!id.ok()) return id.status().annotate(key_text.substr(0, key_text.size() - 2));
+    if (!*id && why) *why = key_text + cel.DescribeNoShard(*result, num_dbs);
+    return id;
+  }
+
+  // As Route, but a result naming no shard is a kShardAssignment error.
+  static Result<int64_t> RouteOrError(const Snapshot& snap, const Key& key,
+                                      const RoutingContext& context) {
+    std::string why;
+    SHARDY_ASSIGN_OR_RETURN(std::optional<int64_t> id, Route(snap, key, context, &why));
+    if (!id) return Status(ErrorCode::kShardAssignment, why);
+    return *id;
+  }
+
+  Result<std::optional<std::string>> GetFrom(const Snapshot& snap, const Key& key,
+                                             const RoutingContext& context) {
+    SHARDY_ASSIGN_OR_RETURN(std::optional<int64_t> db_id, Route(snap, key, context, nullptr));
+    if (!db_id) return std::optional<std::string>();
+    ShardReader* r = snap.readers[*db_id].get();
     if (r == nullptr) return std::optional<std::string>();
     std::string encoded;
     SHARDY_RETURN_IF_ERROR(EncodeLookupKey(snap.manifest.meta.key_encoding, key, &encoded));
@@ -205,30 +288,31 @@ Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(const std::string& pr
 ShardedReader::ShardedReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ShardedReader::~ShardedReader() = default;
 
-Result<std::optional<std::string>> ShardedReader::Get(const Key& key) {
+Result<std::optional<std::string>> ShardedReader::Get(const Key& key,
+                                                      const RoutingContext& context) {
   std::shared_ptr<const Snapshot> snap = impl_->snapshot();
-  return impl_->GetFrom(*snap, key);
+  return impl_->GetFrom(*snap, key, context);
 }
 
 Result<std::vector<std::optional<std::string>>> ShardedReader::MultiGet(
-    const std::vector<Key>& keys) {
+    const std::vector<Key>& keys, const RoutingContext& context) {
   std::shared_ptr<const Snapshot> snap = impl_->snapshot();
   std::vector<std::optional<std::string>> out;
   out.reserve(keys.size());
   for (const Key& k : keys) {
-    SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> v, impl_->GetFrom(*snap, k));
+    SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> v, impl_->GetFrom(*snap, k, context));
     out.push_back(std::move(v));
   }
   return out;
 }
 
-Result<int64_t> ShardedReader::RouteKey(const Key& key) {
-  return static_cast<int64_t>(impl_->snapshot()->router.Route(key));
+Result<int64_t> ShardedReader::RouteKey(const Key& key, const RoutingContext& context) {
+  return Impl::RouteOrError(*impl_->snapshot(), key, context);
 }
 
-Result<ShardDetail> ShardedReader::ShardForKey(const Key& key) {
+Result<ShardDetail> ShardedReader::ShardForKey(const Key& key, const RoutingContext& context) {
   std::shared_ptr<const Snapshot> snap = impl_->snapshot();
-  const uint32_t db_id = snap->router.Route(key);
+  SHARDY_ASSIGN_OR_RETURN(const int64_t db_id, Impl::RouteOrError(*snap, key, context));
   ShardDetail d;
   d.db_id = db_id;
   if (const ShardMeta* m = snap->by_db_id[db_id]) {
@@ -254,6 +338,7 @@ SnapshotInfo ShardedReader::snapshot_info() const {
   info.key_encoding = meta.key_encoding;
   info.hash_algorithm = meta.sharding.hash_algorithm;
   info.backend = snap->backend;
+  if (snap->cel && snap->cel->categorical()) info.routing_values = snap->cel->tokens();
   return info;
 }
 

@@ -21,6 +21,19 @@ Checks (docs/format/current.md, manifest.md, layout.md):
     each key routes (xxh3_64 of its canonical bytes mod num_dbs) to that
     shard, the key count is consistent with row_count, and min/max keys
     match. A shard in neither format fails the check.
+  * CEL snapshots (docs/format/routing.md, "CEL routing"): the sharding
+    object exactly as the reference's model validates it (key set, types,
+    routing_values rules, num_dbs rule), our custom.cel_routing_values_type
+    (bytes tokens), dense shards in direct mode, and each key's route where
+    this checker can evaluate the expression without a CEL engine:
+      - `shard_hash(key) % Nu` over cel_columns {"key": T}: xxh3_64 of the
+        key's canonical bytes mod N is the shard id (direct mode);
+      - a bare column name with routing_values: the column's value is the
+        shard's token. For `key` in key-only mode the value is the key; for
+        another column it is read from the stored value, which must then be
+        the record as JSON (shardy build without --value-field; bytes
+        columns hold base64 there).
+    Other expressions are reported as "routing=unverified".
 
 Exit 0 with a one-line summary if all is well; exit 1 with the reason.
 """
@@ -51,6 +64,10 @@ SHARDS_DDL = (
     "min_key TEXT, max_key TEXT, checkpoint_id TEXT, writer_info TEXT NOT NULL DEFAULT '{}')"
 )
 SHARDING_KEYS = {"cel_columns", "cel_expr", "hash_algorithm", "routing_values", "strategy"}
+CEL_TYPES = {"int", "uint", "double", "string", "bytes", "bool"}
+ROUTING_VALUES_TYPE_KEY = "cel_routing_values_type"  # ours; the reference ignores it
+SHARD_HASH_MOD_RE = re.compile(r"^shard_hash\(key\) % (\d+)u$")
+IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 KEY_ENCODINGS = {"u64be", "u32be", "utf8", "raw"}
 
 DIR_TS = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z"
@@ -159,7 +176,9 @@ def check_schema(con):
     require(ddl["shards"] == SHARDS_DDL, f"shards DDL differs: {ddl['shards']}")
 
 
-def check_routing_values(values):
+def check_routing_values(values, custom):
+    """The reference model's rules; returns the typed tokens (bytes when our
+    custom key says so, decoded with surrogateescape as manifest.md says)."""
     require(isinstance(values, list), "routing_values is not a list")
     for i, v in enumerate(values):
         require(v is not None, f"routing_values[{i}] is null")
@@ -167,6 +186,31 @@ def check_routing_values(values):
         require(isinstance(v, (int, str)), f"routing_values[{i}] is not int or str")
         require(type(v) is type(values[0]), "routing_values do not share one type")
     require(len(set(values)) == len(values), "routing_values are not unique")
+    kind = custom.get(ROUTING_VALUES_TYPE_KEY)
+    if kind is None:
+        return values
+    require(kind == "bytes", f"custom.{ROUTING_VALUES_TYPE_KEY} is {kind!r}, not 'bytes'")
+    require(all(isinstance(v, str) for v in values),
+            f"custom.{ROUTING_VALUES_TYPE_KEY} says bytes but routing_values are not strings")
+    return [v.encode("utf-8", "surrogateescape") for v in values]
+
+
+def check_cel_sharding(sharding, meta, custom):
+    require(isinstance(sharding["cel_expr"], str) and sharding["cel_expr"],
+            "CEL sharding needs a non-empty cel_expr")
+    columns = sharding["cel_columns"]
+    require(isinstance(columns, dict) and columns, "CEL sharding needs non-empty cel_columns")
+    for name, kind in columns.items():
+        require(IDENT_RE.match(name), f"cel_columns name {name!r} is not a CEL identifier")
+        require(kind in CEL_TYPES, f"cel_columns[{name!r}] has unknown type {kind!r}")
+    if sharding["routing_values"] is None:
+        require(ROUTING_VALUES_TYPE_KEY not in custom,
+                f"custom.{ROUTING_VALUES_TYPE_KEY} without routing_values")
+        meta["tokens"] = None
+        return
+    meta["tokens"] = check_routing_values(sharding["routing_values"], custom)
+    require(meta["num_dbs"] == max(1, len(sharding["routing_values"])),
+            "num_dbs != max(1, len(routing_values))")
 
 
 def check_build_meta(con):
@@ -196,14 +240,7 @@ def check_build_meta(con):
         for key in ("cel_expr", "cel_columns", "routing_values"):
             require(sharding[key] is None, f"HASH sharding has non-null {key}")
     else:
-        require(isinstance(sharding["cel_expr"], str) and sharding["cel_expr"],
-                "CEL sharding needs cel_expr")
-        require(isinstance(sharding["cel_columns"], dict) and sharding["cel_columns"],
-                "CEL sharding needs cel_columns")
-        if sharding["routing_values"] is not None:
-            check_routing_values(sharding["routing_values"])
-            require(meta["num_dbs"] == max(1, len(sharding["routing_values"])),
-                    "num_dbs != max(1, len(routing_values))")
+        check_cel_sharding(sharding, meta, custom)
     meta["sharding"] = sharding
     return meta
 
@@ -229,16 +266,16 @@ def decode_stored_key(raw, encoding):
     return raw, raw
 
 
-def sqlite_shard_keys(path):
+def sqlite_shard_items(path):
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return [bytes(r[0]) for r in con.execute("SELECT k FROM kv ORDER BY k")]
+        return [(bytes(r[0]), bytes(r[1])) for r in con.execute("SELECT k, v FROM kv ORDER BY k")]
     finally:
         con.close()
 
 
-def slatedb_shard_keys(db_dir, dump_script):
-    """Every live key, as real SlateDB's full scan reports it."""
+def slatedb_shard_items(db_dir, dump_script):
+    """Every live key and value, as real SlateDB's full scan reports it."""
     require(dump_script, f"{db_dir} is a SlateDB shard; pass --slatedb-dump to check it")
     # Real SlateDB's reader writes checkpoint manifests: scan a copy.
     with tempfile.TemporaryDirectory() as tmp:
@@ -246,26 +283,73 @@ def slatedb_shard_keys(db_dir, dump_script):
         shutil.copytree(db_dir, copy)
         out = subprocess.run(["node", dump_script, copy], capture_output=True, text=True)
     require(out.returncode == 0, f"real SlateDB could not scan {db_dir}: {out.stderr.strip()}")
-    return [base64.b64decode(json.loads(line)["k"]) for line in out.stdout.splitlines()]
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    return [(base64.b64decode(r["k"]), base64.b64decode(r["v"])) for r in rows]
+
+
+def token_of(value):
+    """A categorical token compared as the reference's dict lookup would, with
+    text and bytes both as bytes (a snapshot's tokens share one type)."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int):
+        return ("int", value)
+    if isinstance(value, str):
+        return ("bytes", value.encode("utf-8", "surrogateescape"))
+    return ("bytes", bytes(value))
+
+
+def make_router(meta):
+    """(logical key, hash bytes, stored value) -> db_id, or None when this
+    checker cannot evaluate the snapshot's expression (see the docstring)."""
+    sharding, num_dbs = meta["sharding"], meta["num_dbs"]
+    if sharding["strategy"] == "hash":
+        return lambda key, hashed, value: xxhash.xxh3_64_intdigest(hashed) % num_dbs
+    expr, columns, tokens = sharding["cel_expr"], sharding["cel_columns"], meta["tokens"]
+    key_only = set(columns) == {"key"}
+    match = SHARD_HASH_MOD_RE.match(expr)
+    if match and key_only and tokens is None:
+        modulus = int(match.group(1))
+        return lambda key, hashed, value: xxhash.xxh3_64_intdigest(hashed) % modulus
+    if IDENT_RE.match(expr) and expr in columns and tokens is not None:
+        index = {token_of(t): i for i, t in enumerate(tokens)}
+
+        def route(key, hashed, value):
+            if key_only:
+                column = key
+            else:
+                try:
+                    column = json.loads(value)[expr]
+                except (ValueError, KeyError, TypeError):
+                    raise CheckFailed(f"value of key {key!r} is not a record holding {expr!r}")
+                if columns[expr] == "bytes":
+                    column = base64.b64decode(column)
+            routed = index.get(token_of(column))
+            require(routed is not None, f"key {key!r}: column {expr} = {column!r} is no token")
+            return routed
+
+        return route
+    return None
 
 
 def check_shard_data(shard, meta, dump_script):
     db_dir = url_to_path(shard["db_url"])
-    db_id, num_dbs = shard["db_id"], meta["num_dbs"]
+    db_id = shard["db_id"]
     if os.path.isfile(os.path.join(db_dir, "shard.db")):
-        keys = sqlite_shard_keys(os.path.join(db_dir, "shard.db"))
+        items = sqlite_shard_items(os.path.join(db_dir, "shard.db"))
     elif os.path.isdir(os.path.join(db_dir, "manifest")):
-        keys = slatedb_shard_keys(db_dir, dump_script)
+        items = slatedb_shard_items(db_dir, dump_script)
     else:
         raise CheckFailed(f"shard {db_id} at {db_dir} holds neither shard.db nor manifest/")
-    require(keys, f"shard {db_id} is listed but holds no keys")
-    require(len(keys) <= shard["row_count"],
-            f"shard {db_id} holds {len(keys)} keys but row_count is {shard['row_count']}")
+    require(items, f"shard {db_id} is listed but holds no keys")
+    require(len(items) <= shard["row_count"],
+            f"shard {db_id} holds {len(items)} keys but row_count is {shard['row_count']}")
+    router = meta["router"]
     logical = []
-    for raw in keys:
+    for raw, stored in items:
         value, hashed = decode_stored_key(raw, meta["key_encoding"])
-        if meta["sharding"]["strategy"] == "hash":
-            routed = xxhash.xxh3_64_intdigest(hashed) % num_dbs
+        if router is not None:
+            routed = router(value, hashed, stored)
             require(routed == db_id,
                     f"key {raw.hex()} is in shard {db_id} but routes to {routed}")
         logical.append(value)
@@ -274,7 +358,7 @@ def check_shard_data(shard, meta, dump_script):
             stored = logical_key(json.loads(shard[column]), f"shards.{column}")
             require(stored == expected,
                     f"shard {db_id} {column} is {stored!r} but its keys give {expected!r}")
-    return len(keys)
+    return len(items)
 
 
 def check_shards(con, meta, dump_script):
@@ -285,6 +369,13 @@ def check_shards(con, meta, dump_script):
     prefix = meta["s3_prefix"].rstrip("/")
     if "://" not in prefix:
         prefix = path_to_url(prefix)
+    meta["router"] = make_router(meta)
+    sharding = meta["sharding"]
+    if sharding["strategy"] == "cel" and sharding["routing_values"] is None:
+        # Direct mode: num_dbs = max id + 1 with every id used.
+        require([r["db_id"] for r in rows] == list(range(num_dbs)),
+                f"CEL direct mode needs dense shards 0..{num_dbs - 1}, "
+                f"got {[r['db_id'] for r in rows]}")
     checked = keys = 0
     for shard in rows:
         db_id = shard["db_id"]
@@ -332,7 +423,8 @@ def main(argv):
     print(
         f"OK {root}: run_id={meta['run_id']} num_dbs={meta['num_dbs']} "
         f"shards={len(shards)} shards_checked={checked} keys_routed={keys} "
-        f"rows={sum(s['row_count'] for s in shards)} manifests={history}"
+        f"rows={sum(s['row_count'] for s in shards)} manifests={history} "
+        f"routing={meta['sharding']['strategy'] if meta['router'] else 'unverified'}"
     )
     return 0
 

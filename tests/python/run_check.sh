@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds snapshots with the `shardy` CLI (int, str and bytes keys; SlateDB
-# shards in both modes and SQLite shards) and checks each one with
+# Builds snapshots with the `shardy` CLI (int, str and bytes keys; hash and
+# CEL routing in every mode; SlateDB shards in both modes and SQLite shards)
+# and checks each one with
 # tests/python/check_snapshot.py, an independent implementation of the
 # reference's manifest, _CURRENT and routing rules in Python; SlateDB shards
 # are scanned by real SlateDB (tools/slatedb-oracle/dump.mjs).
@@ -25,6 +26,11 @@ with open(f"{work}/bytes.jsonl", "w") as f:
     for i in range(3000):
         raw = bytes([(i * 37 + j) % 256 for j in range(1 + i % 9)]) + i.to_bytes(4, "big")
         f.write(json.dumps({"b": base64.b64encode(raw).decode(), "v": i}) + "\n")
+with open(f"{work}/region.jsonl", "w") as f:
+    for i in range(3000):
+        tag = bytes([0xFF, i % 3]) if i % 5 else b"plain"  # not UTF-8, and one that is
+        f.write(json.dumps({"id": i, "region": ["us-east", "eu-west", "caf\u00e9"][i % 3],
+                            "tag": base64.b64encode(tag).decode()}) + "\n")
 PY
 
 build() { "$SHARDY" build --format jsonl --local-root "$WORK/staging" "$@" >/dev/null; }
@@ -43,7 +49,20 @@ for backend in slatedb slatedb-local sqlite; do
     --max-keys-per-shard 1000 --prefix "$out/str"
   build "${flags[@]}" --input "$WORK/bytes.jsonl" --key-field b --key-type bytes --num-dbs 5 \
     --prefix "$out/bytes"
-  for snap in int int32 str bytes; do
+  build "${flags[@]}" --input "$WORK/int.jsonl" --key-field id --key-type int \
+    --cel-expr 'shard_hash(key) % 5u' --cel-column key:int --prefix "$out/cel-int"
+  build "${flags[@]}" --input "$WORK/str.jsonl" --key-field k --key-type str \
+    --cel-expr 'shard_hash(key) % 3u' --cel-column key:string --prefix "$out/cel-str"
+  build "${flags[@]}" --input "$WORK/region.jsonl" --key-field id --key-type int \
+    --cel-expr region --cel-column region:string --routing-value eu-west \
+    --routing-value str:us-east --routing-value "$(printf 'caf\xc3\xa9')" --routing-value ap-south \
+    --prefix "$out/cel-region"
+  build "${flags[@]}" --input "$WORK/region.jsonl" --key-field id --key-type int \
+    --cel-expr region --cel-column region:string --infer-routing-values \
+    --prefix "$out/cel-region-inferred"
+  build "${flags[@]}" --input "$WORK/region.jsonl" --key-field id --key-type int \
+    --cel-expr tag --cel-column tag:bytes --infer-routing-values --prefix "$out/cel-bytes"
+  for snap in int int32 str bytes cel-int cel-str cel-region cel-region-inferred cel-bytes; do
     $PY "$HERE/check_snapshot.py" "$out/$snap" --slatedb-dump "$HERE/../../tools/slatedb-oracle/dump.mjs"
   done
 done

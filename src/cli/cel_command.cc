@@ -1,0 +1,186 @@
+#include "cli/cel_command.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+#include "cli/value_codec.h"
+#include "core/utf8.h"
+#include "routing/cel_router.h"
+
+namespace shardyfusion::cli {
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+Status ArgError(std::string msg) { return Status(ErrorCode::kInvalidArgument, std::move(msg)); }
+
+template <typename T>
+std::optional<T> ParseDecimal(std::string_view text) {
+  T v{};
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+Result<CelValue> ParseCelValueText(CelType type, std::string_view text) {
+  const auto bad = [&](const char* want) {
+    return ArgError(
+        fmt::format("\"{}\" is not a CEL {} value ({})", text, CelTypeName(type), want));
+  };
+  switch (type) {
+    case CelType::kInt:
+      if (auto v = ParseDecimal<int64_t>(text)) return CelValue::Int(*v);
+      return bad("a decimal integer within int64");
+    case CelType::kUint: {
+      std::string_view digits = text;
+      if (digits.ends_with('u')) digits.remove_suffix(1);
+      if (!digits.starts_with('-')) {
+        if (auto v = ParseDecimal<uint64_t>(digits)) return CelValue::Uint(*v);
+      }
+      return bad("a non-negative decimal integer within uint64, optionally ending in u");
+    }
+    case CelType::kDouble: {
+      const std::string s(text);
+      char* end = nullptr;
+      const double v = std::strtod(s.c_str(), &end);
+      if (s.empty() || end != s.c_str() + s.size()) return bad("a number such as 2.5, nan or inf");
+      return CelValue::Double(v);
+    }
+    case CelType::kString:
+      if (!IsValidUtf8(text)) return bad("valid UTF-8 text");
+      return CelValue::String(std::string(text));
+    case CelType::kBytes:
+      if (std::optional<std::string> b = Base64Decode(text)) return CelValue::Bytes(std::move(*b));
+      return bad("standard base64 with = padding");
+    case CelType::kBool:
+      if (text == "true") return CelValue::Bool(true);
+      if (text == "false") return CelValue::Bool(false);
+      return bad("true or false");
+  }
+  return bad("?");
+}
+
+Result<CelColumn> ParseCelColumnSpec(std::string_view spec) {
+  const size_t colon = spec.find(':');
+  std::optional<CelType> type;
+  if (colon != std::string_view::npos && colon > 0) type = ParseCelType(spec.substr(colon + 1));
+  if (!type) {
+    return ArgError(fmt::format(
+        "CEL column \"{}\" must be NAME:TYPE with TYPE one of int, uint, double, string, bytes, "
+        "bool (e.g. region:string)",
+        spec));
+  }
+  return CelColumn{std::string(spec.substr(0, colon)), *type};
+}
+
+Result<RoutingToken> ParseRoutingValueSpec(std::string_view spec) {
+  const auto typed = [&](std::string_view prefix, CelType type) -> std::optional<Result<CelValue>> {
+    if (!spec.starts_with(prefix)) return std::nullopt;
+    Result<CelValue> v = ParseCelValueText(type, spec.substr(prefix.size()));
+    if (!v.ok()) return v.status().annotate(fmt::format("routing value \"{}\"", spec));
+    return v;
+  };
+  if (auto v = typed("int:", CelType::kInt)) return *v;
+  if (auto v = typed("str:", CelType::kString)) return *v;
+  if (auto v = typed("bytes:", CelType::kBytes)) return *v;
+  Result<CelValue> v = ParseCelValueText(CelType::kString, spec);
+  if (!v.ok()) return v.status().annotate("routing value (write int:N, str:TEXT or bytes:BASE64)");
+  return v;
+}
+
+Result<RoutingContext> ParseRoutingContext(const ShardingSpec& sharding,
+                                           const std::vector<std::string>& args) {
+  RoutingContext context;
+  std::string names;
+  if (sharding.cel_columns) {
+    for (const auto& [name, type] : *sharding.cel_columns) {
+      names += fmt::format("{}{}:{}", names.empty() ? "" : ", ", name, type);
+    }
+  }
+  for (const std::string& arg : args) {
+    const size_t eq = arg.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return ArgError(fmt::format("--routing-context \"{}\" must be NAME=VALUE", arg));
+    }
+    const std::string name = arg.substr(0, eq);
+    std::optional<CelType> type;
+    if (sharding.cel_columns) {
+      const auto it = sharding.cel_columns->find(name);
+      if (it != sharding.cel_columns->end()) type = ParseCelType(it->second);
+    }
+    if (!type) {
+      return ArgError(
+          fmt::format("--routing-context \"{}\": the snapshot has no CEL column \"{}\" (its "
+                      "columns: {})",
+                      arg, name, names.empty() ? "none, it is not CEL-routed" : names));
+    }
+    Result<CelValue> v = ParseCelValueText(*type, std::string_view(arg).substr(eq + 1));
+    if (!v.ok()) return v.status().annotate(fmt::format("--routing-context {}", name));
+    context[name] = std::move(v).value();
+  }
+  return context;
+}
+
+nlohmann::ordered_json CelValueToJson(const CelValue& value) {
+  switch (value.kind()) {
+    case CelValue::Kind::kNull:
+      return nullptr;
+    case CelValue::Kind::kBool:
+      return value.bool_value();
+    case CelValue::Kind::kInt:
+      return value.int_value();
+    case CelValue::Kind::kUint:
+      return value.uint_value();
+    case CelValue::Kind::kDouble: {
+      const double d = value.double_value();
+      if (std::isnan(d)) return "NaN";
+      if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+      return d;
+    }
+    case CelValue::Kind::kString:
+      return value.bytes();
+    case CelValue::Kind::kBytes:
+      return Base64Encode(value.bytes());
+  }
+  return nullptr;
+}
+
+int RunCelEval(const std::string& expr, const std::vector<std::string>& column_specs,
+               std::ostream& out, std::ostream& err) {
+  std::vector<CelColumn> columns;
+  std::vector<CelValue> values;
+  for (const std::string& spec : column_specs) {
+    const size_t eq = spec.find('=');
+    Result<CelColumn> column = ParseCelColumnSpec(std::string_view(spec).substr(0, eq));
+    Result<CelValue> value = column.ok() && eq != std::string::npos
+                                 ? ParseCelValueText(column->type, spec.substr(eq + 1))
+                                 : Result<CelValue>(ArgError("no =VALUE"));
+    if (!column.ok() || !value.ok()) {
+      err << "shardy cel eval: --column \"" << spec << "\" must be NAME:TYPE=VALUE: "
+          << (column.ok() ? value.status() : column.status()).message() << '\n';
+      return kExitUsage;
+    }
+    columns.push_back(std::move(column).value());
+    values.push_back(std::move(value).value());
+  }
+  nlohmann::ordered_json result;
+  Result<std::shared_ptr<const CelProgram>> program = CelProgram::Compile(expr, columns);
+  Result<CelValue> value = program.ok() ? (*program)->Evaluate(values) : program.status();
+  if (value.ok()) {
+    result["value"] = CelValueToJson(*value);
+    result["type"] = CelKindName(value->kind());
+  } else {
+    result["error"] = value.status().message();
+  }
+  out << result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  return 0;
+}
+
+}  // namespace shardyfusion::cli

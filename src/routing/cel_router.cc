@@ -1,0 +1,290 @@
+#include "routing/cel_router.h"
+
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <set>
+
+#include "core/utf8.h"
+#include "manifest/py_json.h"
+
+namespace shardyfusion {
+namespace {
+
+Status ConfigError(std::string msg) { return Status(ErrorCode::kConfigValidation, std::move(msg)); }
+Status AssignmentError(std::string msg) {
+  return Status(ErrorCode::kShardAssignment, std::move(msg));
+}
+Status ManifestError(std::string msg) {
+  return Status(ErrorCode::kManifestParse, "manifest validation failed: " + std::move(msg));
+}
+
+bool IsTokenKind(CelValue::Kind kind) {
+  return kind == CelValue::Kind::kInt || kind == CelValue::Kind::kString ||
+         kind == CelValue::Kind::kBytes;
+}
+
+// The token-map key of a token, or of a result looked up among tokens: a
+// kind tag and the value, so int 1, string "1" and bytes b"1" differ. A uint
+// result takes the int tag (it equals the int token of the same value);
+// nullopt when it is beyond every int.
+std::optional<std::string> TokenIndexKey(const CelValue& v) {
+  std::string k;
+  switch (v.kind()) {
+    case CelValue::Kind::kInt:
+    case CelValue::Kind::kUint: {
+      int64_t n = v.int_value();
+      if (v.kind() == CelValue::Kind::kUint) {
+        if (v.uint_value() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+          return std::nullopt;
+        }
+        n = static_cast<int64_t>(v.uint_value());
+      }
+      k.push_back('i');
+      k.append(reinterpret_cast<const char*>(&n), sizeof(n));
+      return k;
+    }
+    case CelValue::Kind::kString:
+      return "s" + v.bytes();
+    case CelValue::Kind::kBytes:
+      return "b" + v.bytes();
+    default:
+      return std::nullopt;
+  }
+}
+
+// Python's int() over text: surrounding ASCII whitespace, an optional sign,
+// decimal digits with single underscores between them.
+std::optional<int64_t> ParsePythonInt(std::string_view s) {
+  const auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  bool negative = false;
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+    negative = s.front() == '-';
+    s.remove_prefix(1);
+  }
+  std::string digits = negative ? "-" : "";
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '_' && i > 0 && i + 1 < s.size() && s[i - 1] != '_') continue;
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    digits.push_back(s[i]);
+  }
+  if (digits.empty() || digits == "-") return std::nullopt;
+  int64_t n = 0;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+bool IsKeyOnly(const std::vector<CelColumn>& columns) {
+  return columns.size() == 1 && columns[0].name == "key";
+}
+
+Result<CelValue> KeyColumnValue(const Key& key, CelType type) {
+  const auto mismatch = [&](const char* why) {
+    return Status(ErrorCode::kInvalidArgument, "key " + key.DebugString().substr(0, 80) +
+                                                   " cannot be the CEL column `key` of type " +
+                                                   CelTypeName(type) + ": " + why);
+  };
+  if (key.is_int()) {
+    if (type == CelType::kInt) return CelValue::Int(key.int_value());
+    if (type == CelType::kUint) {
+      if (key.int_value() < 0) return mismatch("a uint column takes non-negative integers");
+      return CelValue::Uint(static_cast<uint64_t>(key.int_value()));
+    }
+    return mismatch("an integer key needs an int or uint column");
+  }
+  if (type == CelType::kBytes) return CelValue::Bytes(key.bytes());
+  if (type == CelType::kString) {
+    if (!IsValidUtf8(key.bytes())) return mismatch("a string column takes valid UTF-8 only");
+    return CelValue::String(key.bytes());
+  }
+  return mismatch("a string or bytes key needs a string or bytes column");
+}
+
+Status CheckRoutingTokens(std::span<const RoutingToken> tokens) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const RoutingToken& t = tokens[i];
+    const std::string where = "routing_values[" + std::to_string(i) + "] = " + t.DebugString();
+    if (!IsTokenKind(t.kind())) {
+      return ConfigError(where + " must be an int, a string or bytes (got " +
+                         CelKindName(t.kind()) + ")");
+    }
+    if (t.kind() != tokens[0].kind()) {
+      return ConfigError("routing_values must all share one type; " + where + " is " +
+                         CelKindName(t.kind()) + " but routing_values[0] is " +
+                         CelKindName(tokens[0].kind()));
+    }
+    if (!seen.insert(*TokenIndexKey(t)).second) {
+      return ConfigError("routing_values must be unique; " + where + " repeats an earlier token");
+    }
+  }
+  return Status::OK();
+}
+
+Result<int64_t> DirectShardId(const CelValue& result) {
+  switch (result.kind()) {
+    case CelValue::Kind::kInt:
+      return result.int_value();
+    case CelValue::Kind::kUint:
+      if (result.uint_value() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return AssignmentError("CEL result " + result.DebugString() + " is too large a shard id");
+      }
+      return static_cast<int64_t>(result.uint_value());
+    case CelValue::Kind::kString:
+    case CelValue::Kind::kBytes:
+      if (std::optional<int64_t> id = ParsePythonInt(result.bytes())) return *id;
+      return AssignmentError("CEL result " + result.DebugString().substr(0, 80) +
+                             " is not a decimal integer, so it cannot be a shard id");
+    default:
+      return AssignmentError("CEL result " + result.DebugString() + " is a " +
+                             CelKindName(result.kind()) +
+                             "; a routing expression must give an int, uint, string or bytes");
+  }
+}
+
+Result<std::shared_ptr<const CelRouter>> CelRouter::Create(
+    std::string_view expr, std::vector<CelColumn> columns,
+    std::optional<std::vector<RoutingToken>> tokens) {
+  if (columns.empty()) return ConfigError("cel_columns must declare at least one column");
+  std::shared_ptr<CelRouter> router(new CelRouter());
+  router->key_only_ = IsKeyOnly(columns);
+  Result<std::shared_ptr<const CelProgram>> program = CelProgram::Compile(expr, std::move(columns));
+  if (!program.ok()) {
+    return Status(program.status().code(),
+                  "cel_expr does not compile: " + program.status().message());
+  }
+  router->program_ = std::move(program).value();
+  if (tokens) {
+    SHARDY_RETURN_IF_ERROR(CheckRoutingTokens(*tokens));
+    for (size_t i = 0; i < tokens->size(); ++i) {
+      router->token_index_[*TokenIndexKey((*tokens)[i])] = static_cast<int64_t>(i);
+    }
+    router->tokens_ = std::move(tokens);
+  }
+  return std::shared_ptr<const CelRouter>(std::move(router));
+}
+
+Result<CelValue> CelRouter::Evaluate(const Key& key, std::span<const CelValue> columns) const {
+  if (!key_only_) {
+    const std::vector<CelColumn>& declared = program_->columns();
+    if (columns.size() != declared.size()) {
+      std::string names;
+      for (const CelColumn& c : declared) names += (names.empty() ? "" : ", ") + c.name;
+      return Status(ErrorCode::kInvalidArgument,
+                    "the CEL expression needs " + std::to_string(declared.size()) +
+                        " column values (" + names + "), got " + std::to_string(columns.size()));
+    }
+    return program_->Evaluate(columns);
+  }
+  if (!columns.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "a key-only CEL expression takes its one column from the key; pass no column "
+                  "values");
+  }
+  SHARDY_ASSIGN_OR_RETURN(CelValue value, KeyColumnValue(key, program_->columns()[0].type));
+  return program_->Evaluate(std::span<const CelValue>(&value, 1));
+}
+
+Result<std::optional<int64_t>> CelRouter::ShardOf(const CelValue& result, int64_t limit) const {
+  if (!tokens_) {
+    SHARDY_ASSIGN_OR_RETURN(int64_t id, DirectShardId(result));
+    if (id < 0 || id >= limit) return std::optional<int64_t>();
+    return std::optional<int64_t>(id);
+  }
+  if (!IsTokenKind(result.kind()) && result.kind() != CelValue::Kind::kUint) {
+    return AssignmentError("CEL result " + result.DebugString() + " is a " +
+                           CelKindName(result.kind()) +
+                           "; a categorical routing token must be an int, uint, string or bytes");
+  }
+  const std::optional<std::string> k = TokenIndexKey(result);
+  const auto it = k ? token_index_.find(*k) : token_index_.end();
+  if (it == token_index_.end() || it->second >= limit) return std::optional<int64_t>();
+  return std::optional<int64_t>(it->second);
+}
+
+std::string CelRouter::DescribeNoShard(const CelValue& result, int64_t limit) const {
+  const std::string shown = result.DebugString().substr(0, 120);
+  if (tokens_) {
+    return "routing token " + shown + " (" + CelKindName(result.kind()) + ") is not one of the " +
+           std::to_string(tokens_->size()) + " routing_values";
+  }
+  Result<int64_t> id = DirectShardId(result);
+  const std::string id_text = id.ok() ? std::to_string(*id) : shown;
+  return "CEL result " + shown + " gives shard id " + id_text + ", outside [0, " +
+         std::to_string(limit) + ")";
+}
+
+std::vector<std::string> RoutingTokensToJson(std::span<const RoutingToken> tokens) {
+  std::vector<std::string> out;
+  out.reserve(tokens.size());
+  for (const RoutingToken& t : tokens) {
+    out.push_back(t.kind() == CelValue::Kind::kInt ? std::to_string(t.int_value())
+                                                   : PyJsonQuoteBytes(t.bytes()));
+  }
+  return out;
+}
+
+Result<std::optional<std::vector<RoutingToken>>> RoutingTokensFromManifest(
+    const ShardingSpec& spec, std::string_view custom_json) {
+  if (!spec.routing_values_json) return std::optional<std::vector<RoutingToken>>();
+  bool as_bytes = false;
+  Result<nlohmann::json> custom = PyJsonLoads(custom_json);
+  if (custom.ok() && custom->is_object()) {
+    const auto it = custom->find(kRoutingValuesTypeKey);
+    if (it != custom->end()) {
+      if (!it->is_string() || it->get<std::string>() != "bytes") {
+        return ManifestError(std::string("custom.") + kRoutingValuesTypeKey +
+                             " must be \"bytes\" (got " + PyJsonDumps(*it) + ")");
+      }
+      as_bytes = true;
+    }
+  }
+  std::vector<RoutingToken> tokens;
+  for (size_t i = 0; i < spec.routing_values_json->size(); ++i) {
+    Result<nlohmann::json> v = PyJsonLoads((*spec.routing_values_json)[i]);
+    const std::string where = "sharding.routing_values[" + std::to_string(i) + "]";
+    if (!v.ok()) return ManifestError(where + " is not JSON: " + v.status().message());
+    if (v->is_number_integer() && !v->is_number_unsigned()) {
+      tokens.push_back(CelValue::Int(v->get<int64_t>()));
+    } else if (v->is_number_unsigned() &&
+               v->get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      tokens.push_back(CelValue::Int(static_cast<int64_t>(v->get<uint64_t>())));
+    } else if (v->is_string() && as_bytes) {
+      tokens.push_back(CelValue::Bytes(v->get<std::string>()));
+    } else if (v->is_string() && IsValidUtf8(v->get_ref<const std::string&>())) {
+      tokens.push_back(CelValue::String(v->get<std::string>()));
+    } else {
+      return ManifestError(where + " = " + PyJsonDumps(*v) +
+                           (v->is_string()
+                                ? " is not valid text (and custom." +
+                                      std::string(kRoutingValuesTypeKey) + " does not say bytes)"
+                                : " must be an int within int64 or a string"));
+    }
+  }
+  if (as_bytes && !tokens.empty() && tokens[0].kind() != CelValue::Kind::kBytes) {
+    return ManifestError(std::string("custom.") + kRoutingValuesTypeKey +
+                         " says bytes but sharding.routing_values holds ints");
+  }
+  return std::optional<std::vector<RoutingToken>>(std::move(tokens));
+}
+
+Result<std::vector<CelColumn>> CelColumnsFromManifest(const ShardingSpec& spec) {
+  std::vector<CelColumn> columns;
+  if (!spec.cel_columns) return columns;
+  for (const auto& [name, type_name] : *spec.cel_columns) {
+    std::optional<CelType> type = ParseCelType(type_name);
+    if (!type) {
+      return ManifestError("sharding.cel_columns['" + name + "'] has unknown type '" + type_name +
+                           "' (int, uint, double, string, bytes, bool)");
+    }
+    columns.push_back({name, *type});
+  }
+  return columns;
+}
+
+}  // namespace shardyfusion

@@ -1,0 +1,96 @@
+// CelShardedWriter's configuration checks: all before any I/O.
+#include <gtest/gtest.h>
+
+#include "shardyfusion/writer.h"
+
+namespace shardyfusion {
+namespace {
+
+CelShardedWriteConfig ValidConfig() {
+  CelShardedWriteConfig c;
+  c.s3_prefix = "memory://cel-writer-test/snap";
+  c.local_root = ::testing::TempDir() + "/cel_writer_test_staging";
+  c.cel_expr = "key % 4";
+  c.cel_columns = {{"key", CelType::kInt}};
+  return c;
+}
+
+void ExpectConfigError(const CelShardedWriteConfig& config, const std::string& message) {
+  Result<std::unique_ptr<CelShardedWriter>> w = CelShardedWriter::Open(config);
+  ASSERT_FALSE(w.ok()) << message;
+  EXPECT_EQ(w.status().code(), ErrorCode::kConfigValidation) << w.status().ToString();
+  EXPECT_NE(w.status().message().find(message), std::string::npos) << w.status().message();
+}
+
+TEST(CelWriterConfigTest, ValidConfigOpens) {
+  Result<std::unique_ptr<CelShardedWriter>> w = CelShardedWriter::Open(ValidConfig());
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ((*w)->num_dbs(), 0u) << "direct mode discovers its shards";
+  (*w)->Abort();
+}
+
+TEST(CelWriterConfigTest, RejectsBadExpressionsAndColumns) {
+  CelShardedWriteConfig c = ValidConfig();
+  c.cel_expr = "";
+  ExpectConfigError(c, "cel_expr is required");
+  c = ValidConfig();
+  c.cel_expr = "key +";
+  ExpectConfigError(c, "cel_expr does not compile: CEL expression 'key +'");
+  c = ValidConfig();
+  c.cel_expr = "region";
+  ExpectConfigError(c, "undeclared reference to 'region'");
+  c = ValidConfig();
+  c.cel_columns = {};
+  ExpectConfigError(c, "cel_columns must declare at least one column");
+  c = ValidConfig();
+  c.cel_columns = {{"a", CelType::kInt}, {"a", CelType::kInt}};
+  c.cel_expr = "a";
+  ExpectConfigError(c, "does not compile");
+}
+
+TEST(CelWriterConfigTest, RejectsBadRoutingValues) {
+  CelShardedWriteConfig c = ValidConfig();
+  c.routing_values = {CelValue::Int(1), CelValue::String("1")};
+  ExpectConfigError(c, "must all share one type");
+  c.routing_values = {CelValue::Int(1), CelValue::Int(1)};
+  ExpectConfigError(c, "must be unique");
+  c.routing_values = {CelValue::Bool(true)};
+  ExpectConfigError(c, "must be an int, a string or bytes");
+  c.routing_values = {CelValue::Double(1.5)};
+  ExpectConfigError(c, "must be an int, a string or bytes");
+  c.routing_values = {CelValue::Int(1)};
+  c.infer_routing_values_from_data = true;
+  ExpectConfigError(c, "exclusive");
+}
+
+TEST(CelWriterConfigTest, KeyOnlyColumnMustFitTheKeyEncoding) {
+  CelShardedWriteConfig c = ValidConfig();
+  c.cel_columns = {{"key", CelType::kString}};
+  c.cel_expr = "key";
+  ExpectConfigError(c, "does not fit key_encoding u64be");
+  c.key_encoding = KeyEncoding::kUtf8;
+  c.cel_columns = {{"key", CelType::kInt}};
+  c.cel_expr = "key";
+  ExpectConfigError(c, "does not fit key_encoding utf8");
+  c.cel_columns = {{"key", CelType::kDouble}};
+  ExpectConfigError(c, "does not fit");
+}
+
+TEST(CelWriterConfigTest, SharedSettingsAreCheckedToo) {
+  CelShardedWriteConfig c = ValidConfig();
+  c.batch_size = 0;
+  ExpectConfigError(c, "batch_size must be > 0");
+  c = ValidConfig();
+  c.s3_prefix = "";
+  ExpectConfigError(c, "s3_prefix is required");
+}
+
+TEST(CelWriterConfigTest, ObserveOnlyInInferredMode) {
+  Result<std::unique_ptr<CelShardedWriter>> w = CelShardedWriter::Open(ValidConfig());
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->Observe(Key::Int(1)).code(), ErrorCode::kInvalidArgument);
+  (*w)->Abort();
+}
+
+}  // namespace
+}  // namespace shardyfusion
