@@ -6,8 +6,9 @@
 // the public CelProgram compiles it over the scalar columns.
 //
 // Invariants: a rejected expression is a kConfigValidation error naming a
-// position ("line L, column C: ..."), and evaluating twice (in fresh and in
-// reset arenas) gives the same result.
+// position ("line L, column C: ..."); evaluating twice (in fresh and in
+// reset arenas) gives the same result; a checked result type other than dyn
+// is the type of every non-error value the expression evaluates to.
 
 #include <cstddef>
 #include <cstdint>
@@ -71,6 +72,37 @@ void CheckCompileError(const Status& status, bool starts_with_position) {
   }
 }
 
+// Whether a value of `kind` may have the checked type `type`.
+bool KindFits(ValueKind kind, const Type& type) {
+  switch (type.kind) {
+    case TypeKind::kDyn:
+    case TypeKind::kTypeParam:
+    case TypeKind::kError:
+      return true;
+    case TypeKind::kNull:
+      return kind == ValueKind::kNull;
+    case TypeKind::kBool:
+      return kind == ValueKind::kBool;
+    case TypeKind::kInt:
+      return kind == ValueKind::kInt;
+    case TypeKind::kUint:
+      return kind == ValueKind::kUint;
+    case TypeKind::kDouble:
+      return kind == ValueKind::kDouble;
+    case TypeKind::kString:
+      return kind == ValueKind::kString;
+    case TypeKind::kBytes:
+      return kind == ValueKind::kBytes;
+    case TypeKind::kList:
+      return kind == ValueKind::kList;
+    case TypeKind::kMap:
+      return kind == ValueKind::kMap;
+    case TypeKind::kType:
+      return kind == ValueKind::kType;
+  }
+  return false;
+}
+
 void RunProgram(std::string_view expr, const std::vector<Declaration>& decls, bool check) {
   CompileOptions options;
   options.check = check;
@@ -84,6 +116,7 @@ void RunProgram(std::string_view expr, const std::vector<Declaration>& decls, bo
   const Value first = (*program)->Evaluate(values, &first_arena);
   const Value second = (*program)->Evaluate(values, &second_arena);
   FUZZ_CHECK(ValueDebugString(first) == ValueDebugString(second));
+  if (check && !first.is_error()) FUZZ_CHECK(KindFits(first.kind, (*program)->result_type()));
   // Reuse after Reset, as a steady-state caller does.
   first_arena.Reset();
   const Value third = (*program)->Evaluate(values, &first_arena);
