@@ -504,12 +504,13 @@ std::vector<std::string> DbSeeds(const std::vector<FixtureDb>& dbs) {
 }  // namespace
 
 const std::vector<std::string>& FuzzTargetNames() {
-  static const std::vector<std::string> kNames = {"manifest", "sst_info",    "sst_index", "block",
-                                                  "bloom",    "compression", "sst",       "db"};
+  static const std::vector<std::string> kNames = {
+      "manifest", "sst_info", "sst_index", "block", "bloom", "compression", "sst", "db", "cel"};
   return kNames;
 }
 
 std::vector<std::string> FuzzSeeds(std::string_view target, const std::string& fixtures_dir) {
+  if (target == "cel") return CelSeeds();
   const std::vector<FixtureDb> dbs = LoadFixtures(fixtures_dir);
   if (target == "manifest") return ManifestSeeds(dbs);
   if (target == "sst_info") return SstInfoSeeds(dbs);

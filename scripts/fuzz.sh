@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer flavour of the SlateDB decoder fuzz targets (clang,
-# ASan + UBSan) into build/fuzz and runs each target in turn for SECONDS
-# (default 60) on the seed corpus derived from tests/fixtures/slatedb.
+# Builds the libFuzzer flavour of the fuzz targets (the SlateDB decoders and
+# the CEL engine; clang, ASan + UBSan) into build/fuzz and runs each target
+# in turn for SECONDS (default 60) on the seed corpus derived from
+# tests/fixtures/slatedb (and, for cel, fuzz/cel_seeds.cc).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
@@ -13,7 +14,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(manifest sst_info sst_index block bloom compression sst db)
+  targets=(manifest sst_info sst_index block bloom compression sst db cel)
 fi
 
 CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -32,27 +32,21 @@ else
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Real SlateDB (the test oracle, tools/slatedb-oracle): pinned by its
-# package-lock.json. CI must fail if it cannot be installed.
-ORACLE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/slatedb-oracle"
-if [ ! -d "$ORACLE_DIR/node_modules/@slatedb/uniffi" ]; then
-  echo "setup: installing the SlateDB oracle (npm ci in $ORACLE_DIR)"
-  if ! (cd "$ORACLE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
-    echo "setup: ERROR: 'npm ci' failed in $ORACLE_DIR; real SlateDB (@slatedb/uniffi) is needed" \
-      "by the SlateDB interop tests. Check that the npm registry is reachable and Node >= 20 is installed." >&2
+# The npm packages the tests use, each pinned by its directory's
+# package-lock.json. CI must fail if one cannot be installed.
+#   npm_ci DIR PACKAGE WHAT   (WHAT: what the package is and which tests need it)
+TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools"
+npm_ci() {
+  local dir="$TOOLS_DIR/$1" package="$2" what="$3"
+  if [ -d "$dir/node_modules/$package" ]; then return; fi
+  echo "setup: installing $package (npm ci in $dir)"
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+    echo "setup: ERROR: 'npm ci' failed in $dir; $package ($what) is needed." \
+      "Check that the npm registry is reachable and Node >= 20 is installed." >&2
     exit 1
   fi
-fi
-# The CEL differential test's reference implementation (@bufbuild/cel,
-# tools/cel-differential): pinned by its package-lock.json. CI must fail if
-# it cannot be installed.
-CEL_DIFF_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/cel-differential"
-if [ ! -d "$CEL_DIFF_DIR/node_modules/@bufbuild/cel" ]; then
-  echo "setup: installing @bufbuild/cel (npm ci in $CEL_DIFF_DIR)"
-  if ! (cd "$CEL_DIFF_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
-    echo "setup: ERROR: 'npm ci' failed in $CEL_DIFF_DIR; @bufbuild/cel is needed" \
-      "by the CEL differential test. Check that the npm registry is reachable and Node >= 20 is installed." >&2
-    exit 1
-  fi
-fi
+}
+npm_ci slatedb-oracle @slatedb/uniffi "real SlateDB, for the SlateDB interop tests"
+npm_ci cel-conformance @bufbuild/cel-spec "the CEL conformance tests, for tools/cel-conformance/run.sh"
+npm_ci cel-differential @bufbuild/cel "the reference CEL implementation, for tools/cel-differential/run.sh"
 echo "setup: done"

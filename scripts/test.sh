@@ -3,8 +3,8 @@
 # sanitizer build (ASan + UBSan), the S3 integration tests against a real
 # S3 server (Ceph RGW, started and stopped by tests/s3/run.sh), the SlateDB
 # interop checks against real SlateDB in both directions, the CEL
-# differential test against @bufbuild/cel, and the independent Python
-# snapshot check.
+# conformance tests, the CEL differential test against @bufbuild/cel, and
+# the independent Python snapshot check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -25,6 +25,8 @@ echo "== databases our SlateDB writer writes, read and reopened by real SlateDB 
 ./tools/slatedb-oracle/check-writer.sh build/release
 echo "== fresh databases real SlateDB writes, read by our SlateDB reader [${SECONDS}s]"
 ./tools/slatedb-oracle/check-reader.sh build/release
+echo "== CEL conformance tests (@bufbuild/cel-spec 0.6.1) [${SECONDS}s]"
+./tools/cel-conformance/run.sh build/release
 echo "== CEL differential test against @bufbuild/cel 0.6.1 [${SECONDS}s]"
 ./tools/cel-differential/run.sh build/release 1 5000
 # Another seed through the sanitizer build: random expressions under ASan+UBSan.
