@@ -530,6 +530,10 @@ Value EvalComprehension(const Node& n, Value* frame, Arena* arena) {
   bool is_list = range.kind == ValueKind::kList;
   size_t count = is_list ? range.list->elems.size() : range.map->keys.size();
   for (size_t i = 0; i < count; ++i) {
+    if (!arena->Spend(1)) {
+      return Value::Error(
+          "evaluation budget exceeded (too many loop iterations or too large a value)");
+    }
     if (is_list) {
       const Value& elem = range.list->elems[i];
       frame[n.slot] = n.two_vars ? Value::Int(static_cast<int64_t>(i)) : elem;
@@ -639,6 +643,7 @@ const std::vector<Declaration>& Program::declarations() const { return rep_->dec
 const Type& Program::result_type() const { return rep_->result_type; }
 
 Value Program::Evaluate(std::span<const Value> vars, Arena* arena) const {
+  arena->SetBudget(kEvaluationBudget);
   Value* frame = arena->Frame(rep_->frame_size);
   size_t n = std::min(vars.size(), rep_->declarations.size());
   for (size_t i = 0; i < n; ++i) frame[i] = vars[i];

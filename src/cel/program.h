@@ -26,6 +26,12 @@
 
 namespace shardyfusion::cel {
 
+// The work one evaluation may do (cel/value.h, Arena::SetBudget): one
+// million loop iterations or list elements created. A routing expression
+// needs a handful; nested macros over large lists end in an evaluation
+// error instead of hanging a build or a reader.
+inline constexpr uint64_t kEvaluationBudget = 1'000'000;
+
 struct Declaration {
   std::string name;
   Type type;

@@ -84,9 +84,13 @@ Value MulDouble(const Value* a, Arena*) { return Value::Double(a[0].d * a[1].d);
 Value DivDouble(const Value* a, Arena*) { return Value::Double(a[0].d / a[1].d); }
 Value NegDouble(const Value* a, Arena*) { return Value::Double(-a[0].d); }
 
+constexpr std::string_view kBudget =
+    "evaluation budget exceeded (too many loop iterations or too large a value)";
+
 Value Concat(const Value* a, Arena* arena, ValueKind kind) {
   if (a[0].str.empty()) return a[1];
   if (a[1].str.empty()) return a[0];
+  if (!arena->Spend((a[0].str.size() + a[1].str.size()) / 16)) return Value::Error(kBudget);
   std::string* s = arena->NewString();
   s->reserve(a[0].str.size() + a[1].str.size());
   s->append(a[0].str);
@@ -99,6 +103,9 @@ Value AddBytes(const Value* a, Arena* arena) { return Concat(a, arena, ValueKind
 Value AddList(const Value* a, Arena* arena) {
   if (a[0].list->elems.empty()) return a[1];
   if (a[1].list->elems.empty()) return a[0];
+  if (!arena->Spend(a[0].list->elems.size() + a[1].list->elems.size())) {
+    return Value::Error(kBudget);
+  }
   ListRep* l = arena->NewList();
   l->elems.reserve(a[0].list->elems.size() + a[1].list->elems.size());
   l->elems.insert(l->elems.end(), a[0].list->elems.begin(), a[0].list->elems.end());

@@ -147,7 +147,23 @@ class Arena {
 
   void Reset();
 
+  // The evaluation's work budget: loop iterations and elements or bytes
+  // created by concatenation each spend units, so a hostile expression
+  // (nested macros over lists, repeated doubling) ends in an error instead
+  // of running for hours or exhausting memory. Spend() returns false once
+  // the budget is gone.
+  void SetBudget(uint64_t units) { budget_ = units; }
+  bool Spend(uint64_t units) {
+    if (units > budget_) {
+      budget_ = 0;
+      return false;
+    }
+    budget_ -= units;
+    return true;
+  }
+
  private:
+  uint64_t budget_ = UINT64_MAX;
   // Pools grow; Reset() rewinds the cursors and keeps the objects (and
   // their capacity), so a steady state allocates nothing.
   std::deque<std::string> strings_;

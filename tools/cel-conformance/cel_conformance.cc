@@ -76,9 +76,6 @@ const std::map<std::string, std::string> kExtensionFiles = {
     {"math_ext", "extension: math library (math_ext)"},
     {"optionals", "extension: optional values"},
     {"string_ext", "extension: string library (string_ext)"},
-    // Every section of macros2 uses the two-variable forms
-    // (exists(i, v, p), transformList, transformMap).
-    {"macros2", "extension: two-variable comprehensions (macros2)"},
 };
 
 constexpr char kSkipMessages[] = "needs protobuf messages, enums or well-known types";
@@ -152,6 +149,11 @@ std::optional<std::string> SkipReason(const std::string& file, const json& test)
     if (decl.contains("function")) return std::string("declares functions");
   }
   const std::string expr = test.value("expr", "");
+  // macros2 tests the two-variable comprehensions: the engine has the
+  // all/exists/existsOne forms, not the transformList/transformMap ones.
+  if (file == "macros2" && (Contains(expr, "transformList") || Contains(expr, "transformMap"))) {
+    return std::string("extension: transformList/transformMap (macros2)");
+  }
   if (Contains(expr, "optional.") || Contains(expr, ".?") || Contains(expr, "[?")) {
     return std::string(kSkipOptionals);
   }
