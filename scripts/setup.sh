@@ -12,7 +12,7 @@ PACKAGES=(
   flatbuffers-compiler libflatbuffers-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev   # SlateDB
   nodejs   # real SlateDB (@slatedb/uniffi from npm; the image's nodejs bundles npm)
   libgtest-dev libgmock-dev
-  sqlite3 python3 python3-xxhash   # the independent snapshot checker (tests/python)
+  sqlite3 python3 python3-xxhash python3-yaml   # the independent snapshot checker (tests/python)
   curl uuid-runtime ceph-mon ceph-osd radosgw ceph-common   # a real S3 server for the tests (Ceph RGW)
 )
 

@@ -36,6 +36,7 @@
 #include "shardyfusion/cel.h"
 #include "shardyfusion/key.h"
 #include "shardyfusion/manifest.h"
+#include "shardyfusion/metrics.h"
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/shard_backend.h"
@@ -65,6 +66,23 @@ struct WriteConfig {
   // Extra keys for the manifest's `custom` JSON object (a JSON object text).
   std::string custom_manifest_fields_json = "{}";
   PublishOptions publish;
+
+  // Shared write rate limits, the total for the whole build (records and
+  // key+value bytes per second; unset = unlimited). A shard whose batch is
+  // full first tries to take its tokens without waiting and keeps buffering
+  // if it cannot; at twice batch_size it waits for them. A batch larger than
+  // a second's worth of tokens is served in parts, never waited on forever.
+  std::optional<double> max_writes_per_second;
+  std::optional<double> max_write_bytes_per_second;
+
+  // Receives the build's metric events (metrics.h); may be shared with other
+  // builds. Null = none.
+  std::shared_ptr<MetricsCollector> metrics;
+  // The run record (runs/<ts>_run_id=<id>_<uuid>/run.yaml under the root):
+  // written when the build starts, refreshed every minute, finished as
+  // succeeded or failed. Failing to write it never fails the build.
+  bool write_run_record = true;
+  std::string run_registry_prefix = "runs";  // one safe path segment
 };
 
 struct HashShardedWriteConfig : WriteConfig {
@@ -135,6 +153,8 @@ struct BuildResult {
   int64_t num_dbs = 0;
   std::vector<ShardMeta> winners;  // sorted by db_id; empty shards omitted
   std::string manifest_ref;
+  // The run record's URL; empty when it was off or could not be written.
+  std::string run_record_ref;
   BuildStats stats;
 };
 

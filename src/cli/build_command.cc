@@ -108,6 +108,10 @@ Status FillWriteConfig(const BuildArgs& args, WriteConfig* config) {
   config->local_root = args.local_root;
   config->key_encoding = args.key_encoding.value_or(DefaultKeyEncoding(args.mapping.key_type));
   config->batch_size = args.batch_size;
+  config->max_writes_per_second = args.max_writes_per_second;
+  config->max_write_bytes_per_second = args.max_write_bytes_per_second;
+  config->write_run_record = args.write_run_record;
+  config->metrics = args.metrics;
   SHARDY_ASSIGN_OR_RETURN(config->adapter_factory, WriterFactoryFor(args));
   return Status::OK();
 }
@@ -240,6 +244,9 @@ nlohmann::ordered_json BuildResultToJson(const BuildResult& result) {
   return {{"run_id", result.run_id},
           {"num_dbs", result.num_dbs},
           {"manifest_ref", result.manifest_ref},
+          {"run_record_ref", result.run_record_ref.empty()
+                                 ? nlohmann::ordered_json(nullptr)
+                                 : nlohmann::ordered_json(result.run_record_ref)},
           {"rows_written", result.stats.rows_written},
           {"num_winners", result.stats.num_winners},
           {"winners", std::move(winners)},
@@ -247,8 +254,36 @@ nlohmann::ordered_json BuildResultToJson(const BuildResult& result) {
            {{"write_ms", d.write_ms}, {"manifest_ms", d.manifest_ms}, {"total_ms", d.total_ms}}}};
 }
 
+namespace {
+
+int RunBuildWith(const BuildArgs& args, std::istream& in, std::ostream& out, std::ostream& err,
+                 bool progress_enabled);
+
+}  // namespace
+
+// With --metrics-file, the build's metrics go to a Prometheus collector
+// whose final state is written after the build, whether it succeeded or not.
 int RunBuild(const BuildArgs& args, std::istream& in, std::ostream& out, std::ostream& err,
              bool progress_enabled) {
+  if (args.metrics_file.empty()) return RunBuildWith(args, in, out, err, progress_enabled);
+  BuildArgs with_metrics = args;
+  auto prometheus = std::make_shared<PrometheusCollector>();
+  with_metrics.metrics = prometheus;
+  int rc = RunBuildWith(with_metrics, in, out, err, progress_enabled);
+  std::ofstream metrics(args.metrics_file, std::ios::trunc);
+  metrics << prometheus->RenderText();
+  metrics.close();
+  if (!metrics) {
+    err << "shardy build: cannot write --metrics-file " << args.metrics_file << '\n';
+    if (rc == 0) rc = kExitError;
+  }
+  return rc;
+}
+
+namespace {
+
+int RunBuildWith(const BuildArgs& args, std::istream& in, std::ostream& out, std::ostream& err,
+                 bool progress_enabled) {
   if (std::optional<std::string> usage = RoutingUsageError(args)) {
     err << "shardy build: " << *usage << '\n';
     return kExitUsage;
@@ -288,5 +323,7 @@ int RunBuild(const BuildArgs& args, std::istream& in, std::ostream& out, std::os
       << '\n';
   return 0;
 }
+
+}  // namespace
 
 }  // namespace shardyfusion::cli

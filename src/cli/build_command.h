@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <istream>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -19,6 +20,7 @@
 #include "cli/record_mapping.h"
 #include "cli/record_source.h"
 #include "shardyfusion/key.h"
+#include "shardyfusion/metrics.h"
 #include "shardyfusion/s3.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "shardyfusion/sqlite_backend.h"
@@ -49,6 +51,11 @@ struct BuildArgs {
   std::string local_root;
   std::optional<uint64_t> max_total_batched_items;
   std::optional<uint64_t> max_total_batched_bytes;
+  std::optional<double> max_writes_per_second;
+  std::optional<double> max_write_bytes_per_second;
+  std::string metrics_file;                   // Prometheus text of the final metrics; empty = none
+  std::shared_ptr<MetricsCollector> metrics;  // set by RunBuild when metrics_file is
+  bool write_run_record = true;
   uint64_t sort_memory_bytes = SqliteWriterOptions().sort_memory_bytes;  // either backend
   // The SlateDB backend's settings (its sort_memory_bytes is taken from above).
   SlateDbWriterOptions slatedb;

@@ -47,6 +47,10 @@ struct BuildFlags {
   std::vector<std::string> cel_columns;
   std::vector<std::string> routing_values;
   bool infer_routing_values = false;
+  double max_writes_per_second = 0;
+  double max_write_bytes_per_second = 0;
+  std::string metrics_file;
+  bool no_run_record = false;
 };
 
 struct ReadFlags {
@@ -140,6 +144,19 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
                                     "Cap on key+value bytes buffered across all shards (default: "
                                     "none)")
                           ->check(CLI::PositiveNumber));
+  presence->push_back(b->add_option("--max-writes-per-second", f->max_writes_per_second,
+                                    "Records written per second, in total over all shards "
+                                    "(default: unlimited)")
+                          ->check(CLI::PositiveNumber));
+  presence->push_back(
+      b->add_option("--max-write-bytes-per-second", f->max_write_bytes_per_second,
+                    "Key+value bytes written per second, in total (default: unlimited)")
+          ->check(CLI::PositiveNumber));
+  b->add_option("--metrics-file", f->metrics_file,
+                "Write the build's final metrics here, in the Prometheus text format");
+  b->add_flag("--no-run-record", f->no_run_record,
+              "Do not write the run record (runs/<ts>_run_id=<id>_<uuid>/run.yaml under the "
+              "prefix), which says whether a build is running, succeeded or failed");
   b->add_option("--sort-memory-mib", f->sort_memory_mib,
                 "MiB of sorted runs kept in memory across all shards before "
                 "spilling to local disk under --local-root (0 = always spill)")
@@ -189,7 +206,8 @@ Result<CelBuildArgs> ToCelBuildArgs(const BuildFlags& f) {
 }
 
 // presence: --value-field, --num-dbs, --max-keys-per-shard, --key-encoding,
-// --run-id, --max-total-batched-items, --max-total-batched-bytes, --cel-expr.
+// --run-id, --max-total-batched-items, --max-total-batched-bytes,
+// --max-writes-per-second, --max-write-bytes-per-second, --cel-expr.
 Result<BuildArgs> ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option*>& presence) {
   auto given = [&presence](size_t i) { return presence[i]->count() > 0; };
   BuildArgs args;
@@ -208,13 +226,17 @@ Result<BuildArgs> ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option
   args.local_root = f.local_root;
   if (given(5)) args.max_total_batched_items = f.max_total_batched_items;
   if (given(6)) args.max_total_batched_bytes = f.max_total_batched_bytes;
+  if (given(7)) args.max_writes_per_second = f.max_writes_per_second;
+  if (given(8)) args.max_write_bytes_per_second = f.max_write_bytes_per_second;
+  args.metrics_file = f.metrics_file;
+  args.write_run_record = !f.no_run_record;
   args.sort_memory_bytes = f.sort_memory_mib << 20;
   args.slatedb.mode =
       f.slatedb_mode == "local" ? SlateDbWriteMode::kLocal : SlateDbWriteMode::kDirect;
   args.slatedb.compression = *ParseSlateDbCompression(f.compression);
   args.slatedb.l0_sst_size_bytes = f.l0_sst_mib << 20;
   args.slatedb.max_sst_size_bytes = f.max_sst_mib << 20;
-  if (given(7)) {
+  if (given(9)) {
     SHARDY_ASSIGN_OR_RETURN(args.cel, ToCelBuildArgs(f));
   } else if (!f.cel_columns.empty() || !f.routing_values.empty() || f.infer_routing_values) {
     return Status(ErrorCode::kInvalidArgument,

@@ -12,19 +12,21 @@
 
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/rate_limiter.h"
 #include "manifest/py_json.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "writer/background_writer.h"
 #include "writer/layout.h"
+#include "writer/run_record.h"
 #include "writer/winners.h"
 
 namespace shardyfusion {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
-int64_t MillisSince(Clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+int64_t MillisSince(SteadyClock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - t0).count();
 }
 
 Status ConfigError(const std::string& msg) { return Status(ErrorCode::kConfigValidation, msg); }
@@ -43,7 +45,7 @@ struct ShardState {
   int64_t row_count = 0;
   std::optional<Key> min_key;
   std::optional<Key> max_key;
-  Clock::time_point opened_at;
+  SteadyClock::time_point opened_at;
   int64_t first_seen = -1;  // order of first record, for ceiling tie-breaks
 };
 
@@ -89,7 +91,52 @@ class WriteEngine::Impl {
   std::mutex recycled_mu;
   std::vector<KvBatch> recycled;
   Status failure;  // sticky: once Add fails the build cannot be published
-  Clock::time_point started = Clock::now();
+  SteadyClock::time_point started = SteadyClock::now();
+  // Shared by the producer and the seal workers (thread-safe); null when
+  // the rate is not limited.
+  std::unique_ptr<TokenBucket> ops_limiter;
+  std::unique_ptr<TokenBucket> bytes_limiter;
+  std::unique_ptr<RunRecordLifecycle> run_record;
+
+  void Emit(std::string_view event, std::vector<std::pair<std::string_view, double>> numbers) {
+    if (!config.metrics) return;
+    MetricEvent e;
+    e.name = event;
+    e.numbers = std::move(numbers);
+    e.numbers.emplace_back("elapsed_ms", static_cast<double>(MillisSince(started)));
+    config.metrics->Emit(e);
+  }
+
+  // Takes the rate limiters' tokens for `batch`. Non-blocking unless
+  // `blocking`: then false means "not now, keep buffering" and nothing was
+  // taken from the records limiter. Once the records tokens are taken, a
+  // bytes deficit is waited for, so no tokens are wasted.
+  bool TakeTokens(const KvBatch& batch, bool blocking) {
+    if (ops_limiter) {
+      if (blocking) {
+        ops_limiter->Acquire(batch.size());
+      } else if (!ops_limiter->TryAcquire(batch.size())) {
+        return false;
+      }
+    }
+    if (bytes_limiter) {
+      if (blocking || ops_limiter) {
+        bytes_limiter->Acquire(batch.payload_bytes());
+      } else if (!bytes_limiter->TryAcquire(batch.payload_bytes())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void FinishRunRecord(const Status& st) {
+    if (!run_record) return;
+    if (st.ok()) {
+      run_record->Succeed();
+    } else {
+      run_record->Fail(ErrorCodeName(st.code()), st.message());
+    }
+  }
 
   // Hands the shard's batch to the background writer (which opens the shard
   // writer on first use) and gives the shard a recycled empty batch.
@@ -158,7 +205,7 @@ class WriteEngine::Impl {
                     "cannot create local staging directory " + ctx.local_dir + ": " + ec.message(),
                     false);
     }
-    s.opened_at = Clock::now();
+    s.opened_at = SteadyClock::now();
     Result<std::unique_ptr<ShardWriter>> w = factory->Open(ctx);
     if (!w.ok()) {
       return Status(
@@ -189,6 +236,7 @@ class WriteEngine::Impl {
         if (key > bkey) best = i;
       }
       if (best < 0) break;
+      TakeTokens(shards[best]->batch, /*blocking=*/true);
       SHARDY_RETURN_IF_ERROR(FlushShard(static_cast<uint32_t>(best), /*release=*/true));
     }
     return Status::OK();
@@ -234,6 +282,7 @@ class WriteEngine::Impl {
           if (s.writer) s.writer->Abandon();
           results[db_id] = Status(ErrorCode::kShardWrite, "abandoned after another shard failed");
         } else {
+          if (!s.batch.empty()) TakeTokens(s.batch, /*blocking=*/true);
           Status st = s.batch.empty() ? Status::OK() : WriteShardBatch(&s, db_id, s.batch);
           s.batch.Release();
           results[db_id] = st.ok() ? s.writer->Seal() : Result<SealResult>(st);
@@ -308,8 +357,43 @@ Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config
   impl->run_id = config.run_id.value_or(NewUuid4Hex());
   const std::string local_root = config.local_root.empty() ? DefaultLocalRoot() : config.local_root;
   impl->local_run_dir = local_root + "/run_id=" + impl->run_id;
+  for (const auto& [name, rate] :
+       {std::pair<const char*, const std::optional<double>&>("max_writes_per_second",
+                                                             config.max_writes_per_second),
+        {"max_write_bytes_per_second", config.max_write_bytes_per_second}}) {
+    if (rate && !(*rate > 0)) {
+      return ConfigError(std::string(name) + " must be > 0 when set (got " + std::to_string(*rate) +
+                         ")");
+    }
+  }
+  if (!IsSafePathSegment(config.run_registry_prefix)) {
+    return ConfigError("run_registry_prefix \"" + config.run_registry_prefix +
+                       "\" must be one path segment of [A-Za-z0-9._-]");
+  }
+  MetricsCollector* metrics = config.metrics.get();
+  if (config.max_writes_per_second) {
+    impl->ops_limiter =
+        std::make_unique<TokenBucket>(*config.max_writes_per_second, "ops", SystemClock(), metrics);
+  }
+  if (config.max_write_bytes_per_second) {
+    impl->bytes_limiter = std::make_unique<TokenBucket>(*config.max_write_bytes_per_second, "bytes",
+                                                        SystemClock(), metrics);
+  }
   const uint32_t initial = impl->router->initial_num_dbs();
   if (initial > 0) impl->EnsureShard(initial - 1);
+  // Everything is validated: from here on the build writes.
+  if (config.write_run_record) {
+    RunRecord record;
+    record.run_id = impl->run_id;
+    record.s3_prefix = impl->root.store->Url(impl->root.key);
+    record.shard_prefix = config.shard_prefix;
+    record.db_path_template = config.db_path_template;
+    RunRecordOptions ro;
+    ro.runs_prefix = config.run_registry_prefix;
+    impl->run_record =
+        RunRecordLifecycle::Start(impl->root.store, impl->root.key, std::move(record), ro);
+  }
+  impl->Emit(metric_events::kWriteStarted, {});
   impl->seal_threads = options.seal_threads != 0
                            ? options.seal_threads
                            : std::max(1u, 2 * std::thread::hardware_concurrency());
@@ -319,7 +403,7 @@ Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config
 WriteEngine::WriteEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 WriteEngine::~WriteEngine() {
-  if (impl_ && !impl_->done) impl_->AbandonAll();
+  if (impl_ && !impl_->done) Abort();
 }
 
 uint32_t WriteEngine::num_dbs() const { return static_cast<uint32_t>(impl_->shards.size()); }
@@ -367,7 +451,12 @@ Status WriteEngine::Add(const Key& key, std::string_view value, std::span<const 
   const uint64_t pair_bytes = w.key_scratch.size() + value.size();
   w.total_bytes += pair_bytes;
   w.bytes_in += pair_bytes;
-  if (s.batch.size() >= w.config.batch_size) st = w.FlushShard(db_id);
+  if (s.batch.size() >= w.config.batch_size) {
+    // Rate limits: try without waiting; a shard that has buffered twice its
+    // batch waits for its tokens (the memory ceiling still applies below).
+    const bool escalate = s.batch.size() >= 2 * w.config.batch_size;
+    if (w.TakeTokens(s.batch, escalate)) st = w.FlushShard(db_id);
+  }
   if (st.ok() && (w.options.max_total_batched_items || w.options.max_total_batched_bytes)) {
     st = w.EnforceCeiling();
   }
@@ -379,13 +468,27 @@ void WriteEngine::Abort() {
   if (impl_->done) return;
   impl_->done = true;
   impl_->AbandonAll();
+  Status aborted(ErrorCode::kInvalidArgument, "the build was aborted");
+  impl_->FinishRunRecord(impl_->failure.ok() ? aborted : impl_->failure);
+  impl_->Emit(metric_events::kWriteFailed, {});
 }
 
 Result<BuildResult> WriteEngine::Finish() {
   if (impl_->done) return Status(ErrorCode::kInvalidArgument, "Finish called twice or after Abort");
   impl_->done = true;
   Result<BuildResult> r = impl_->Finish();
-  if (!r.ok()) impl_->AbandonAll();
+  if (!r.ok()) {
+    impl_->AbandonAll();
+    impl_->Emit(metric_events::kWriteFailed, {});
+  } else {
+    impl_->Emit(metric_events::kWriteCompleted,
+                {{"rows_written", static_cast<double>(r->stats.rows_written)}});
+  }
+  if (impl_->run_record && r.ok()) impl_->run_record->SetManifestRef(r->manifest_ref);
+  impl_->FinishRunRecord(r.ok() ? Status::OK() : r.status());
+  if (r.ok() && impl_->run_record && !impl_->run_record->record_key().empty()) {
+    r->run_record_ref = impl_->root.store->Url(impl_->run_record->record_key());
+  }
   return r;
 }
 
@@ -456,6 +559,10 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
     attempts.push_back(std::move(a));
   }
   const int64_t write_ms = MillisSince(started);
+  int64_t rows_sealed = 0;
+  for (const ShardAttemptResult& a : attempts) rows_sealed += a.row_count;
+  Emit(metric_events::kWriteShardsCompleted, {{"duration_ms", static_cast<double>(write_ms)},
+                                              {"rows_written", static_cast<double>(rows_sealed)}});
 
   Result<WinnerSelection> sel = SelectWinners(attempts, num_dbs);
   if (!sel.ok()) return fail_before_publish(sel.status());
@@ -476,7 +583,7 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   }
   manifest.shards = sel->winners;
 
-  const Clock::time_point publish_start = Clock::now();
+  const SteadyClock::time_point publish_start = SteadyClock::now();
   ManifestStore manifests(root.store, root.key);
   Result<std::string> ref = manifests.Publish(std::move(manifest), config.publish);
   if (!ref.ok()) {
@@ -489,6 +596,9 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
     return fail_before_publish(ref.status());
   }
   const int64_t manifest_ms = MillisSince(publish_start);
+  // Publish writes the manifest, then switches _CURRENT: both happened.
+  Emit(metric_events::kWriteManifestPublished, {});
+  Emit(metric_events::kWriteCurrentPublished, {});
 
   CleanupAttempts(*root.store, sel->loser_keys);
   RemoveLocalStaging();

@@ -39,6 +39,7 @@ Exit 0 with a one-line summary if all is well; exit 1 with the reason.
 """
 
 import argparse
+import datetime
 import json
 import os
 import base64
@@ -50,6 +51,7 @@ import sys
 import tempfile
 
 import xxhash
+import yaml
 
 BUILD_META_DDL = (
     "CREATE TABLE build_meta (run_id TEXT NOT NULL, created_at TEXT NOT NULL, "
@@ -399,6 +401,42 @@ def check_shards(con, meta, dump_script):
     return rows, checked, keys
 
 
+RUN_RECORD_KEYS = {
+    "format_version", "run_id", "writer_type", "status", "started_at", "updated_at",
+    "lease_expires_at", "s3_prefix", "shard_prefix", "db_path_template", "manifest_ref",
+    "error_type", "error_message",
+}
+
+
+def check_run_records(root, pointer):
+    """The run record of the published run, read as the reference's RunRecord
+    (yaml.safe_load of runs/<ts>_run_id=<id>_<uuid>/run.yaml)."""
+    runs = os.path.join(root, "runs")
+    if not os.path.isdir(runs):
+        return 0
+    found = 0
+    pattern = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z_run_id=(.+)_[0-9a-f]{32}$")
+    for name in sorted(os.listdir(runs)):
+        m = pattern.match(name)
+        require(m, f"run record directory {name!r} does not match <ts>_run_id=<id>_<uuid32>")
+        with open(os.path.join(runs, name, "run.yaml"), encoding="utf-8") as f:
+            record = yaml.safe_load(f)
+        require(set(record) == RUN_RECORD_KEYS, f"run record keys {sorted(record)}")
+        require(record["format_version"] == 1, "run record format_version must be 1")
+        require(record["run_id"] == m.group(1), "run record run_id differs from its directory")
+        require(record["status"] in ("running", "succeeded", "failed"), "run record status")
+        for k in ("started_at", "updated_at", "lease_expires_at"):
+            datetime.datetime.fromisoformat(record[k].replace("Z", "+00:00"))
+        if record["run_id"] == pointer["run_id"]:
+            require(record["status"] == "succeeded", "the published run's record is not succeeded")
+            require(record["manifest_ref"] == pointer["manifest_ref"],
+                    "the published run's record names another manifest")
+            require(record["error_type"] is None, "a succeeded run record carries an error")
+            found += 1
+    require(found == 1, f"{found} run records for the published run (want 1)")
+    return found
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", help="snapshot root directory")
@@ -409,6 +447,7 @@ def main(argv):
     try:
         pointer = check_current(root, args.current_name)
         history = check_history(root)
+        run_records = check_run_records(root, pointer)
         con = open_manifest(url_to_path(pointer["manifest_ref"]))
         try:
             check_schema(con)
@@ -423,7 +462,7 @@ def main(argv):
     print(
         f"OK {root}: run_id={meta['run_id']} num_dbs={meta['num_dbs']} "
         f"shards={len(shards)} shards_checked={checked} keys_routed={keys} "
-        f"rows={sum(s['row_count'] for s in shards)} manifests={history} "
+        f"rows={sum(s['row_count'] for s in shards)} manifests={history} run_records={run_records} "
         f"routing={meta['sharding']['strategy'] if meta['router'] else 'unverified'}"
     )
     return 0

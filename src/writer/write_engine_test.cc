@@ -1,0 +1,179 @@
+// The write engine's rate limits, metric events and run record, end to end
+// on a memory store with SQLite shards (a fault-injecting wrapper where a
+// failure is needed).
+#include "writer/write_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+
+#include "backend/fault_shard_writer.h"
+#include "shardyfusion/sqlite_backend.h"
+#include "shardyfusion/writer.h"
+#include "storage/memory_store.h"
+
+namespace shardyfusion {
+namespace {
+
+class RecordingCollector : public MetricsCollector {
+ public:
+  void Emit(const MetricEvent& e) override {
+    std::lock_guard<std::mutex> lock(mu);
+    names.emplace_back(e.name);
+    if (e.name == metric_events::kWriteCompleted) rows = e.Number("rows_written").value_or(-1);
+  }
+  std::vector<std::string> Names() {
+    std::lock_guard<std::mutex> lock(mu);
+    return names;
+  }
+  std::mutex mu;
+  std::vector<std::string> names;
+  double rows = -1;
+};
+
+class WriteEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    local_ = std::filesystem::temp_directory_path() /
+             ("write_engine_" + std::to_string(::getpid()) + "_" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(local_);
+  }
+  void TearDown() override { std::filesystem::remove_all(local_); }
+
+  HashShardedWriteConfig Config() {
+    HashShardedWriteConfig c;
+    c.store = store_;
+    c.s3_prefix = store_->Url("snap");
+    c.num_dbs = 4;
+    c.batch_size = 100;
+    c.local_root = local_.string();
+    c.adapter_factory = NewSqliteWriterFactory();
+    c.metrics = metrics_;
+    return c;
+  }
+  std::vector<std::string> Keys(const std::string& prefix) {
+    std::vector<std::string> out;
+    Result<ListResult> listed = store_->List(prefix, "");
+    EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+    if (!listed.ok()) return out;
+    const ListResult& l = *listed;
+    for (const ObjectInfo& o : l.objects) out.push_back(o.key);
+    return out;
+  }
+  std::string RunRecordText() {
+    auto keys = Keys("snap/runs/");
+    EXPECT_EQ(keys.size(), 1u);
+    return keys.empty() ? "" : **store_->Get(keys[0]);
+  }
+
+  std::filesystem::path local_;
+  std::shared_ptr<MemoryStore> store_ = std::make_shared<MemoryStore>("mem");
+  std::shared_ptr<RecordingCollector> metrics_ = std::make_shared<RecordingCollector>();
+};
+
+Result<BuildResult> Write(const HashShardedWriteConfig& config, int n) {
+  SHARDY_ASSIGN_OR_RETURN(auto writer, HashShardedWriter::Open(config));
+  for (int i = 0; i < n; ++i) {
+    Status st = writer->Add(Key::Int(i), "value-" + std::to_string(i));
+    if (!st.ok()) return st;
+  }
+  return writer->Finish();
+}
+
+TEST_F(WriteEngineTest, EmitsTheBuildsEventsAndFinishesTheRunRecord) {
+  auto result = Write(Config(), 1000);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  std::vector<std::string> names = metrics_->Names();
+  ASSERT_GE(names.size(), 5u);
+  EXPECT_EQ(names.front(), "write.started");
+  EXPECT_EQ(names.back(), "write.completed");
+  for (const char* e :
+       {"write.shards_completed", "write.manifest_published", "write.current_published"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), e), names.end()) << e;
+  }
+  EXPECT_EQ(metrics_->rows, 1000);
+  std::string record = RunRecordText();
+  EXPECT_NE(record.find("status: succeeded\n"), std::string::npos) << record;
+  EXPECT_NE(record.find("manifest_ref: '" + result->manifest_ref + "'"), std::string::npos)
+      << record;
+  EXPECT_NE(record.find("run_id: '" + result->run_id + "'"), std::string::npos);
+  EXPECT_EQ(result->run_record_ref, store_->Url(Keys("snap/runs/")[0]));
+}
+
+TEST_F(WriteEngineTest, AFailedBuildRecordsTheErrorAndPublishesNothing) {
+  auto config = Config();
+  auto faulty = std::make_shared<FaultInjectingShardWriterFactory>(NewSqliteWriterFactory());
+  faulty->AddFault(ShardFault{ShardFault::Stage::kSeal, "db=00002", 0,
+                              Status(ErrorCode::kShardWrite, "disk on fire", false)});
+  config.adapter_factory = faulty;
+  auto result = Write(config, 1000);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), ErrorCode::kShardWrite);
+  EXPECT_TRUE(Keys("snap/manifests/").empty());
+  EXPECT_FALSE(store_->Get("snap/_CURRENT")->has_value());
+  std::string record = RunRecordText();
+  EXPECT_NE(record.find("status: failed\n"), std::string::npos) << record;
+  EXPECT_NE(record.find("error_type: 'ShardWrite'"), std::string::npos) << record;
+  EXPECT_NE(record.find("disk on fire"), std::string::npos) << record;
+  EXPECT_EQ(metrics_->Names().back(), "write.failed");
+}
+
+TEST_F(WriteEngineTest, BadConfigWritesNothingAtAll) {
+  auto config = Config();
+  config.max_writes_per_second = 0;
+  auto result = Write(config, 10);
+  EXPECT_EQ(result.status().code(), ErrorCode::kConfigValidation);
+  EXPECT_NE(result.status().message().find("max_writes_per_second"), std::string::npos);
+  config = Config();
+  config.run_registry_prefix = "a/b";
+  EXPECT_EQ(Write(config, 10).status().code(), ErrorCode::kConfigValidation);
+  EXPECT_TRUE(Keys("").empty());
+  EXPECT_TRUE(metrics_->Names().empty());
+}
+
+TEST_F(WriteEngineTest, RunRecordCanBeTurnedOff) {
+  auto config = Config();
+  config.write_run_record = false;
+  auto result = Write(config, 10);
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(Keys("snap/runs/").empty());
+  EXPECT_TRUE(result->run_record_ref.empty());
+}
+
+// The limit is the build's total: 3,000 records at 2,000/s, with a second's
+// worth in the bucket at the start, cannot finish in under about half a
+// second, and the waits are reported. (A lower bound only: a slow machine
+// may take longer.)
+TEST_F(WriteEngineTest, TheRecordRateLimitHolds) {
+  auto config = Config();
+  config.max_writes_per_second = 2000;
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = Write(config, 3000);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->stats.rows_written, 3000);
+  EXPECT_GE(seconds, 0.45);
+  std::vector<std::string> names = metrics_->Names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "rate_limiter.throttled"), names.end());
+}
+
+// The reference hangs forever when a batch needs more tokens than the
+// bucket holds (batch_size 500 at 100 records/s); here it is served in parts.
+TEST_F(WriteEngineTest, ABatchLargerThanTheBucketIsServedInParts) {
+  auto config = Config();
+  config.num_dbs = 1;
+  config.batch_size = 500;
+  config.max_writes_per_second = 1000;
+  // 1,500 pairs of about 18 bytes are 27,000 bytes: more than the bytes
+  // bucket's 20,000, so that request too is served in parts.
+  config.max_write_bytes_per_second = 20000;
+  auto result = Write(config, 1500);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->stats.rows_written, 1500);
+}
+
+}  // namespace
+}  // namespace shardyfusion
