@@ -454,8 +454,15 @@ Status WriteEngine::Add(const Key& key, std::string_view value, std::span<const 
   if (s.batch.size() >= w.config.batch_size) {
     // Rate limits: try without waiting; a shard that has buffered twice its
     // batch waits for its tokens (the memory ceiling still applies below).
+    // After a denial the try is repeated every sixteenth of a batch, not on
+    // every record, which would take the limiter's lock and emit a denied
+    // event per record.
+    const uint64_t over = s.batch.size() - w.config.batch_size;
+    const uint64_t retry_every = std::max<uint64_t>(1, w.config.batch_size / 16);
     const bool escalate = s.batch.size() >= 2 * w.config.batch_size;
-    if (w.TakeTokens(s.batch, escalate)) st = w.FlushShard(db_id);
+    if ((escalate || over % retry_every == 0) && w.TakeTokens(s.batch, escalate)) {
+      st = w.FlushShard(db_id);
+    }
   }
   if (st.ok() && (w.options.max_total_batched_items || w.options.max_total_batched_bytes)) {
     st = w.EnforceCeiling();

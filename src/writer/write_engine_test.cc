@@ -160,19 +160,22 @@ TEST_F(WriteEngineTest, TheRecordRateLimitHolds) {
   EXPECT_NE(std::find(names.begin(), names.end(), "rate_limiter.throttled"), names.end());
 }
 
-// The reference hangs forever when a batch needs more tokens than the
-// bucket holds (batch_size 500 at 100 records/s); here it is served in parts.
+// The reference hangs forever when a request needs more tokens than the
+// bucket holds. Here one shard's final batch of 2,000 records meets a bucket
+// of 1,000 (and about 36,000 bytes meet one of 20,000): both are served in
+// parts, so the build finishes, after waiting for the deficit.
 TEST_F(WriteEngineTest, ABatchLargerThanTheBucketIsServedInParts) {
   auto config = Config();
   config.num_dbs = 1;
-  config.batch_size = 500;
+  config.batch_size = 1500;  // never full before the end: the final flush takes all 2,000
   config.max_writes_per_second = 1000;
-  // 1,500 pairs of about 18 bytes are 27,000 bytes: more than the bytes
-  // bucket's 20,000, so that request too is served in parts.
   config.max_write_bytes_per_second = 20000;
-  auto result = Write(config, 1500);
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = Write(config, 2000);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  EXPECT_EQ(result->stats.rows_written, 1500);
+  EXPECT_EQ(result->stats.rows_written, 2000);
+  EXPECT_GE(seconds, 0.9);  // 1,000 records beyond the full bucket at 1,000/s
 }
 
 }  // namespace
