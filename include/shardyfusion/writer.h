@@ -44,6 +44,16 @@
 
 namespace shardyfusion {
 
+// Shard retries (WriteConfig::shard_retry): a shard attempt that fails with a
+// retryable error is abandoned and the shard is rewritten, from a local spool
+// of its pairs, into the next attempt prefix (attempt=01, ...), after
+// sleeping initial_backoff_seconds * backoff_multiplier^k before retry k+1.
+struct RetryConfig {
+  uint32_t max_retries = 3;              // retries after the first attempt; > 0
+  double initial_backoff_seconds = 1.0;  // >= 0
+  double backoff_multiplier = 2.0;       // >= 1
+};
+
 // Settings shared by every sharding strategy.
 struct WriteConfig {
   // Root URL of the snapshot: file:///abs/dir, a local path, or (later)
@@ -83,6 +93,11 @@ struct WriteConfig {
   // succeeded or failed. Failing to write it never fails the build.
   bool write_run_record = true;
   std::string run_registry_prefix = "runs";  // one safe path segment
+
+  // Unset = one attempt per shard: its first failure fails the build. Set,
+  // every shard's pairs are also spooled to local disk (one more local copy)
+  // so that a failed attempt can be rewritten. Applies in both modes.
+  std::optional<RetryConfig> shard_retry;
 };
 
 struct HashShardedWriteConfig : WriteConfig {
@@ -123,6 +138,21 @@ struct CelShardedWriteConfig : WriteConfig {
 inline constexpr uint32_t kMaxCelDirectShards = 65536;
 
 struct WriteOptions {
+  // Parallel mode: the producer (the thread calling Add) routes and encodes
+  // records into per-shard batches and hands every full batch to a fixed
+  // pool of `workers` threads that own the shard writers (shard s belongs to
+  // worker s % workers), so any number of shards share the same threads.
+  // Batches in flight are bounded by a global and a per-worker byte budget
+  // (a batch counts its key+value bytes plus 16 bytes per pair); when one is
+  // spent the producer waits for a worker to finish a batch. A batch larger
+  // than a budget is admitted alone. A failing worker stops the build with an
+  // error naming the shard; there is no wall-clock deadline on a shard.
+  // Single-process mode (the default) uses one background writer thread
+  // with at most two batches in flight.
+  bool parallel = false;
+  uint32_t workers = 0;  // 0 = the number of cores
+  uint64_t max_total_chunk_bytes = uint64_t{256} << 20;
+  uint64_t max_chunk_bytes_per_worker = uint64_t{32} << 20;
   // Memory ceiling across all shard batches: whenever the buffered total
   // exceeds a cap, the largest batch is flushed. Unset = no global cap.
   std::optional<uint64_t> max_total_batched_items;

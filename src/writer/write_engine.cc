@@ -15,9 +15,10 @@
 #include "core/rate_limiter.h"
 #include "manifest/py_json.h"
 #include "shardyfusion/slatedb_backend.h"
-#include "writer/background_writer.h"
 #include "writer/layout.h"
 #include "writer/run_record.h"
+#include "writer/shard_attempts.h"
+#include "writer/shard_worker_pool.h"
 #include "writer/winners.h"
 
 namespace shardyfusion {
@@ -40,14 +41,18 @@ std::string DefaultLocalRoot() {
 // Per-shard state in the engine.
 struct ShardState {
   KvBatch batch;
-  std::unique_ptr<ShardWriter> writer;
-  std::string db_key;
+  // Created on the shard's first flush; used by the shard's worker, then by
+  // a seal worker once the pool is drained.
+  std::unique_ptr<ShardAttempts> attempts;
   int64_t row_count = 0;
   std::optional<Key> min_key;
   std::optional<Key> max_key;
-  SteadyClock::time_point opened_at;
   int64_t first_seen = -1;  // order of first record, for ceiling tie-breaks
 };
+
+// What a batch in flight is charged against the workers' budgets: its pairs
+// as the reference's chunk wire format sizes them.
+uint64_t ChargedBytes(const KvBatch& b) { return b.payload_bytes() + 16 * b.size(); }
 
 // Logical key order used for min/max: numeric for ints, bytewise otherwise
 // (a str and a bytes key compare by their bytes).
@@ -64,11 +69,13 @@ class WriteEngine::Impl {
   WriteOptions options;
   std::unique_ptr<ShardRouter> router;
   StoreLocation root;
-  DbPathTemplate db_path;
   std::shared_ptr<ShardWriterFactory> factory;
   KeyLimits key_limits;  // the factory's, read once
   std::string run_id;
   std::string local_run_dir;
+  // Requested when the build fails: cuts retry backoffs short.
+  std::stop_source stop;
+  ShardAttemptEnv env;  // shared by every shard's attempts
   // Index = db_id. Grows when the router names a new id (CEL direct mode);
   // background jobs hold ShardState pointers, which growth keeps valid.
   std::vector<std::unique_ptr<ShardState>> shards;
@@ -82,12 +89,12 @@ class WriteEngine::Impl {
   bool saw_key = false;
   bool done = false;
   size_t seal_threads = 1;
-  // Batches are written behind the producer; at most kMaxPendingBatches are
-  // queued or being written at once (memory beyond the shard batches).
+  // Batches are written behind the producer: single-process mode by one
+  // thread with at most kMaxPendingBatches queued or being written at once,
+  // parallel mode by the worker pool within its byte budgets.
   static constexpr size_t kMaxPendingBatches = 2;
-  static constexpr size_t kMaxRecycledBatches = 4;
-  std::unique_ptr<BackgroundWriter> background =
-      std::make_unique<BackgroundWriter>(kMaxPendingBatches);
+  size_t max_recycled_batches = 4;
+  std::unique_ptr<ShardWorkerPool> pool;
   std::mutex recycled_mu;
   std::vector<KvBatch> recycled;
   Status failure;  // sticky: once Add fails the build cannot be published
@@ -150,11 +157,13 @@ class WriteEngine::Impl {
     const size_t bytes = s.batch.payload_bytes();
     auto batch = std::make_shared<KvBatch>(std::move(s.batch));
     ShardState* shard = &s;
-    Status submitted = background->Submit([this, shard, db_id, batch, release]() -> Status {
-      SHARDY_RETURN_IF_ERROR(WriteShardBatch(shard, db_id, *batch));
-      if (!release) RecycleBatch(std::move(*batch));
-      return Status::OK();
-    });
+    if (!s.attempts) s.attempts = std::make_unique<ShardAttempts>(&env, db_id);
+    Status submitted =
+        pool->Submit(db_id, ChargedBytes(*batch), [this, shard, batch, release]() -> Status {
+          SHARDY_RETURN_IF_ERROR(shard->attempts->Write(*batch));
+          if (!release) RecycleBatch(std::move(*batch));
+          return Status::OK();
+        });
     // Taken after Submit, which waits for room: by then a finished job has
     // usually recycled its batch, so the next one reuses memory that is
     // already mapped instead of faulting in fresh pages.
@@ -163,18 +172,6 @@ class WriteEngine::Impl {
     // pages each time; a full batch predicts the next one's size.
     if (!release && items >= config.batch_size) s.batch.Reserve(items, bytes + bytes / 8);
     return submitted;
-  }
-
-  // Writes `batch` to the shard, opening its writer on first use.
-  Status WriteShardBatch(ShardState* shard, uint32_t db_id, const KvBatch& batch) {
-    if (!shard->writer) SHARDY_RETURN_IF_ERROR(OpenShard(shard, db_id));
-    Status st = shard->writer->WriteBatch(batch);
-    if (!st.ok()) {
-      return Status(ErrorCode::kShardWrite,
-                    "Shard write failed for db_id=" + std::to_string(db_id) + ": " + st.message(),
-                    st.retryable());
-    }
-    return Status::OK();
   }
 
   KvBatch TakeRecycledBatch() {
@@ -188,33 +185,7 @@ class WriteEngine::Impl {
   void RecycleBatch(KvBatch batch) {
     batch.Clear();
     std::lock_guard<std::mutex> lock(recycled_mu);
-    if (recycled.size() < kMaxRecycledBatches) recycled.push_back(std::move(batch));
-  }
-
-  Status OpenShard(ShardState* shard, uint32_t db_id) {
-    ShardState& s = *shard;
-    s.db_key = AttemptKey(root.key, config.shard_prefix, run_id, db_path, db_id, 0);
-    ShardWriterContext ctx;
-    ctx.store = root.store;
-    ctx.db_key = s.db_key;
-    ctx.local_dir = local_run_dir + "/" + db_path.Format(db_id) + "/" + AttemptDirName(0);
-    std::error_code ec;
-    std::filesystem::create_directories(ctx.local_dir, ec);
-    if (ec) {
-      return Status(ErrorCode::kShardWrite,
-                    "cannot create local staging directory " + ctx.local_dir + ": " + ec.message(),
-                    false);
-    }
-    s.opened_at = SteadyClock::now();
-    Result<std::unique_ptr<ShardWriter>> w = factory->Open(ctx);
-    if (!w.ok()) {
-      return Status(
-          ErrorCode::kShardWrite,
-          "Shard open failed for db_id=" + std::to_string(db_id) + ": " + w.status().message(),
-          w.status().retryable());
-    }
-    s.writer = std::move(w).value();
-    return Status::OK();
+    if (recycled.size() < max_recycled_batches) recycled.push_back(std::move(batch));
   }
 
   // The memory ceiling: while a total exceeds its cap, flush the largest
@@ -243,13 +214,47 @@ class WriteEngine::Impl {
   }
 
   void AbandonAll() {
-    background->Stop();  // no job may touch a shard writer from here on
+    stop.request_stop();
+    pool->Stop();  // no job may touch a shard writer from here on
     for (const std::unique_ptr<ShardState>& s : shards) {
-      if (s->writer) s->writer->Abandon();
-      s->writer.reset();
+      s->attempts.reset();  // abandons
       s->batch.Release();
     }
     RemoveLocalStaging();
+  }
+
+  // Every attempt prefix that may hold objects.
+  std::vector<std::string> AttemptKeys() const {
+    std::vector<std::string> keys;
+    for (const std::unique_ptr<ShardState>& s : shards) {
+      if (s->attempts) {
+        const auto& k = s->attempts->attempt_keys();
+        keys.insert(keys.end(), k.begin(), k.end());
+      }
+    }
+    return keys;
+  }
+
+  // A sealed attempt that received rows must have objects in the store;
+  // one that has none (a store that dropped the uploads) is not a
+  // successful attempt, and publishing it would lose the shard's rows.
+  Status VerifySealed(uint32_t db_id, const ShardState& s) {
+    if (s.row_count == 0) return Status::OK();
+    Result<ListResult> listed = root.store->List(s.attempts->db_key() + "/", "");
+    if (!listed.ok()) {
+      return Status(ErrorCode::kShardWrite,
+                    "cannot verify the sealed shard db_id=" + std::to_string(db_id) + ": " +
+                        listed.status().message(),
+                    listed.status().retryable());
+    }
+    if (listed->objects.empty()) {
+      return Status(ErrorCode::kShardCoverage,
+                    "Shard coverage mismatch: db_id=" + std::to_string(db_id) + " received " +
+                        std::to_string(s.row_count) + " rows but has no successful attempt (" +
+                        root.store->Url(s.attempts->db_key()) +
+                        " holds no objects after its seal); nothing was published");
+    }
+    return Status::OK();
   }
 
   void RemoveLocalStaging() {
@@ -263,40 +268,55 @@ class WriteEngine::Impl {
   // Seals every shard that holds data, several at once: each worker writes
   // a shard's last batch and seals it (merge, insert, upload). Shards are
   // independent and sealing dominates the tail of a build. After the first
-  // failure the remaining shards are abandoned, not sealed.
-  // REQUIRES: the background writer has been drained and stopped.
-  std::vector<Result<SealResult>> SealAll() {
+  // failure the remaining shards are abandoned, not sealed, and that first
+  // failure is returned. sealed[db_id] is set for every sealed shard.
+  // REQUIRES: the worker pool has been drained and stopped.
+  Status SealAll(std::vector<std::optional<SealResult>>* sealed) {
     std::vector<uint32_t> todo;
     for (uint32_t i = 0; i < shards.size(); ++i) {
-      if (shards[i]->writer || !shards[i]->batch.empty()) todo.push_back(i);
+      if (shards[i]->attempts || !shards[i]->batch.empty()) todo.push_back(i);
     }
-    std::vector<Result<SealResult>> results(shards.size(),
-                                            Status(ErrorCode::kInternal, "not sealed"));
+    sealed->assign(shards.size(), std::nullopt);
     std::atomic<size_t> next{0};
-    std::atomic<bool> failed{false};
+    std::mutex failure_mu;
+    Status first_failure;
+    auto failed = [&] {
+      std::lock_guard<std::mutex> lock(failure_mu);
+      return !first_failure.ok();
+    };
     auto work = [&] {
       for (size_t i = next++; i < todo.size(); i = next++) {
         const uint32_t db_id = todo[i];
         ShardState& s = *shards[db_id];
-        if (failed.load()) {
-          if (s.writer) s.writer->Abandon();
-          results[db_id] = Status(ErrorCode::kShardWrite, "abandoned after another shard failed");
-        } else {
-          if (!s.batch.empty()) TakeTokens(s.batch, /*blocking=*/true);
-          Status st = s.batch.empty() ? Status::OK() : WriteShardBatch(&s, db_id, s.batch);
+        if (!s.attempts) s.attempts = std::make_unique<ShardAttempts>(&env, db_id);
+        if (failed()) {
+          s.attempts->Abandon();
           s.batch.Release();
-          results[db_id] = st.ok() ? s.writer->Seal() : Result<SealResult>(st);
-          if (!results[db_id].ok()) failed = true;
+          continue;
         }
-        s.writer.reset();
+        if (!s.batch.empty()) TakeTokens(s.batch, /*blocking=*/true);
+        Status st = s.attempts->Write(s.batch);
+        s.batch.Release();
+        Result<SealResult> r = st.ok() ? s.attempts->Seal() : Result<SealResult>(st);
+        if (r.ok()) st = VerifySealed(db_id, s);
+        if (r.ok() && st.ok()) {
+          (*sealed)[db_id] = *r;
+          continue;
+        }
+        if (!r.ok()) st = r.status();
+        std::lock_guard<std::mutex> lock(failure_mu);
+        if (first_failure.ok()) {
+          first_failure = st;
+          stop.request_stop();
+        }
       }
     };
     const size_t threads = std::min<size_t>(todo.size(), seal_threads);
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    std::vector<std::thread> helpers;
+    for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
     work();
-    for (std::thread& t : pool) t.join();
-    return results;
+    for (std::thread& t : helpers) t.join();
+    return first_failure;
   }
 
   // The shard `db_id`, created on first use.
@@ -319,13 +339,36 @@ Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config
   if (config.s3_prefix.empty())
     return ConfigError("s3_prefix is required (a directory, file:// or s3:// URL)");
   if (config.batch_size == 0) return ConfigError("batch_size must be > 0");
+  if (config.shard_retry) {
+    const RetryConfig& r = *config.shard_retry;
+    if (r.max_retries == 0) {
+      return ConfigError("shard_retry.max_retries must be > 0 (leave shard_retry unset for none)");
+    }
+    if (!(r.initial_backoff_seconds >= 0) || r.initial_backoff_seconds > 3600) {
+      return ConfigError("shard_retry.initial_backoff_seconds must be between 0 and 3600 (got " +
+                         std::to_string(r.initial_backoff_seconds) + ")");
+    }
+    if (!(r.backoff_multiplier >= 1) || r.backoff_multiplier > 100) {
+      return ConfigError("shard_retry.backoff_multiplier must be between 1 and 100 (got " +
+                         std::to_string(r.backoff_multiplier) + ")");
+    }
+  }
+  if (options.parallel) {
+    if (options.workers > 4096) {
+      return ConfigError("workers must be at most 4096 (got " + std::to_string(options.workers) +
+                         ")");
+    }
+    if (options.max_total_chunk_bytes == 0 || options.max_chunk_bytes_per_worker == 0) {
+      return ConfigError("max_total_chunk_bytes and max_chunk_bytes_per_worker must be > 0");
+    }
+  }
   if (!IsSafePathSegment(config.shard_prefix)) {
     return ConfigError("shard_prefix \"" + config.shard_prefix +
                        "\" must be one path segment of [A-Za-z0-9._-]");
   }
   Result<DbPathTemplate> tmpl = DbPathTemplate::Compile(config.db_path_template);
   if (!tmpl.ok()) return tmpl.status();
-  impl->db_path = std::move(tmpl).value();
+  impl->env.db_path = std::move(tmpl).value();
   if (config.run_id && !IsSafePathSegment(*config.run_id)) {
     return ConfigError("run_id \"" + *config.run_id +
                        "\" must be non-empty and use only [A-Za-z0-9._-]");
@@ -397,6 +440,33 @@ Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config
   impl->seal_threads = options.seal_threads != 0
                            ? options.seal_threads
                            : std::max(1u, 2 * std::thread::hardware_concurrency());
+  ShardAttemptEnv& env = impl->env;
+  env.store = impl->root.store;
+  env.root_key = impl->root.key;
+  env.shard_prefix = config.shard_prefix;
+  env.run_id = impl->run_id;
+  env.factory = impl->factory;
+  env.local_run_dir = impl->local_run_dir;
+  env.replay_batch_size = config.batch_size;
+  env.retry = config.shard_retry.value_or(RetryConfig{.max_retries = 0});
+  Impl* raw = impl.get();
+  env.emit = [raw](std::string_view event,
+                   std::vector<std::pair<std::string_view, double>> numbers) {
+    raw->Emit(event, std::move(numbers));
+  };
+  env.stop = impl->stop.get_token();
+  ShardWorkerPool::Limits limits;
+  if (options.parallel) {
+    limits.workers =
+        options.workers != 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+    limits.max_total_bytes = options.max_total_chunk_bytes;
+    limits.max_bytes_per_worker = options.max_chunk_bytes_per_worker;
+  } else {
+    limits.workers = 1;
+    limits.max_jobs_per_worker = Impl::kMaxPendingBatches;
+  }
+  impl->max_recycled_batches = 2 * limits.workers + 2;
+  impl->pool = std::make_unique<ShardWorkerPool>(limits, impl->stop);
   return std::unique_ptr<WriteEngine>(new WriteEngine(std::move(impl)));
 }
 
@@ -517,13 +587,9 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
     return st;
   };
   // The shards' last batches are written by the seal workers, in parallel.
-  Status drained = background->Drain();
-  background->Stop();
-  auto note_uploaded = [&] {
-    for (const std::unique_ptr<ShardState>& s : shards) {
-      if (!s->db_key.empty()) uploaded.push_back(s->db_key);
-    }
-  };
+  Status drained = pool->Drain();
+  pool->Stop();
+  auto note_uploaded = [&] { uploaded = AttemptKeys(); };
   if (!drained.ok()) {
     note_uploaded();
     return fail_before_publish(drained);
@@ -539,30 +605,39 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   }
   const uint32_t num_dbs = *final_num_dbs;
   if (num_dbs > 0) EnsureShard(num_dbs - 1);
-  std::vector<Result<SealResult>> sealed = SealAll();
+  std::vector<std::optional<SealResult>> sealed;
+  Status seal_status = SealAll(&sealed);
   note_uploaded();
+  if (!seal_status.ok()) return fail_before_publish(seal_status);
+  std::vector<std::string> failed_attempts;  // earlier attempts of retried shards
   for (uint32_t db_id = 0; db_id < shards.size(); ++db_id) {
     ShardState& s = *shards[db_id];
-    if (s.db_key.empty()) continue;
-    const Result<SealResult>& r = sealed[db_id];
-    if (!r.ok()) {
+    if (!s.attempts || !s.attempts->started()) {
+      if (s.row_count == 0) continue;  // an empty shard: no attempt, no objects
       return fail_before_publish(Status(
-          ErrorCode::kShardWrite,
-          "Shard seal failed for db_id=" + std::to_string(db_id) + ": " + r.status().message(),
-          r.status().retryable()));
+          ErrorCode::kShardCoverage, "Shard coverage mismatch: db_id=" + std::to_string(db_id) +
+                                         " received " + std::to_string(s.row_count) +
+                                         " rows but no attempt was made; nothing was published"));
     }
+    if (!sealed[db_id]) {
+      return fail_before_publish(Status(ErrorCode::kShardCoverage,
+                                        "Shard coverage mismatch: db_id=" + std::to_string(db_id) +
+                                            " has no successful attempt; nothing was published"));
+    }
+    const std::vector<std::string>& keys = s.attempts->attempt_keys();
+    failed_attempts.insert(failed_attempts.end(), keys.begin(), keys.end() - 1);
     ShardAttemptResult a;
     a.db_id = db_id;
-    a.attempt = 0;
-    a.db_key = s.db_key;
-    a.db_url = root.store->Url(s.db_key);
+    a.attempt = s.attempts->attempt();
+    a.db_key = s.attempts->db_key();
+    a.db_url = root.store->Url(s.attempts->db_key());
     a.row_count = s.row_count;
-    a.db_bytes = static_cast<int64_t>(r->db_bytes);
+    a.db_bytes = static_cast<int64_t>(sealed[db_id]->db_bytes);
     a.min_key = s.min_key;
     a.max_key = s.max_key;
     a.checkpoint_id = NewUuid4Hex();
-    a.writer_info.attempt = 0;
-    a.writer_info.duration_ms = MillisSince(s.opened_at);
+    a.writer_info.attempt = a.attempt;
+    a.writer_info.duration_ms = s.attempts->duration_ms();
     attempts.push_back(std::move(a));
   }
   const int64_t write_ms = MillisSince(started);
@@ -607,7 +682,9 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   Emit(metric_events::kWriteManifestPublished, {});
   Emit(metric_events::kWriteCurrentPublished, {});
 
-  CleanupAttempts(*root.store, sel->loser_keys);
+  std::vector<std::string> losers = std::move(sel->loser_keys);
+  losers.insert(losers.end(), failed_attempts.begin(), failed_attempts.end());
+  CleanupAttempts(*root.store, losers);
   RemoveLocalStaging();
 
   BuildResult result;

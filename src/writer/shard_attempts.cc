@@ -1,0 +1,297 @@
+// One shard's attempts with retries from a local spool (shard_attempts.h).
+#include "writer/shard_attempts.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "core/log.h"
+#include "storage/local_file.h"
+#include "writer/winners.h"
+
+namespace shardyfusion {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void PutU64(std::string* out, uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out->append(b, 8);
+}
+
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<uint8_t>(p[i])} << (8 * i);
+  return v;
+}
+
+// Sleeps `seconds` unless a stop is requested first; false if stopped.
+bool SleepUnlessStopped(double seconds, std::stop_token stop) {
+  if (stop.stop_requested()) return false;
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait_for(lock, stop, std::chrono::duration<double>(seconds), [] { return false; });
+  return !stop.stop_requested();
+}
+
+constexpr size_t kSpoolBufferBytes = 1 << 20;
+
+}  // namespace
+
+// The shard's pairs so far, appended batch by batch to one local file.
+class ShardAttempts::Spool {
+ public:
+  explicit Spool(std::string path) : path_(std::move(path)) {}
+  ~Spool() {
+    fd_.reset();
+    ::unlink(path_.c_str());
+  }
+
+  Status Append(const KvBatch& batch) {
+    if (!fd_.valid()) {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
+      int fd = OpenRetrying(path_, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0) return ErrnoStatus(errno, "cannot create retry spool", path_);
+      fd_ = ScopedFd(fd);
+    }
+    buffer_.clear();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const std::string_view k = batch.key(i);
+      const std::string_view v = batch.value(i);
+      PutU64(&buffer_, k.size());
+      PutU64(&buffer_, v.size());
+      buffer_.append(k);
+      buffer_.append(v);
+      if (buffer_.size() >= kSpoolBufferBytes) SHARDY_RETURN_IF_ERROR(FlushBuffer());
+    }
+    return FlushBuffer();
+  }
+
+  // Calls `sink` with the spooled pairs in order, `batch_size` at a time.
+  Status ForEachBatch(uint64_t batch_size, const std::function<Status(const KvBatch&)>& sink) {
+    if (!fd_.valid()) return Status::OK();  // nothing spooled
+    ScopedFd in(OpenRetrying(path_, O_RDONLY | O_CLOEXEC));
+    if (!in.valid()) return ErrnoStatus(errno, "cannot reopen retry spool", path_);
+    std::string buf;
+    size_t pos = 0;
+    bool eof = false;
+    KvBatch batch;
+    // Ensures `n` unread bytes are buffered; false at a clean end of file.
+    auto need = [&](size_t n) -> Result<bool> {
+      while (buf.size() - pos < n && !eof) {
+        buf.erase(0, pos);
+        pos = 0;
+        const size_t old = buf.size();
+        buf.resize(old + std::max(n, kSpoolBufferBytes));
+        ssize_t got;
+        do {
+          got = ::read(in.get(), buf.data() + old, buf.size() - old);
+        } while (got < 0 && errno == EINTR);
+        if (got < 0) return ErrnoStatus(errno, "cannot read retry spool", path_);
+        buf.resize(old + static_cast<size_t>(got));
+        if (got == 0) eof = true;
+      }
+      return buf.size() - pos >= n;
+    };
+    for (;;) {
+      Result<bool> header = need(16);
+      if (!header.ok()) return header.status();
+      if (!*header) {
+        if (buf.size() != pos) break;  // trailing bytes: reported below
+        if (!batch.empty()) SHARDY_RETURN_IF_ERROR(sink(batch));
+        return Status::OK();
+      }
+      const uint64_t klen = GetU64(buf.data() + pos);
+      const uint64_t vlen = GetU64(buf.data() + pos + 8);
+      Result<bool> body = need(16 + klen + vlen);
+      if (!body.ok()) return body.status();
+      if (!*body) break;
+      batch.Add(std::string_view(buf.data() + pos + 16, klen),
+                std::string_view(buf.data() + pos + 16 + klen, vlen));
+      pos += 16 + klen + vlen;
+      if (batch.size() >= batch_size) {
+        SHARDY_RETURN_IF_ERROR(sink(batch));
+        batch.Clear();
+      }
+    }
+    return Status(ErrorCode::kInternal, "retry spool " + path_ + " ends inside a record");
+  }
+
+ private:
+  Status FlushBuffer() {
+    if (buffer_.empty()) return Status::OK();
+    Status st = WriteAll(fd_.get(), buffer_, path_);
+    buffer_.clear();
+    return st;
+  }
+
+  const std::string path_;
+  ScopedFd fd_;
+  std::string buffer_;
+};
+
+ShardAttempts::ShardAttempts(const ShardAttemptEnv* env, uint32_t db_id)
+    : env_(env), db_id_(db_id) {
+  if (env_->retry.max_retries > 0) {
+    spool_ = std::make_unique<Spool>(env_->local_run_dir + "/_retry_spool/" +
+                                     env_->db_path.Format(db_id) + ".bin");
+  }
+}
+
+ShardAttempts::~ShardAttempts() { Abandon(); }
+
+int64_t ShardAttempts::duration_ms() const { return NowMs() - opened_at_ms_; }
+
+void ShardAttempts::Emit(std::string_view event,
+                         std::vector<std::pair<std::string_view, double>> numbers) const {
+  if (env_->emit) env_->emit(event, std::move(numbers));
+}
+
+Status ShardAttempts::Wrap(const char* what, const Status& st) const {
+  return Status(ErrorCode::kShardWrite,
+                std::string("Shard ") + what + " failed for db_id=" + std::to_string(db_id_) +
+                    " (" + AttemptDirName(attempt_) + "): " + st.message(),
+                st.retryable());
+}
+
+Status ShardAttempts::Open() {
+  db_key_ =
+      AttemptKey(env_->root_key, env_->shard_prefix, env_->run_id, env_->db_path, db_id_, attempt_);
+  attempt_keys_.push_back(db_key_);
+  ShardWriterContext ctx;
+  ctx.store = env_->store;
+  ctx.db_key = db_key_;
+  ctx.local_dir =
+      env_->local_run_dir + "/" + env_->db_path.Format(db_id_) + "/" + AttemptDirName(attempt_);
+  std::error_code ec;
+  std::filesystem::create_directories(ctx.local_dir, ec);
+  if (ec) {
+    return Status(ErrorCode::kShardWrite,
+                  "cannot create local staging directory " + ctx.local_dir + ": " + ec.message(),
+                  false);
+  }
+  opened_at_ms_ = NowMs();
+  Result<std::unique_ptr<ShardWriter>> w = env_->factory->Open(ctx);
+  if (!w.ok()) return Wrap("open", w.status());
+  writer_ = std::move(w).value();
+  return Status::OK();
+}
+
+Status ShardAttempts::Replay() {
+  if (!spool_) return Status::OK();
+  return spool_->ForEachBatch(env_->replay_batch_size, [this](const KvBatch& b) -> Status {
+    Status st = writer_->WriteBatch(b);
+    return st.ok() ? st : Wrap("write", st);
+  });
+}
+
+// Abandons the failed attempt and opens the next one with the spool
+// replayed, as long as retries remain and the failures are retryable.
+Status ShardAttempts::NextAttempt(const Status& cause) {
+  Status last = cause;
+  for (;;) {
+    const int64_t attempts = attempt_ + 1;
+    if (!last.retryable() || spool_ == nullptr) return last;
+    if (attempt_ >= static_cast<int64_t>(env_->retry.max_retries)) {
+      Emit(metric_events::kWriteShardRetryExhausted,
+           {{"db_id", static_cast<double>(db_id_)}, {"attempts", static_cast<double>(attempts)}});
+      return Status(ErrorCode::kShardWrite,
+                    "Shard write failed for db_id=" + std::to_string(db_id_) + " after " +
+                        std::to_string(attempts) + " attempts: " + last.message(),
+                    last.retryable());
+    }
+    if (writer_) writer_->Abandon();
+    writer_.reset();
+    // What the failed attempt uploaded is never referenced; the post-publish
+    // loser cleanup deletes it again if this fails.
+    CleanupAttempts(*env_->store, {db_key_});
+    const double backoff = env_->retry.initial_backoff_seconds *
+                           std::pow(env_->retry.backoff_multiplier, static_cast<double>(attempt_));
+    Log(LogLevel::kWarning, "db_id=" + std::to_string(db_id_) + " " + AttemptDirName(attempt_) +
+                                " failed (" + last.message() + "); retrying in " +
+                                std::to_string(backoff) + " s");
+    if (!SleepUnlessStopped(backoff, env_->stop)) {
+      return Status(ErrorCode::kShardWrite,
+                    "Shard retry for db_id=" + std::to_string(db_id_) +
+                        " stopped because the build failed; last cause: " + last.message(),
+                    false);
+    }
+    ++attempt_;
+    Emit(metric_events::kWriteShardRetried, {{"db_id", static_cast<double>(db_id_)},
+                                             {"attempt", static_cast<double>(attempt_)},
+                                             {"backoff_s", backoff}});
+    last = Open();
+    if (last.ok()) last = Replay();
+    if (last.ok()) return last;
+  }
+}
+
+Status ShardAttempts::WithRetries(const std::function<Status()>& op, bool again_after_replay) {
+  Status st = writer_ ? Status::OK() : Open();
+  if (st.ok()) st = op();
+  while (!st.ok()) {
+    SHARDY_RETURN_IF_ERROR(NextAttempt(st));
+    if (!again_after_replay) return Status::OK();
+    st = op();
+  }
+  return st;
+}
+
+Status ShardAttempts::Write(const KvBatch& batch) {
+  if (batch.empty()) return Status::OK();
+  if (spool_) {
+    Status spooled = spool_->Append(batch);
+    if (!spooled.ok()) {
+      return Status(
+          ErrorCode::kShardWrite,
+          "cannot spool db_id=" + std::to_string(db_id_) + " for retries: " + spooled.message(),
+          false);
+    }
+  }
+  // The batch is in the spool: a retry's replay writes it, so it is not
+  // written again after one.
+  return WithRetries(
+      [&]() -> Status {
+        Status st = writer_->WriteBatch(batch);
+        return st.ok() ? st : Wrap("write", st);
+      },
+      /*again_after_replay=*/false);
+}
+
+Result<SealResult> ShardAttempts::Seal() {
+  SealResult sealed;
+  Status st = WithRetries(
+      [&]() -> Status {
+        Result<SealResult> r = writer_->Seal();
+        if (!r.ok()) return Wrap("seal", r.status());
+        sealed = *r;
+        return Status::OK();
+      },
+      /*again_after_replay=*/true);
+  writer_.reset();
+  spool_.reset();
+  if (!st.ok()) return st;
+  return sealed;
+}
+
+void ShardAttempts::Abandon() {
+  if (writer_) writer_->Abandon();
+  writer_.reset();
+  spool_.reset();
+}
+
+}  // namespace shardyfusion

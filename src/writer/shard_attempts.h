@@ -1,0 +1,109 @@
+// ShardAttempts: one shard's attempts, with retries from a local spool.
+//
+// The engine hands a shard's batches to its ShardAttempts, in order, then
+// calls Seal() once. The first batch opens attempt 00 (the attempt prefix
+// <root>/<shard_prefix>/run_id=<run>/<db_path>/attempt=00). When retries are
+// on (RetryPolicy::max_retries > 0) every batch is first appended to a local
+// spool file; an Open, WriteBatch or Seal failure that is retryable then
+// abandons the attempt, deletes what it uploaded (best effort), sleeps the
+// backoff (initial_backoff * multiplier^k before retry k+1), opens the next
+// attempt (attempt=01, ...), replays the whole spool into it and carries on.
+// Without retries, or for a non-retryable error, the first failure is final.
+//
+// Spool format (shared with the reference's parallel spool): records
+// concatenated, each u64 LE key_len | u64 LE value_len | key | value, no
+// header. The spool is private to this process and removed when the shard is
+// sealed or abandoned; it costs one local copy of the shard's pairs on disk.
+//
+// Errors: kShardWrite naming the shard and attempt; after the last retry
+// "... after N attempts: <last cause>". A stop request (the build failing
+// elsewhere) cuts a backoff short and ends retrying.
+//
+// Metric events: write.shard.retried (db_id, attempt, backoff_s) and
+// write.shard.retry_exhausted (db_id, attempts).
+//
+// Thread-safety: one thread at a time per ShardAttempts (the thread that owns
+// the shard); distinct shards are independent. The environment is shared and
+// read-only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "shardyfusion/object_store.h"
+#include "shardyfusion/shard_backend.h"
+#include "shardyfusion/writer.h"
+#include "writer/layout.h"
+
+namespace shardyfusion {
+
+using EmitFn =
+    std::function<void(std::string_view, std::vector<std::pair<std::string_view, double>>)>;
+
+// What every shard's attempts share; outlives them.
+struct ShardAttemptEnv {
+  std::shared_ptr<ObjectStore> store;
+  std::string root_key;
+  std::string shard_prefix;
+  std::string run_id;
+  DbPathTemplate db_path;
+  std::shared_ptr<ShardWriterFactory> factory;
+  std::string local_run_dir;
+  uint64_t replay_batch_size = 50000;  // pairs per batch when replaying the spool
+  RetryConfig retry;                   // max_retries 0 = no spool, no retries
+  EmitFn emit;                         // may be empty
+  std::stop_token stop;                // requested when the build fails
+};
+
+class ShardAttempts {
+ public:
+  ShardAttempts(const ShardAttemptEnv* env, uint32_t db_id);
+  ~ShardAttempts();  // abandons an unsealed attempt
+  ShardAttempts(const ShardAttempts&) = delete;
+  ShardAttempts& operator=(const ShardAttempts&) = delete;
+
+  // Writes one batch, opening the first attempt on first use.
+  Status Write(const KvBatch& batch);
+  // Seals the current attempt (opening one if nothing was written).
+  Result<SealResult> Seal();
+  // Drops the current attempt's local state; uploads nothing further.
+  void Abandon();
+
+  // Whether an attempt was ever opened (objects may exist under it).
+  bool started() const { return !attempt_keys_.empty(); }
+  int64_t attempt() const { return attempt_; }
+  // The current attempt's prefix (after Seal: the sealed one).
+  const std::string& db_key() const { return db_key_; }
+  // Every attempt prefix opened, oldest first (losers and the winner).
+  const std::vector<std::string>& attempt_keys() const { return attempt_keys_; }
+  // Milliseconds since the current attempt opened.
+  int64_t duration_ms() const;
+
+ private:
+  class Spool;
+  Status Open();
+  // Runs `op` on the current attempt; on a retryable failure moves to the
+  // next attempt (replaying the spool) and, if `again`, runs `op` again.
+  Status WithRetries(const std::function<Status()>& op, bool again_after_replay);
+  Status NextAttempt(const Status& cause);
+  Status Replay();
+  Status Wrap(const char* what, const Status& st) const;
+  void Emit(std::string_view event, std::vector<std::pair<std::string_view, double>> numbers) const;
+
+  const ShardAttemptEnv* env_;
+  const uint32_t db_id_;
+  int64_t attempt_ = 0;
+  std::string db_key_;
+  std::vector<std::string> attempt_keys_;
+  std::unique_ptr<ShardWriter> writer_;
+  std::unique_ptr<Spool> spool_;
+  int64_t opened_at_ms_ = 0;
+};
+
+}  // namespace shardyfusion
