@@ -111,6 +111,12 @@ Status FillWriteConfig(const BuildArgs& args, WriteConfig* config) {
   config->max_writes_per_second = args.max_writes_per_second;
   config->max_write_bytes_per_second = args.max_write_bytes_per_second;
   config->write_run_record = args.write_run_record;
+  if (args.shard_retries) {
+    RetryConfig retry;
+    retry.max_retries = *args.shard_retries;
+    retry.initial_backoff_seconds = args.retry_backoff_seconds;
+    config->shard_retry = retry;
+  }
   config->metrics = args.metrics;
   SHARDY_ASSIGN_OR_RETURN(config->adapter_factory, WriterFactoryFor(args));
   return Status::OK();
@@ -291,6 +297,8 @@ int RunBuildWith(const BuildArgs& args, std::istream& in, std::ostream& out, std
   WriteOptions options;
   options.max_total_batched_items = args.max_total_batched_items;
   options.max_total_batched_bytes = args.max_total_batched_bytes;
+  options.parallel = args.parallel;
+  options.workers = args.workers;
 
   std::unique_ptr<std::ifstream> file;
   Result<std::istream*> input = OpenInput(args.input, in, &file);

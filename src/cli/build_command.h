@@ -56,6 +56,10 @@ struct BuildArgs {
   std::string metrics_file;                   // Prometheus text of the final metrics; empty = none
   std::shared_ptr<MetricsCollector> metrics;  // set by RunBuild when metrics_file is
   bool write_run_record = true;
+  bool parallel = false;
+  uint32_t workers = 0;                  // 0 = the number of cores
+  std::optional<uint32_t> shard_retries;  // unset = no retries
+  double retry_backoff_seconds = 1.0;
   uint64_t sort_memory_bytes = SqliteWriterOptions().sort_memory_bytes;  // either backend
   // The SlateDB backend's settings (its sort_memory_bytes is taken from above).
   SlateDbWriterOptions slatedb;

@@ -51,6 +51,10 @@ struct BuildFlags {
   double max_write_bytes_per_second = 0;
   std::string metrics_file;
   bool no_run_record = false;
+  bool parallel = false;
+  uint32_t workers = 0;
+  uint32_t shard_retries = 0;
+  double retry_backoff = 1.0;
 };
 
 struct ReadFlags {
@@ -157,6 +161,24 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
   b->add_flag("--no-run-record", f->no_run_record,
               "Do not write the run record (runs/<ts>_run_id=<id>_<uuid>/run.yaml under the "
               "prefix), which says whether a build is running, succeeded or failed");
+  CLI::Option* parallel = b->add_flag("--parallel", f->parallel,
+              "Write shards on a pool of worker threads (--workers) while this thread reads, "
+              "routes and encodes; batches in flight are bounded to 256 MiB in total and "
+              "32 MiB per worker");
+  b->add_option("--workers", f->workers,
+                "Worker threads of --parallel (default: the number of cores); any number of "
+                "shards share them")
+      ->check(CLI::Range(1u, 4096u))
+      ->needs(parallel);
+  b->add_option("--shard-retries", f->shard_retries,
+                "Retry a shard whose attempt fails with a transient error up to N times, "
+                "rewriting it from a local spool into a new attempt=NN prefix (default: 0, no "
+                "retries; the spool costs one local copy of the data)")
+      ->check(CLI::Range(0u, 100u));
+  b->add_option("--retry-backoff", f->retry_backoff,
+                "Seconds before the first shard retry; each further retry waits twice as long")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   b->add_option("--sort-memory-mib", f->sort_memory_mib,
                 "MiB of sorted runs kept in memory across all shards before "
                 "spilling to local disk under --local-root (0 = always spill)")
@@ -230,6 +252,10 @@ Result<BuildArgs> ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option
   if (given(8)) args.max_write_bytes_per_second = f.max_write_bytes_per_second;
   args.metrics_file = f.metrics_file;
   args.write_run_record = !f.no_run_record;
+  args.parallel = f.parallel;
+  args.workers = f.workers;
+  if (f.shard_retries > 0) args.shard_retries = f.shard_retries;
+  args.retry_backoff_seconds = f.retry_backoff;
   args.sort_memory_bytes = f.sort_memory_mib << 20;
   args.slatedb.mode =
       f.slatedb_mode == "local" ? SlateDbWriteMode::kLocal : SlateDbWriteMode::kDirect;
