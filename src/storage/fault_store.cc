@@ -116,6 +116,7 @@ std::string FaultInjectingStore::Url(std::string_view key) const { return base_-
 Result<std::string> FaultInjectingStore::Put(std::string_view key, std::string_view data,
                                              const PutOptions& options) {
   std::optional<FaultRule> rule = OnCall(StoreOp::kPut, {key});
+  if (rule && rule->drop_write) return std::string("\"dropped\"");
   if (rule && !rule->after_effect) return rule->error;
   Result<std::string> r = base_->Put(key, data, options);
   if (rule && r.ok()) return rule->error;
@@ -125,6 +126,7 @@ Result<std::string> FaultInjectingStore::Put(std::string_view key, std::string_v
 Result<std::string> FaultInjectingStore::PutFile(std::string_view key, const std::string& path,
                                                  const PutOptions& options) {
   std::optional<FaultRule> rule = OnCall(StoreOp::kPutFile, {key});
+  if (rule && rule->drop_write) return std::string("\"dropped\"");
   if (rule && !rule->after_effect) return rule->error;
   Result<std::string> r = base_->PutFile(key, path, options);
   if (rule && r.ok()) return rule->error;

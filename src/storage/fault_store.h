@@ -9,8 +9,9 @@
 // nth = 0 it fires on every matching call. When several rules fire, the first
 // added wins. A firing rule either fails the call with `error` (before, or
 // with `after_effect`, after the wrapped store carried it out: an ambiguous
-// failure such as a timeout on a write that landed), or truncates the bytes
-// that Get/GetRange/GetToFile return to `truncate_to`.
+// failure such as a timeout on a write that landed), truncates the bytes
+// that Get/GetRange/GetToFile return to `truncate_to`, or (`drop_write`)
+// acknowledges a Put/PutFile that it never stores.
 //
 // Thread-safety: safe for concurrent use; rules and counters are guarded by
 // one mutex, which is not held while the wrapped store runs.
@@ -45,6 +46,9 @@ struct FaultRule {
   bool after_effect = false;
   // For reads: succeed but return at most this many bytes.
   std::optional<uint64_t> truncate_to;
+  // For Put/PutFile: report success without storing anything (a store that
+  // loses acknowledged writes). Takes precedence over `error`.
+  bool drop_write = false;
 };
 
 struct StoreCall {

@@ -75,6 +75,23 @@ TEST_F(FaultStoreTest, AfterEffectFailureStillWrites) {
   EXPECT_EQ(**got, "landed");
 }
 
+TEST_F(FaultStoreTest, DroppedWritesAreAcknowledgedButNotStored) {
+  FaultRule rule;
+  rule.op = StoreOp::kPut;
+  rule.key_contains = "lost/";
+  rule.drop_write = true;
+  store_.AddRule(rule);
+  EXPECT_TRUE(store_.Put("lost/a", "bytes", PutOptions()).ok());
+  EXPECT_TRUE(store_.Put("kept/a", "bytes", PutOptions()).ok());
+  auto lost = base_->Get("lost/a");
+  ASSERT_TRUE(lost.ok());
+  EXPECT_FALSE(lost->has_value());
+  auto kept = base_->Get("kept/a");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->has_value());
+  EXPECT_EQ(store_.FaultsInjected(), 1);
+}
+
 TEST_F(FaultStoreTest, TruncatesReads) {
   ASSERT_TRUE(store_.Put("obj", "0123456789", PutOptions()).ok());
   for (StoreOp op : {StoreOp::kGet, StoreOp::kGetRange, StoreOp::kGetToFile}) {
