@@ -56,7 +56,8 @@ inline void KeyU64Be(int64_t k, char* out) {
 inline double RunShardedWriter(const std::string& prefix_url, const std::string& local_root,
                                const std::vector<int64_t>& keys, uint32_t num_dbs,
                                std::shared_ptr<shardyfusion::ShardWriterFactory> factory,
-                               shardyfusion::BuildResult* out) {
+                               shardyfusion::BuildResult* out,
+                               const shardyfusion::WriteOptions& options = {}) {
   shardyfusion::HashShardedWriteConfig config;
   config.s3_prefix = prefix_url;
   config.num_dbs = num_dbs;
@@ -70,7 +71,8 @@ inline double RunShardedWriter(const std::string& prefix_url, const std::string&
                                 [&value](int64_t k) {
                                   Value100(k, value);
                                   return std::string_view(value, 100);
-                                }});
+                                }},
+      options);
   const double s = Seconds(t0);
   if (!r.ok()) Die(r.status().ToString());
   *out = std::move(r).value();

@@ -28,6 +28,7 @@
 #include <random>
 #include <ranges>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench.h"
@@ -111,6 +112,42 @@ Latency MeasureLookups(const std::vector<int64_t>& probe, Fn&& lookup) {
   return Latency{probe.size() / s, lat[lat.size() / 2], lat[lat.size() * 99 / 100]};
 }
 
+// Single-process and parallel mode side by side, interleaved run by run so
+// that both see the same machine noise.
+int ParallelMode(const std::string& dir, int64_t n, int runs, const std::string& backend,
+                 uint32_t shards) {
+  std::vector<int64_t> keys(n);
+  for (int64_t i = 0; i < n; ++i) keys[i] = i;
+  std::shuffle(keys.begin(), keys.end(), std::mt19937_64(7));
+  auto factory = [&]() -> std::shared_ptr<sf::ShardWriterFactory> {
+    if (backend == "sqlite") return sf::NewSqliteWriterFactory();
+    sf::SlateDbWriterOptions o;
+    o.mode =
+        backend == "slatedb-local" ? sf::SlateDbWriteMode::kLocal : sf::SlateDbWriteMode::kDirect;
+    return sf::NewSlateDbWriterFactory(o);
+  };
+  std::vector<double> single, parallel;
+  sf::BuildResult build;
+  for (int r = 0; r < runs; ++r) {
+    for (bool par : {false, true}) {
+      std::filesystem::remove_all(dir + "/snapshot");
+      sf::WriteOptions options;
+      options.parallel = par;
+      (par ? parallel : single)
+          .push_back(shardy_bench::RunShardedWriter("file://" + dir + "/snapshot", dir + "/staging",
+                                                    keys, shards, factory(), &build, options));
+    }
+  }
+  const double s = Median(single), p = Median(parallel);
+  std::printf("%lld records, %u shards, %s, median of %d interleaved runs, %u cores\n",
+              static_cast<long long>(n), shards, backend.c_str(), runs,
+              std::thread::hardware_concurrency());
+  std::printf("writer_single_process : %10.0f records/s\n", n / s);
+  std::printf("writer_parallel       : %10.0f records/s\n", n / p);
+  std::printf("ratio parallel / single : %.2fx\n", s / p);
+  return 0;
+}
+
 long PeakRssKib() {
   std::ifstream f("/proc/self/status");
   std::string line;
@@ -121,7 +158,9 @@ long PeakRssKib() {
 }
 
 int MemoryMode(const std::string& dir, int64_t n, uint64_t sort_memory_mib,
-               const std::string& backend) {
+               const std::string& backend, bool parallel) {
+  sf::WriteOptions options;
+  options.parallel = parallel;
   sf::HashShardedWriteConfig config;
   config.s3_prefix = "file://" + dir + "/snapshot";
   config.num_dbs = 8;
@@ -148,14 +187,15 @@ int MemoryMode(const std::string& dir, int64_t n, uint64_t sort_memory_mib,
                       [&value](int64_t k) {
                         Value100(k, value);
                         return std::string_view(value, 100);
-                      }});
+                      }},
+      options);
   const double s = Seconds(t0);
   if (!r.ok()) Die(r.status().ToString());
   const double input_mib = n * 108.0 / (1 << 20);
   std::printf(
-      "memory_streamed_build : %s, %lld records (%.0f MiB of key+value), 8 shards, batch_size "
+      "memory_streamed_build : %s%s, %lld records (%.0f MiB of key+value), 8 shards, batch_size "
       "50000, sort memory %llu MiB: %.0f records/s, peak RSS %.1f MiB\n",
-      backend.c_str(), static_cast<long long>(n), input_mib,
+      backend.c_str(), parallel ? " parallel" : "", static_cast<long long>(n), input_mib,
       static_cast<unsigned long long>(sort_memory_mib), n / s, PeakRssKib() / 1024.0);
   return 0;
 }
@@ -238,6 +278,8 @@ int main(int argc, char** argv) {
   bool writer_only = false;  // for profiling the writer alone
   bool slatedb_only = false;
   bool cel = false;
+  bool parallel = false;
+  uint32_t shards = 16;
   uint64_t sort_memory_mib = sf::SqliteWriterOptions().sort_memory_bytes >> 20;
   bool s3 = false;
   int64_t mib = 256;
@@ -269,14 +311,20 @@ int main(int argc, char** argv) {
       slatedb_only = true;
     else if (a == "--cel")
       cel = true;
+    else if (a == "--parallel")
+      parallel = true;
+    else if (a == "--shards" && i + 1 < argc)
+      shards = static_cast<uint32_t>(std::stoul(argv[++i]));
     else {
       std::fprintf(
           stderr,
           "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only] "
           "[--slatedb-only]\n"
-          "       shardy_bench --memory [--records N] [--sort-memory-mib M]\n"
+          "       shardy_bench --memory [--records N] [--sort-memory-mib M] [--parallel]\n"
           "                    [--backend slatedb|slatedb-local|sqlite]\n"
           "       shardy_bench --cel [--records N] [--runs R]\n"
+          "       shardy_bench --parallel [--records N] [--runs R] [--shards S]\n"
+          "                    [--backend slatedb|slatedb-local|sqlite]\n"
           "       shardy_bench --s3 [--mib M] [--runs R]   (via scripts/with-s3-server.sh)\n");
       return 2;
     }
@@ -293,8 +341,13 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
     return rc;
   }
+  if (parallel && !memory) {
+    const int rc = ParallelMode(dir, n, runs, backend, shards);
+    std::filesystem::remove_all(dir);
+    return rc;
+  }
   if (memory) {
-    const int rc = MemoryMode(dir, n, sort_memory_mib, backend);
+    const int rc = MemoryMode(dir, n, sort_memory_mib, backend, parallel);
     std::filesystem::remove_all(dir);
     return rc;
   }
