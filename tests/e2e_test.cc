@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <ranges>
 #include <thread>
@@ -293,6 +294,60 @@ TEST_F(EndToEndTest, LookupsRunConcurrentlyWithRefresh) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_GT(lookups.load(), 0);
+}
+
+// The reader's metric events reach its collector, and the Prometheus
+// collector counts them.
+TEST_F(EndToEndTest, ReaderEmitsMetricEvents) {
+  auto build = [&](int n) {
+    std::vector<int64_t> keys(n);
+    for (int i = 0; i < n; ++i) keys[i] = i;
+    Result<BuildResult> r = WriteHashSharded(
+        keys, Config(3),
+        RecordInput{[](int64_t k) { return k; }, [](int64_t k) { return ValueFor(k); }});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  };
+  build(100);
+  auto prom = std::make_shared<PrometheusCollector>();
+  struct Names : MetricsCollector {
+    std::mutex mu;
+    std::vector<std::pair<std::string, std::string>> seen;  // name, numbers
+    std::shared_ptr<PrometheusCollector> next;
+    void Emit(const MetricEvent& e) override {
+      std::string numbers;
+      for (const auto& [k, v] : e.numbers) {
+        if (k != "duration_ms")
+          numbers += std::string(k) + "=" + std::to_string(static_cast<int>(v)) + " ";
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      seen.emplace_back(std::string(e.name), numbers);
+      next->Emit(e);
+    }
+  };
+  auto names = std::make_shared<Names>();
+  names->next = prom;
+  ReaderOptions o = ReadOpts();
+  o.metrics = names;
+  {
+    Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, o);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    ASSERT_TRUE((*reader)->Get(Key::Int(5)).ok());
+    ASSERT_TRUE((*reader)->Get(Key::Int(500)).ok());
+    ASSERT_TRUE((*reader)->MultiGet({Key::Int(1), Key::Int(2), Key::Int(3)}).ok());
+    ASSERT_TRUE((*reader)->Refresh().ok());
+    build(120);
+    Result<bool> changed = (*reader)->Refresh();
+    ASSERT_TRUE(changed.ok() && *changed);
+  }
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"reader.initialized", ""},         {"reader.get", "found=1 "},
+      {"reader.get", "found=0 "},         {"reader.multi_get", "num_keys=3 "},
+      {"reader.refreshed", "changed=0 "}, {"reader.refreshed", "changed=1 "},
+      {"reader.closed", "num_handles=0 "}};
+  EXPECT_EQ(names->seen, want);
+  const std::string text = prom->RenderText();
+  EXPECT_NE(text.find("shardyfusion_reader_gets_total 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("shardyfusion_reader_multi_gets_total 1"), std::string::npos) << text;
 }
 
 }  // namespace

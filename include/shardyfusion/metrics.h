@@ -39,8 +39,11 @@ inline constexpr std::string_view kWriteShardRetried = "write.shard.retried";
 inline constexpr std::string_view kWriteShardRetryExhausted = "write.shard.retry_exhausted";
 inline constexpr std::string_view kRateLimiterThrottled = "rate_limiter.throttled";
 inline constexpr std::string_view kRateLimiterDenied = "rate_limiter.denied";
+inline constexpr std::string_view kReaderInitialized = "reader.initialized";
 inline constexpr std::string_view kReaderGet = "reader.get";
 inline constexpr std::string_view kReaderMultiGet = "reader.multi_get";
+inline constexpr std::string_view kReaderRefreshed = "reader.refreshed";
+inline constexpr std::string_view kReaderClosed = "reader.closed";
 inline constexpr std::string_view kS3Retry = "s3.retry";
 inline constexpr std::string_view kS3RetryExhausted = "s3.retry_exhausted";
 }  // namespace metric_events

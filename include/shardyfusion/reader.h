@@ -31,6 +31,7 @@
 
 #include "shardyfusion/key.h"
 #include "shardyfusion/manifest.h"
+#include "shardyfusion/metrics.h"
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/shard_backend.h"
@@ -53,6 +54,10 @@ struct ReaderOptions {
   std::shared_ptr<ObjectStore> store;
   // Optional: load this manifest instead of the one `_CURRENT` names.
   std::optional<std::string> pinned_ref;
+  // Receives reader.initialized, reader.get{duration_ms, found},
+  // reader.multi_get{duration_ms, num_keys}, reader.refreshed{changed} and
+  // reader.closed{num_handles} (metrics.h). Null = none.
+  std::shared_ptr<MetricsCollector> metrics;
 };
 
 struct SnapshotInfo {

@@ -4,6 +4,7 @@
 // shared_ptr so Refresh() can swap in a new one while lookups in flight
 // finish on the old one (which closes when its last user lets go).
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -108,6 +109,14 @@ class ShardedReader::Impl {
   std::shared_ptr<ShardReaderFactory> slatedb_factory;
   std::atomic<std::shared_ptr<const Snapshot>> current;
   std::mutex refresh_mu;  // serialises Refresh
+
+  void Emit(std::string_view event, std::vector<std::pair<std::string_view, double>> numbers) {
+    if (!options.metrics) return;
+    MetricEvent e;
+    e.name = event;
+    e.numbers = std::move(numbers);
+    options.metrics->Emit(e);
+  }
 
   std::shared_ptr<const Snapshot> snapshot() const {
     return current.load(std::memory_order_acquire);
@@ -282,27 +291,44 @@ Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(const std::string& pr
   impl->cache_root = root + "/" + Hex16(Xxh3Digest(loc->store->Url(loc->key)));
   SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snap, impl->LoadLatest());
   impl->current.store(std::move(snap));
+  impl->Emit(metric_events::kReaderInitialized, {});
   return std::unique_ptr<ShardedReader>(new ShardedReader(std::move(impl)));
 }
 
 ShardedReader::ShardedReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-ShardedReader::~ShardedReader() = default;
+ShardedReader::~ShardedReader() { impl_->Emit(metric_events::kReaderClosed, {{"num_handles", 0}}); }
+
+namespace {
+double MillisSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
 
 Result<std::optional<std::string>> ShardedReader::Get(const Key& key,
                                                       const RoutingContext& context) {
   std::shared_ptr<const Snapshot> snap = impl_->snapshot();
-  return impl_->GetFrom(*snap, key, context);
+  if (!impl_->options.metrics) return impl_->GetFrom(*snap, key, context);
+  const auto t0 = std::chrono::steady_clock::now();
+  Result<std::optional<std::string>> r = impl_->GetFrom(*snap, key, context);
+  if (r.ok()) {
+    impl_->Emit(metric_events::kReaderGet,
+                {{"duration_ms", MillisSince(t0)}, {"found", r->has_value() ? 1.0 : 0.0}});
+  }
+  return r;
 }
 
 Result<std::vector<std::optional<std::string>>> ShardedReader::MultiGet(
     const std::vector<Key>& keys, const RoutingContext& context) {
   std::shared_ptr<const Snapshot> snap = impl_->snapshot();
+  const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::optional<std::string>> out;
   out.reserve(keys.size());
   for (const Key& k : keys) {
     SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> v, impl_->GetFrom(*snap, k, context));
     out.push_back(std::move(v));
   }
+  impl_->Emit(metric_events::kReaderMultiGet,
+              {{"duration_ms", MillisSince(t0)}, {"num_keys", static_cast<double>(keys.size())}});
   return out;
 }
 
@@ -365,7 +391,10 @@ Result<bool> ShardedReader::Refresh() {
     return Status(ErrorCode::kReaderState, "CURRENT pointer disappeared from " +
                                                impl_->store->Url(impl_->manifests->current_key()));
   }
-  if (cur->manifest_ref == impl_->snapshot()->manifest_ref) return false;
+  if (cur->manifest_ref == impl_->snapshot()->manifest_ref) {
+    impl_->Emit(metric_events::kReaderRefreshed, {{"changed", 0}});
+    return false;
+  }
   Result<Manifest> m = impl_->manifests->LoadManifest(cur->manifest_ref);
   if (!m.ok()) {
     if (m.status().code() == ErrorCode::kManifestParse) {
@@ -379,6 +408,7 @@ Result<bool> ShardedReader::Refresh() {
       std::shared_ptr<const Snapshot> snap,
       impl_->BuildSnapshot(cur->manifest_ref, std::move(m).value(), cur->updated_at));
   impl_->current.store(std::move(snap), std::memory_order_release);
+  impl_->Emit(metric_events::kReaderRefreshed, {{"changed", 1}});
   return true;
 }
 
