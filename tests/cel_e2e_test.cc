@@ -234,6 +234,26 @@ TEST_P(CelEndToEndTest, InferredIntTokensSortNumerically) {
       *reader, rows, [](const Row& row) { return row.id % 10; }, NoContext);
 }
 
+// The reference refuses inference in parallel mode; here routing happens on
+// the producer in both modes, so it works the same.
+TEST_P(CelEndToEndTest, InferredRoutingInParallelMode) {
+  const std::vector<Row> rows = SeedRows(3000);
+  CelShardedWriteConfig config = Config("key % 10 - 5", {{"key", CelType::kInt}});
+  config.infer_routing_values_from_data = true;
+  config.batch_size = 50;
+  WriteOptions options;
+  options.parallel = true;
+  options.workers = 3;
+  Result<BuildResult> r = WriteCelSharded(rows, config, CelRecordInput{RowKey, RowValue}, options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->num_dbs, 10);
+  EXPECT_EQ(r->stats.rows_written, 3000);
+  auto reader = OpenReader();
+  ASSERT_NE(reader, nullptr);
+  ExpectRowsReadBack(
+      *reader, rows, [](const Row& row) { return row.id % 10; }, NoContext);
+}
+
 TEST_P(CelEndToEndTest, InferenceNeedsAReiterableRange) {
   std::istringstream ids("1 2 3");
   CelShardedWriteConfig config = Config("key % 2", {{"key", CelType::kInt}});

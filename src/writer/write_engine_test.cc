@@ -74,8 +74,9 @@ class WriteEngineTest : public ::testing::Test {
   std::shared_ptr<RecordingCollector> metrics_ = std::make_shared<RecordingCollector>();
 };
 
-Result<BuildResult> Write(const HashShardedWriteConfig& config, int n) {
-  SHARDY_ASSIGN_OR_RETURN(auto writer, HashShardedWriter::Open(config));
+Result<BuildResult> Write(const HashShardedWriteConfig& config, int n,
+                          const WriteOptions& options = {}) {
+  SHARDY_ASSIGN_OR_RETURN(auto writer, HashShardedWriter::Open(config, options));
   for (int i = 0; i < n; ++i) {
     Status st = writer->Add(Key::Int(i), "value-" + std::to_string(i));
     if (!st.ok()) return st;
@@ -176,6 +177,53 @@ TEST_F(WriteEngineTest, ABatchLargerThanTheBucketIsServedInParts) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->stats.rows_written, 2000);
   EXPECT_GE(seconds, 0.9);  // 1,000 records beyond the full bucket at 1,000/s
+}
+
+// One bucket for the whole build, not one per worker: four workers do not
+// make 3,000 records at 2,000/s any faster.
+TEST_F(WriteEngineTest, TheRecordRateLimitIsSharedByAllWorkers) {
+  auto config = Config();
+  config.num_dbs = 8;
+  config.max_writes_per_second = 2000;
+  WriteOptions options;
+  options.parallel = true;
+  options.workers = 4;
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = Write(config, 3000, options);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->stats.rows_written, 3000);
+  EXPECT_GE(seconds, 0.45);
+}
+
+// Parallel mode publishes the same shards as single-process mode: row
+// counts and min/max keys exactly, and the same pairs.
+TEST_F(WriteEngineTest, ParallelModeMatchesSingleProcessExactly) {
+  auto config = Config();
+  config.num_dbs = 7;
+  config.batch_size = 37;  // many batches per shard, several in flight
+  config.run_id = "single";
+  auto single = Write(config, 5000);
+  ASSERT_TRUE(single.ok()) << single.status().ToString();
+  WriteOptions options;
+  options.parallel = true;
+  options.workers = 3;
+  options.max_total_chunk_bytes = 4096;  // the budget binds: the producer waits
+  options.max_chunk_bytes_per_worker = 2048;
+  config.run_id = "parallel";
+  auto parallel = Write(config, 5000, options);
+  ASSERT_TRUE(parallel.ok()) << parallel.status().ToString();
+  ASSERT_EQ(single->winners.size(), parallel->winners.size());
+  for (size_t i = 0; i < single->winners.size(); ++i) {
+    const ShardMeta& a = single->winners[i];
+    const ShardMeta& b = parallel->winners[i];
+    EXPECT_EQ(a.db_id, b.db_id);
+    EXPECT_EQ(a.row_count, b.row_count);
+    EXPECT_EQ(a.min_key, b.min_key);
+    EXPECT_EQ(a.max_key, b.max_key);
+    EXPECT_EQ(a.db_bytes, b.db_bytes);  // the same SQLite file, byte for byte in size
+  }
+  EXPECT_EQ(parallel->stats.rows_written, 5000);
 }
 
 }  // namespace
