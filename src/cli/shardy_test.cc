@@ -717,5 +717,29 @@ TEST_F(CliShardyTest, HelpAndVersion) {
   EXPECT_TRUE(r.out.starts_with("shardy ")) << r.out;
 }
 
+TEST_F(CliShardyTest, ParallelAndRetryFlags) {
+  const std::string input = WriteJsonl("in.jsonl", 500);
+  RunResult r = BuildInts(input, "par",
+                          {"--num-dbs", "5", "--parallel", "--workers", "2", "--shard-retries", "2",
+                           "--retry-backoff", "0.01", "--batch-size", "40"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out)["rows_written"], 500);
+  r = Read({"multiget", "1", "250", "500"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseLine(r.out)["results"].size(), 3u);
+  EXPECT_FALSE(fs::exists(dir_ + "/stage/run_id=par")) << "staging and retry spools removed";
+
+  // --workers belongs to --parallel.
+  r = BuildInts(input, "bad", {"--num-dbs", "5", "--workers", "2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--parallel"), std::string::npos) << r.err;
+  r = BuildInts(input, "bad", {"--num-dbs", "5", "--retry-backoff", "-1"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  const std::string help = Run({"build", "--help"}).out;
+  for (const char* flag : {"--parallel", "--workers", "--shard-retries", "--retry-backoff"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+}
+
 }  // namespace
 }  // namespace shardyfusion::cli
