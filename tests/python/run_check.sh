@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds snapshots with the `shardy` CLI (int, str and bytes keys; hash and
-# CEL routing in every mode; SlateDB shards in both modes and SQLite shards)
+# CEL routing in every mode; SlateDB shards in both modes and SQLite shards;
+# one build in parallel mode with retries on)
 # and checks each one with
 # tests/python/check_snapshot.py, an independent implementation of the
 # reference's manifest, _CURRENT and routing rules in Python; SlateDB shards
@@ -62,7 +63,9 @@ for backend in slatedb slatedb-local sqlite; do
     --prefix "$out/cel-region-inferred"
   build "${flags[@]}" --input "$WORK/region.jsonl" --key-field id --key-type int \
     --cel-expr tag --cel-column tag:bytes --infer-routing-values --prefix "$out/cel-bytes"
-  for snap in int int32 str bytes cel-int cel-str cel-region cel-region-inferred cel-bytes; do
+  build "${flags[@]}" --input "$WORK/int.jsonl" --key-field id --key-type int --num-dbs 7 \
+    --parallel --workers 3 --shard-retries 1 --batch-size 1000 --prefix "$out/int-parallel"
+  for snap in int int-parallel int32 str bytes cel-int cel-str cel-region cel-region-inferred cel-bytes; do
     $PY "$HERE/check_snapshot.py" "$out/$snap" --slatedb-dump "$HERE/../../tools/slatedb-oracle/dump.mjs"
   done
 done
