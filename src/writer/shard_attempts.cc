@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -221,9 +222,10 @@ Status ShardAttempts::NextAttempt(const Status& cause) {
     CleanupAttempts(*env_->store, {db_key_});
     const double backoff = env_->retry.initial_backoff_seconds *
                            std::pow(env_->retry.backoff_multiplier, static_cast<double>(attempt_));
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.3g", backoff);
     Log(LogLevel::kWarning, "db_id=" + std::to_string(db_id_) + " " + AttemptDirName(attempt_) +
-                                " failed (" + last.message() + "); retrying in " +
-                                std::to_string(backoff) + " s");
+                                " failed (" + last.message() + "); retrying in " + seconds + " s");
     if (!SleepUnlessStopped(backoff, env_->stop)) {
       return Status(ErrorCode::kShardWrite,
                     "Shard retry for db_id=" + std::to_string(db_id_) +

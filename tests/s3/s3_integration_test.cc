@@ -24,6 +24,7 @@
 #include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
 #include "storage/conformance_testing.h"
+#include "storage/fault_store.h"
 #include "storage/s3/s3_store.h"
 
 namespace shardyfusion {
@@ -449,6 +450,52 @@ TEST_F(S3IntegrationTest, PersistentServerErrorsFailTheBuildAndPublishNothing) {
   Result<std::optional<ObjectInfo>> current = direct->Head(root + "/_CURRENT");
   ASSERT_TRUE(current.ok());
   EXPECT_FALSE(current->has_value()) << "a failed build must not publish";
+}
+
+// Parallel mode on S3 with shard retries: an upload of shard 1's first
+// attempt fails for good (a retryable error the S3 client gave up on), so
+// the shard is rewritten from its spool into attempt=01; the build publishes,
+// every key reads back from S3, and nothing of attempt=00 is left there.
+TEST_F(S3IntegrationTest, ParallelBuildRetriesAShardOnS3) {
+  auto s3 = ServerStore();
+  auto store = std::make_shared<FaultInjectingStore>(s3);
+  FaultRule rule;
+  rule.op = StoreOp::kPutFile;
+  rule.key_contains = "db=00001/attempt=00/";
+  rule.error =
+      Status(ErrorCode::kStorage, "injected: 503 SlowDown after the client's retries", true);
+  store->AddRule(rule);
+  const std::string root = FreshPrefix("parallel-retry");
+  HashShardedWriteConfig config;
+  config.s3_prefix = store->Url(root);
+  config.store = store;
+  config.num_dbs = 4;
+  config.batch_size = 1000;
+  config.local_root = local_ + "/stage";
+  config.shard_retry = RetryConfig{2, 0.01, 2.0};
+  WriteOptions options;
+  options.parallel = true;
+  options.workers = 3;
+  std::vector<int64_t> keys(20000);
+  for (int64_t i = 0; i < 20000; ++i) keys[i] = i * 7919;
+  Result<BuildResult> built =
+      WriteHashSharded(keys, config,
+                       RecordInput{[](int64_t k) { return k; },
+                                   [](int64_t k) { return "value-" + std::to_string(k); }},
+                       options);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  EXPECT_GE(store->FaultsInjected(), 1);
+  ASSERT_EQ(built->winners.size(), 4u);
+  EXPECT_EQ(built->winners[1].attempt, 1);
+  ExpectSnapshotReads(s3, s3->Url(root), 20000, local_ + "/cache");
+  Result<ListResult> listed = s3->List(root + "/shards/", "");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  int attempt1 = 0;
+  for (const ObjectInfo& o : listed->objects) {
+    EXPECT_EQ(o.key.find("db=00001/attempt=00/"), std::string::npos) << o.key;
+    attempt1 += o.key.find("db=00001/attempt=01/") != std::string::npos;
+  }
+  EXPECT_GT(attempt1, 0);
 }
 
 TEST_F(S3IntegrationTest, ShardyBuildAndReadCommandsOnS3) {
