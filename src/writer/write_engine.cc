@@ -217,7 +217,7 @@ class WriteEngine::Impl {
     stop.request_stop();
     pool->Stop();  // no job may touch a shard writer from here on
     for (const std::unique_ptr<ShardState>& s : shards) {
-      s->attempts.reset();  // abandons
+      if (s->attempts) s->attempts->Abandon();  // keeps its attempt keys for cleanup
       s->batch.Release();
     }
     RemoveLocalStaging();
@@ -545,6 +545,8 @@ void WriteEngine::Abort() {
   if (impl_->done) return;
   impl_->done = true;
   impl_->AbandonAll();
+  // Nothing references what the attempts uploaded (direct-mode SSTs).
+  CleanupAttempts(*impl_->root.store, impl_->AttemptKeys());
   Status aborted(ErrorCode::kInvalidArgument, "the build was aborted");
   impl_->FinishRunRecord(impl_->failure.ok() ? aborted : impl_->failure);
   impl_->Emit(metric_events::kWriteFailed, {});

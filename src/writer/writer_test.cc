@@ -238,6 +238,22 @@ TEST_F(WriterTest, BadKeyAbortsAndPublishesNothing) {
   EXPECT_GT(rec_->abandons, 0);
 }
 
+// What the attempts uploaded before an Abort (this backend writes an object
+// when it opens) is deleted: an abandoned build leaves nothing behind.
+TEST_F(WriterTest, AbortDeletesWhatTheAttemptsUploaded) {
+  config_.num_dbs = 2;
+  config_.batch_size = 2;
+  Result<std::unique_ptr<HashShardedWriter>> w = HashShardedWriter::Open(config_);
+  ASSERT_TRUE(w.ok());
+  for (int64_t i = 0; i < 10; ++i) ASSERT_TRUE((*w)->Add(Key::Int(i), "v").ok());
+  (*w)->Abort();
+  Result<ListResult> left = Store()->List("snap/shards/", "");
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->objects.empty()) << left->objects.size() << " objects left, first "
+                                     << (left->objects.empty() ? "" : left->objects[0].key);
+  EXPECT_GT(rec_->abandons, 0);
+}
+
 TEST_F(WriterTest, MixedKeyTypesAreRejected) {
   config_.num_dbs = 2;
   config_.key_encoding = KeyEncoding::kRaw;
