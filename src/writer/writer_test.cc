@@ -29,6 +29,9 @@ class RecordingWriter : public ShardWriter {
   RecordingWriter(std::shared_ptr<Recording> rec, ShardWriterContext ctx)
       : rec_(std::move(rec)), ctx_(std::move(ctx)) {}
   Status WriteBatch(const KvBatch& batch) override {
+    // Uploads as it goes, as SlateDB's direct mode does.
+    SHARDY_RETURN_IF_ERROR(
+        ctx_.store->Put(ctx_.db_key + "/batch-" + std::to_string(batches_++), "b", {}).status());
     std::lock_guard<std::mutex> lock(rec_->mu);
     rec_->batches[ctx_.db_key].push_back(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -49,6 +52,7 @@ class RecordingWriter : public ShardWriter {
  private:
   std::shared_ptr<Recording> rec_;
   ShardWriterContext ctx_;
+  int batches_ = 0;
 };
 
 class RecordingFactory : public ShardWriterFactory {
@@ -239,7 +243,7 @@ TEST_F(WriterTest, BadKeyAbortsAndPublishesNothing) {
 }
 
 // What the attempts uploaded before an Abort (this backend writes an object
-// when it opens) is deleted: an abandoned build leaves nothing behind.
+// per batch) is deleted: an abandoned build leaves nothing behind.
 TEST_F(WriterTest, AbortDeletesWhatTheAttemptsUploaded) {
   config_.num_dbs = 2;
   config_.batch_size = 2;
