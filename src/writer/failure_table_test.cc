@@ -155,6 +155,15 @@ class FailureTableTest : public ::testing::TestWithParam<Mode> {
     ExpectSnapshot(first_ref_, "old");
   }
 
+  // Every Put of a key containing `key_contains` fails, retryably.
+  void FailEveryPut(const std::string& key_contains, const std::string& message) {
+    FaultRule rule;
+    rule.op = StoreOp::kPut;
+    rule.key_contains = key_contains;
+    rule.error = Status(ErrorCode::kStorage, message, true);
+    store_->AddRule(rule);
+  }
+
   std::vector<std::string> ObjectsUnder(const std::string& prefix) {
     std::vector<std::string> out;
     Result<ListResult> listed = base_->List(prefix, "");
@@ -309,11 +318,7 @@ TEST_P(FailureTableTest, AShardWithNoSuccessfulAttemptIsACoverageError) {
 }
 
 TEST_P(FailureTableTest, ManifestPutFailureLeavesCurrentUntouched) {
-  FaultRule manifest;
-  manifest.op = StoreOp::kPut;
-  manifest.key_contains = "snap/manifests/";
-  manifest.error = Status(ErrorCode::kStorage, "injected 500 InternalError", true);
-  store_->AddRule(manifest);
+  FailEveryPut("snap/manifests/", "injected 500 InternalError");
   Result<BuildResult> r = Build("new", Config("no-manifest"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kPublishManifest) << r.status().ToString();
@@ -327,11 +332,7 @@ TEST_P(FailureTableTest, ManifestPutFailureLeavesCurrentUntouched) {
 }
 
 TEST_P(FailureTableTest, CurrentPutFailureCarriesTheManifestRefAndARerunPublishes) {
-  FaultRule current;
-  current.op = StoreOp::kPut;
-  current.key_contains = "snap/_CURRENT";
-  current.error = Status(ErrorCode::kStorage, "injected timeout", true);
-  store_->AddRule(current);
+  FailEveryPut("snap/_CURRENT", "injected timeout");
   Result<BuildResult> r = Build("new", Config("unswitched"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kPublishCurrent) << r.status().ToString();
