@@ -87,6 +87,7 @@ class FailureTableTest : public ::testing::TestWithParam<Mode> {
     ASSERT_TRUE(first.ok()) << first.status().ToString();
     first_ref_ = first->manifest_ref;
     current_bytes_ = CurrentBytes();
+    events_ = std::make_shared<EventLog>();  // only the build under test from here
   }
   void TearDown() override { std::filesystem::remove_all(local_); }
 
@@ -237,6 +238,14 @@ TEST_P(FailureTableTest, TransientShardFailuresAreRetried) {
   EXPECT_EQ(r->stats.rows_written, kRecords);
   EXPECT_EQ(events_->Count(metric_events::kWriteShardRetried), 4);
   EXPECT_EQ(events_->Count(metric_events::kWriteShardRetryExhausted), 0);
+  std::vector<MetricEvent> completed = events_->Named(metric_events::kWriteShardCompleted);
+  ASSERT_EQ(completed.size(), kShards);
+  double rows = 0;
+  for (const MetricEvent& e : completed) {
+    EXPECT_EQ(e.Number("attempt"), 1.0);
+    rows += e.Number("row_count").value_or(0);
+  }
+  EXPECT_EQ(rows, kRecords);
   for (const MetricEvent& e : events_->Named(metric_events::kWriteShardRetried)) {
     EXPECT_EQ(e.Number("attempt"), 1.0);
     EXPECT_EQ(e.Number("backoff_s"), 0.001);

@@ -301,6 +301,11 @@ class WriteEngine::Impl {
         if (r.ok()) st = VerifySealed(db_id, s);
         if (r.ok() && st.ok()) {
           (*sealed)[db_id] = *r;
+          Emit(metric_events::kWriteShardCompleted,
+               {{"db_id", static_cast<double>(db_id)},
+                {"duration_ms", static_cast<double>(s.attempts->duration_ms())},
+                {"row_count", static_cast<double>(s.row_count)},
+                {"attempt", static_cast<double>(s.attempts->attempt())}});
           continue;
         }
         if (!r.ok()) st = r.status();
