@@ -423,6 +423,10 @@ TEST_F(CrashTest, KilledWriterNeverLeavesCurrentIncomplete) {
   ASSERT_NO_FATAL_FAILURE(VerifyCurrent({{"final", final_input}}, &current, &current_ref));
   EXPECT_EQ(current_ref, ref);
   EXPECT_FALSE(fs::exists(staging_ + "/run_id=final"));
+  // The final build swept what the killed ones left under the local root.
+  for (const fs::directory_entry& e : fs::directory_iterator(staging_)) {
+    ADD_FAILURE() << "left in the local staging root: " << e.path();
+  }
 
   std::cout << "[ crash    ] " << kRounds << " kills, base build " << build_us / 1000
             << " ms: " << landed.before_manifest << " before the manifest, "

@@ -16,6 +16,7 @@
 #include "manifest/py_json.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "writer/layout.h"
+#include "writer/local_staging.h"
 #include "writer/run_record.h"
 #include "writer/shard_attempts.h"
 #include "writer/shard_worker_pool.h"
@@ -73,6 +74,7 @@ class WriteEngine::Impl {
   KeyLimits key_limits;  // the factory's, read once
   std::string run_id;
   std::string local_run_dir;
+  std::unique_ptr<LocalStaging> staging;  // owns local_run_dir while the build runs
   // Requested when the build fails: cuts retry backoffs short.
   std::stop_source stop;
   ShardAttemptEnv env;  // shared by every shard's attempts
@@ -258,11 +260,7 @@ class WriteEngine::Impl {
   }
 
   void RemoveLocalStaging() {
-    std::error_code ec;
-    std::filesystem::remove_all(local_run_dir, ec);
-    if (ec)
-      Log(LogLevel::kWarning,
-          "could not remove local staging " + local_run_dir + ": " + ec.message());
+    if (staging) staging->Remove();
   }
 
   // Seals every shard that holds data, several at once: each worker writes
@@ -430,6 +428,12 @@ Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config
   const uint32_t initial = impl->router->initial_num_dbs();
   if (initial > 0) impl->EnsureShard(initial - 1);
   // Everything is validated: from here on the build writes.
+  Result<std::unique_ptr<LocalStaging>> staging = LocalStaging::Acquire(local_root, impl->run_id);
+  if (!staging.ok()) return staging.status();
+  impl->staging = std::move(staging).value();
+  // Builds that died (kill -9) left their staging behind; nothing else
+  // ever removes it.
+  SweepAbandonedStaging(local_root);
   if (config.write_run_record) {
     RunRecord record;
     record.run_id = impl->run_id;

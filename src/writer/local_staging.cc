@@ -1,0 +1,134 @@
+// Local staging ownership and the sweep of dead builds' staging
+// (local_staging.h).
+#include "writer/local_staging.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "core/log.h"
+
+namespace shardyfusion {
+namespace {
+
+constexpr const char kRunPrefix[] = "run_id=";
+
+int OpenLock(const std::string& path) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+// flock(LOCK_EX | LOCK_NB): true if taken.
+bool TryLock(int fd) {
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  return rc == 0;
+}
+
+void RemoveTree(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) Log(LogLevel::kWarning, "could not remove local staging " + dir + ": " + ec.message());
+}
+
+}  // namespace
+
+LocalStaging::LocalStaging(std::string dir, std::string lock_path, int fd)
+    : dir_(std::move(dir)), lock_path_(std::move(lock_path)), fd_(fd) {}
+
+LocalStaging::~LocalStaging() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::unique_ptr<LocalStaging>> LocalStaging::Acquire(const std::string& local_root,
+                                                            const std::string& run_id,
+                                                            std::chrono::milliseconds wait) {
+  std::error_code ec;
+  std::filesystem::create_directories(local_root, ec);
+  if (ec) {
+    return Status(ErrorCode::kConfigValidation,
+                  "cannot create the local staging root " + local_root + ": " + ec.message() +
+                      " (set local_root / --local-root to a writable directory)");
+  }
+  const std::string dir = local_root + "/" + kRunPrefix + run_id;
+  const std::string lock_path = dir + ".lock";
+  const int fd = OpenLock(lock_path);
+  if (fd < 0) {
+    return Status(ErrorCode::kConfigValidation, "cannot create " + lock_path + ": " +
+                                                    std::strerror(errno) +
+                                                    " (is the local staging root writable?)");
+  }
+  // A sweeper may hold the lock for the moment it takes to delete a dead
+  // build's directory; a live build of the same run id holds it for good.
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (!TryLock(fd)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::close(fd);
+      return Status(ErrorCode::kConfigValidation, "another build with run_id " + run_id +
+                                                      " is running with local staging " + dir +
+                                                      "; use a different run_id or local_root");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return std::unique_ptr<LocalStaging>(new LocalStaging(dir, lock_path, fd));
+}
+
+void LocalStaging::Remove() {
+  if (fd_ < 0) return;
+  RemoveTree(dir_);
+  ::unlink(lock_path_.c_str());
+  ::close(fd_);
+  fd_ = -1;
+}
+
+int SweepAbandonedStaging(const std::string& local_root) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(local_root, ec);
+  if (ec) return 0;
+  // Every run named by a directory or a lock file (a build killed before
+  // it created its directory leaves only the lock file).
+  std::set<std::string> runs;
+  for (const std::filesystem::directory_entry& entry : it) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(kRunPrefix, 0) != 0) continue;
+    if (name.ends_with(".lock")) name.resize(name.size() - 5);
+    runs.insert(local_root + "/" + name);
+  }
+  int removed = 0;
+  for (const std::string& dir : runs) {
+    const std::string lock_path = dir + ".lock";
+    int fd;
+    do {
+      fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);  // never create: no lock file, no proof
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) continue;
+    if (TryLock(fd)) {
+      std::error_code exists_ec;
+      if (std::filesystem::exists(dir, exists_ec)) {
+        RemoveTree(dir);
+        ++removed;
+      }
+      ::unlink(lock_path.c_str());
+    }
+    ::close(fd);
+  }
+  if (removed > 0) {
+    Log(LogLevel::kInfo, "removed the local staging of " + std::to_string(removed) +
+                             " earlier build(s) that did not finish, under " + local_root);
+  }
+  return removed;
+}
+
+}  // namespace shardyfusion
