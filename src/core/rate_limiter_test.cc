@@ -5,20 +5,10 @@
 #include <thread>
 #include <vector>
 
+#include "core/metrics_testing.h"
+
 namespace shardyfusion {
 namespace {
-
-class RecordingCollector : public MetricsCollector {
- public:
-  void Emit(const MetricEvent& e) override {
-    std::lock_guard<std::mutex> lock(mu);
-    names.emplace_back(e.name);
-    if (const std::string* t = e.Label("limiter_type")) types.push_back(*t);
-  }
-  std::mutex mu;
-  std::vector<std::string> names;
-  std::vector<std::string> types;
-};
 
 TEST(TokenBucketTest, StartsFullAndRefillsContinuously) {
   FakeClock clock;
@@ -43,9 +33,11 @@ TEST(TokenBucketTest, BlockingAcquireWaitsForTheDeficit) {
   double waited = bucket.Acquire(500);
   EXPECT_NEAR(waited, 0.5, 1e-6);
   EXPECT_NEAR(clock.NowSeconds(), 0.5, 1e-6);
-  ASSERT_FALSE(metrics.names.empty());
-  EXPECT_EQ(metrics.names.back(), "rate_limiter.throttled");
-  EXPECT_EQ(metrics.types.back(), "bytes");
+  const std::vector<RecordedEvent> events = metrics.Events();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().name, "rate_limiter.throttled");
+  ASSERT_NE(events.back().Label("limiter_type"), nullptr);
+  EXPECT_EQ(*events.back().Label("limiter_type"), "bytes");
 }
 
 // The reference's defect: a request above the capacity waited forever. It
@@ -67,8 +59,8 @@ TEST(TokenBucketTest, DeniedTryAcquireEmitsAnEvent) {
   TokenBucket bucket(10, "ops", &clock, &metrics);
   EXPECT_TRUE(bucket.TryAcquire(10));
   EXPECT_FALSE(bucket.TryAcquire(1));
-  ASSERT_EQ(metrics.names.size(), 1u);
-  EXPECT_EQ(metrics.names[0], "rate_limiter.denied");
+  ASSERT_EQ(metrics.Names().size(), 1u);
+  EXPECT_EQ(metrics.Names()[0], "rate_limiter.denied");
 }
 
 // Shared by threads, the total rate holds: the configured rate is the sum,

@@ -16,11 +16,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "backend/fault_shard_writer.h"
+#include "core/metrics_testing.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/slatedb_backend.h"
@@ -45,32 +45,6 @@ std::string ModeName(const ::testing::TestParamInfo<Mode>& info) {
          (info.param.slatedb ? "SlateDb" : "Sqlite");
 }
 
-class EventLog : public MetricsCollector {
- public:
-  void Emit(const MetricEvent& e) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    events_.push_back(e);
-  }
-  int Count(std::string_view name) {
-    std::lock_guard<std::mutex> lock(mu_);
-    int n = 0;
-    for (const MetricEvent& e : events_) n += e.name == name;
-    return n;
-  }
-  std::vector<MetricEvent> Named(std::string_view name) {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<MetricEvent> out;
-    for (const MetricEvent& e : events_) {
-      if (e.name == name) out.push_back(e);
-    }
-    return out;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<MetricEvent> events_;
-};
-
 class FailureTableTest : public ::testing::TestWithParam<Mode> {
  protected:
   void SetUp() override {
@@ -87,7 +61,7 @@ class FailureTableTest : public ::testing::TestWithParam<Mode> {
     ASSERT_TRUE(first.ok()) << first.status().ToString();
     first_ref_ = first->manifest_ref;
     current_bytes_ = CurrentBytes();
-    events_ = std::make_shared<EventLog>();  // only the build under test from here
+    events_ = std::make_shared<RecordingCollector>();  // only the build under test from here
   }
   void TearDown() override { std::filesystem::remove_all(local_); }
 
@@ -183,7 +157,7 @@ class FailureTableTest : public ::testing::TestWithParam<Mode> {
   std::shared_ptr<FaultInjectingStore> store_ = std::make_shared<FaultInjectingStore>(base_);
   std::shared_ptr<ShardWriterFactory> base_factory_;
   std::shared_ptr<FaultInjectingShardWriterFactory> faults_;
-  std::shared_ptr<EventLog> events_ = std::make_shared<EventLog>();
+  std::shared_ptr<RecordingCollector> events_ = std::make_shared<RecordingCollector>();
   std::string first_ref_;
   std::string current_bytes_;
   int readers_ = 0;
@@ -238,15 +212,15 @@ TEST_P(FailureTableTest, TransientShardFailuresAreRetried) {
   EXPECT_EQ(r->stats.rows_written, kRecords);
   EXPECT_EQ(events_->Count(metric_events::kWriteShardRetried), 4);
   EXPECT_EQ(events_->Count(metric_events::kWriteShardRetryExhausted), 0);
-  std::vector<MetricEvent> completed = events_->Named(metric_events::kWriteShardCompleted);
+  std::vector<RecordedEvent> completed = events_->Named(metric_events::kWriteShardCompleted);
   ASSERT_EQ(completed.size(), kShards);
   double rows = 0;
-  for (const MetricEvent& e : completed) {
+  for (const RecordedEvent& e : completed) {
     EXPECT_EQ(e.Number("attempt"), 1.0);
     rows += e.Number("row_count").value_or(0);
   }
   EXPECT_EQ(rows, kRecords);
-  for (const MetricEvent& e : events_->Named(metric_events::kWriteShardRetried)) {
+  for (const RecordedEvent& e : events_->Named(metric_events::kWriteShardRetried)) {
     EXPECT_EQ(e.Number("attempt"), 1.0);
     EXPECT_EQ(e.Number("backoff_s"), 0.001);
   }
@@ -269,7 +243,7 @@ TEST_P(FailureTableTest, ExhaustedRetriesFailTheBuildAndPublishNothing) {
   EXPECT_NE(r.status().message().find("after 3 attempts"), std::string::npos)
       << r.status().ToString();
   EXPECT_NE(r.status().message().find("injected shard fault"), std::string::npos);
-  std::vector<MetricEvent> exhausted = events_->Named(metric_events::kWriteShardRetryExhausted);
+  std::vector<RecordedEvent> exhausted = events_->Named(metric_events::kWriteShardRetryExhausted);
   ASSERT_EQ(exhausted.size(), 1u);
   EXPECT_EQ(exhausted[0].Number("db_id"), 1.0);
   EXPECT_EQ(exhausted[0].Number("attempts"), 3.0);

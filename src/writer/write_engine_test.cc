@@ -7,31 +7,15 @@
 
 #include <chrono>
 #include <filesystem>
-#include <mutex>
 
 #include "backend/fault_shard_writer.h"
+#include "core/metrics_testing.h"
 #include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
 #include "storage/memory_store.h"
 
 namespace shardyfusion {
 namespace {
-
-class RecordingCollector : public MetricsCollector {
- public:
-  void Emit(const MetricEvent& e) override {
-    std::lock_guard<std::mutex> lock(mu);
-    names.emplace_back(e.name);
-    if (e.name == metric_events::kWriteCompleted) rows = e.Number("rows_written").value_or(-1);
-  }
-  std::vector<std::string> Names() {
-    std::lock_guard<std::mutex> lock(mu);
-    return names;
-  }
-  std::mutex mu;
-  std::vector<std::string> names;
-  double rows = -1;
-};
 
 class WriteEngineTest : public ::testing::Test {
  protected:
@@ -95,7 +79,9 @@ TEST_F(WriteEngineTest, EmitsTheBuildsEventsAndFinishesTheRunRecord) {
        {"write.shards_completed", "write.manifest_published", "write.current_published"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), e), names.end()) << e;
   }
-  EXPECT_EQ(metrics_->rows, 1000);
+  std::vector<RecordedEvent> completed = metrics_->Named(metric_events::kWriteCompleted);
+  ASSERT_EQ(completed.size(), 1u);
+  EXPECT_EQ(completed[0].Number("rows_written"), 1000);
   std::string record = RunRecordText();
   EXPECT_NE(record.find("status: succeeded\n"), std::string::npos) << record;
   EXPECT_NE(record.find("manifest_ref: '" + result->manifest_ref + "'"), std::string::npos)
