@@ -14,19 +14,12 @@
 #include <thread>
 
 #include "core/log.h"
+#include "storage/local_file.h"
 
 namespace shardyfusion {
 namespace {
 
 constexpr const char kRunPrefix[] = "run_id=";
-
-int OpenLock(const std::string& path) {
-  int fd;
-  do {
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
-}
 
 // flock(LOCK_EX | LOCK_NB): true if taken.
 bool TryLock(int fd) {
@@ -64,7 +57,7 @@ Result<std::unique_ptr<LocalStaging>> LocalStaging::Acquire(const std::string& l
   }
   const std::string dir = local_root + "/" + kRunPrefix + run_id;
   const std::string lock_path = dir + ".lock";
-  const int fd = OpenLock(lock_path);
+  const int fd = OpenRetrying(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     return Status(ErrorCode::kConfigValidation, "cannot create " + lock_path + ": " +
                                                     std::strerror(errno) +
@@ -109,10 +102,8 @@ int SweepAbandonedStaging(const std::string& local_root) {
   int removed = 0;
   for (const std::string& dir : runs) {
     const std::string lock_path = dir + ".lock";
-    int fd;
-    do {
-      fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);  // never create: no lock file, no proof
-    } while (fd < 0 && errno == EINTR);
+    // Never created here: no lock file, no proof that the build died.
+    const int fd = OpenRetrying(lock_path, O_RDWR | O_CLOEXEC);
     if (fd < 0) continue;
     if (TryLock(fd)) {
       std::error_code exists_ec;

@@ -32,11 +32,7 @@ bool ShardWorkerPool::Admits(const Worker& w, uint64_t bytes) const {
   return true;
 }
 
-void ShardWorkerPool::Fail(const Status& st) {
-  if (!error_.ok()) return;
-  error_ = st;
-  stop_.request_stop();
-  // Unstarted jobs will never run: release what they hold now.
+void ShardWorkerPool::DropQueued() {
   for (Worker& w : workers_) {
     for (const Job& j : w.queue) {
       w.bytes -= j.bytes;
@@ -44,6 +40,13 @@ void ShardWorkerPool::Fail(const Status& st) {
     }
     w.queue.clear();
   }
+}
+
+void ShardWorkerPool::Fail(const Status& st) {
+  if (!error_.ok()) return;
+  error_ = st;
+  stop_.request_stop();
+  DropQueued();  // unstarted jobs will never run: release what they hold now
 }
 
 Status ShardWorkerPool::Submit(uint32_t shard, uint64_t bytes, std::function<Status()> job) {
@@ -82,13 +85,7 @@ void ShardWorkerPool::Stop() {
       return;
     }
     stopping_ = true;
-    for (Worker& w : workers_) {
-      for (const Job& j : w.queue) {
-        w.bytes -= j.bytes;
-        total_bytes_ -= j.bytes;
-      }
-      w.queue.clear();
-    }
+    DropQueued();
     cv_.notify_all();
   }
   for (Worker& w : workers_) {

@@ -72,6 +72,8 @@ class ShardWorkerPool {
   void Loop(Worker* w);
   bool Admits(const Worker& w, uint64_t bytes) const;
   void Fail(const Status& st);  // REQUIRES: mu_ held
+  // Drops the jobs not yet started and their charges. REQUIRES: mu_ held.
+  void DropQueued();
 
   const Limits limits_;
   mutable std::mutex mu_;

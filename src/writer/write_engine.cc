@@ -5,13 +5,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/ids.h"
-#include "core/log.h"
 #include "core/rate_limiter.h"
 #include "manifest/py_json.h"
 #include "shardyfusion/slatedb_backend.h"
@@ -623,17 +621,13 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   std::vector<std::string> failed_attempts;  // earlier attempts of retried shards
   for (uint32_t db_id = 0; db_id < shards.size(); ++db_id) {
     ShardState& s = *shards[db_id];
-    if (!s.attempts || !s.attempts->started()) {
-      if (s.row_count == 0) continue;  // an empty shard: no attempt, no objects
-      return fail_before_publish(Status(
-          ErrorCode::kShardCoverage, "Shard coverage mismatch: db_id=" + std::to_string(db_id) +
-                                         " received " + std::to_string(s.row_count) +
-                                         " rows but no attempt was made; nothing was published"));
-    }
     if (!sealed[db_id]) {
+      if (s.row_count == 0) continue;  // an empty shard: no attempt, no objects
       return fail_before_publish(Status(ErrorCode::kShardCoverage,
                                         "Shard coverage mismatch: db_id=" + std::to_string(db_id) +
-                                            " has no successful attempt; nothing was published"));
+                                            " received " + std::to_string(s.row_count) +
+                                            " rows but has no successful attempt; nothing was "
+                                            "published"));
     }
     const std::vector<std::string>& keys = s.attempts->attempt_keys();
     failed_attempts.insert(failed_attempts.end(), keys.begin(), keys.end() - 1);
