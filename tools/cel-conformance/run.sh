@@ -15,14 +15,9 @@ fi
 build="$1"
 shift
 tool="$build/cel_conformance"
-if [ ! -x "$tool" ]; then
-  echo "cel-conformance: $tool is missing; build the tests first (scripts/build.sh release)" >&2
-  exit 1
-fi
-if [ ! -d "$here/node_modules/@bufbuild/cel-spec" ]; then
-  echo "cel-conformance: run scripts/setup.sh (or npm ci in $here) first" >&2
-  exit 1
-fi
+source "$here/../preflight.sh"
+require_built cel-conformance "$tool"
+require_npm cel-conformance "$here" @bufbuild/cel-spec
 data="$build/cel-conformance"
 node "$here/dump.mjs" "$data"
 "$tool" --known-failures "$here/known_failures.txt" "$@" "$data"

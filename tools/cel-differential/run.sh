@@ -16,14 +16,9 @@ fi
 tool="$1/cel_diff"
 seed="${2:-1}"
 count="${3:-5000}"
-if [ ! -x "$tool" ]; then
-  echo "cel-differential: $tool is missing; build the tests first (scripts/build.sh release)" >&2
-  exit 1
-fi
-if [ ! -d "$here/node_modules/@bufbuild/cel" ]; then
-  echo "cel-differential: run scripts/setup.sh (or npm ci in $here) first" >&2
-  exit 1
-fi
+source "$here/../preflight.sh"
+require_built cel-differential "$tool"
+require_npm cel-differential "$here" @bufbuild/cel
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

@@ -10,11 +10,6 @@ if [ "$#" -lt 1 ]; then
 fi
 tool="$1/slatedb_interop"
 shift
-if [ ! -x "$tool" ]; then
-  echo "$name: $tool is missing; build the tests first (scripts/build.sh release)" >&2
-  exit 1
-fi
-if [ ! -d "$here/node_modules/@slatedb/uniffi" ]; then
-  echo "$name: run scripts/setup.sh (or npm ci in $here) first" >&2
-  exit 1
-fi
+source "$here/../preflight.sh"
+require_built "$name" "$tool"
+require_npm "$name" "$here" @slatedb/uniffi
