@@ -63,7 +63,11 @@ struct WriteConfig {
   // s3_prefix must then be a URL inside this store.
   std::shared_ptr<ObjectStore> store;
 
-  std::optional<std::string> run_id;                // default: a fresh uuid4 hex
+  // Default: a fresh uuid4 hex. A run id that already has objects under the
+  // prefix (shards, a manifest or a run record: an earlier build, maybe a
+  // published snapshot) is a kConfigValidation error before anything is
+  // written; a build never writes into another build's run.
+  std::optional<std::string> run_id;
   std::string db_path_template = "db={db_id:05d}";  // {db_id} or {db_id:0Nd}
   std::string shard_prefix = "shards";              // one safe path segment
   std::string local_root;                           // staging root; default $TMPDIR/shardyfusion

@@ -137,8 +137,10 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
   b->add_option("--batch-size", f->batch_size, "Records buffered per shard before a write")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  presence->push_back(
-      b->add_option("--run-id", f->run_id, "Run id of this build (default: a fresh uuid)"));
+  presence->push_back(b->add_option("--run-id", f->run_id,
+                                    "Run id of this build (default: a fresh uuid). It must be new: "
+                                    "an id that already has objects under the prefix is refused, "
+                                    "since rerunning it could damage its published snapshot"));
   b->add_option("--local-root", f->local_root,
                 "Local staging directory (default: $TMPDIR/shardyfusion)");
   presence->push_back(b->add_option("--max-total-batched-items", f->max_total_batched_items,
@@ -161,10 +163,11 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
   b->add_flag("--no-run-record", f->no_run_record,
               "Do not write the run record (runs/<ts>_run_id=<id>_<uuid>/run.yaml under the "
               "prefix), which says whether a build is running, succeeded or failed");
-  CLI::Option* parallel = b->add_flag("--parallel", f->parallel,
-              "Write shards on a pool of worker threads (--workers) while this thread reads, "
-              "routes and encodes; batches in flight are bounded to 256 MiB in total and "
-              "32 MiB per worker");
+  CLI::Option* parallel =
+      b->add_flag("--parallel", f->parallel,
+                  "Write shards on a pool of worker threads (--workers) while this thread reads, "
+                  "routes and encodes; batches in flight are bounded to 256 MiB in total and "
+                  "32 MiB per worker");
   b->add_option("--workers", f->workers,
                 "Worker threads of --parallel (default: the number of cores); any number of "
                 "shards share them")

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -90,6 +92,23 @@ class CliShardyTest : public ::testing::Test {
   }
 
   bool CurrentExists() const { return fs::exists(dir_ + "/snap/_CURRENT"); }
+
+  static std::string ReadFileText(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  // Every file under `dir` with its size and modification time, sorted.
+  static std::vector<std::string> Listing(const std::string& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (!e.is_regular_file()) continue;
+      out.push_back(e.path().string() + " " + std::to_string(e.file_size()) + " " +
+                    std::to_string(e.last_write_time().time_since_epoch().count()));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 
   std::string dir_;
   std::string prefix_url_;
@@ -296,6 +315,39 @@ TEST_F(CliShardyTest, MalformedLineFailsAndPublishesNothing) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("line 2: invalid JSON"), std::string::npos) << r.err;
   EXPECT_FALSE(CurrentExists());
+}
+
+// Rerunning `shardy build --run-id X` over a published run X once deleted
+// its live SlateDB shards or rewrote its SQLite shard.db in place. It is
+// refused before anything is written, and the snapshot still reads.
+TEST_F(CliShardyTest, ARerunOfAPublishedRunIdIsRefused) {
+  for (const std::string backend : {"slatedb", "sqlite"}) {
+    prefix_url_ = "file://" + dir_ + "/snap-" + backend;
+    current_url_ = prefix_url_ + "/_CURRENT";
+    const std::vector<std::string> flags = {"--num-dbs", "3", "--backend", backend};
+    ASSERT_EQ(BuildInts(WriteJsonl("in.jsonl", 20), "X", flags).code, 0);
+    const std::string current = ReadFileText(dir_ + "/snap-" + backend + "/_CURRENT");
+    const std::vector<std::string> objects = Listing(dir_ + "/snap-" + backend);
+    // Other values, then a malformed line: a rerun that would succeed and
+    // one that would fail.
+    std::string other;
+    for (int i = 1; i <= 20; ++i) other += "{\"id\":" + std::to_string(i) + ",\"v\":\"new\"}\n";
+    for (const std::string& text : {other, other + "{\"id\":\n"}) {
+      RunResult r = BuildInts(WriteFile("rerun.jsonl", text), "X", flags);
+      EXPECT_EQ(r.code, 1) << backend;
+      EXPECT_EQ(r.out, "");
+      EXPECT_NE(r.err.find("ConfigValidation: run_id \"X\" is already used"), std::string::npos)
+          << r.err;
+      EXPECT_EQ(Listing(dir_ + "/snap-" + backend), objects)
+          << backend << ": the refused rerun changed the prefix";
+      EXPECT_EQ(ReadFileText(dir_ + "/snap-" + backend + "/_CURRENT"), current);
+      r = Read({"get", "7"});
+      ASSERT_EQ(r.code, 0) << r.err;
+      // base64 of the first build's value, {"id":7,"name":"n7"}.
+      EXPECT_NE(r.out.find("\"eyJpZCI6NywibmFtZSI6Im43In0=\""), std::string::npos)
+          << backend << ": " << r.out;
+    }
+  }
 }
 
 TEST_F(CliShardyTest, CsvFromStdinWithStrKeysAndValueField) {

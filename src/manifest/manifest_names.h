@@ -11,6 +11,9 @@
 
 namespace shardyfusion {
 
+// The directory under a snapshot root that holds the manifests.
+inline constexpr std::string_view kManifestsDir = "manifests";
+
 struct ManifestDirName {
   std::string timestamp;  // %Y-%m-%dT%H:%M:%S.%fZ
   std::string run_id;

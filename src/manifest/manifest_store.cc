@@ -11,7 +11,6 @@
 namespace shardyfusion {
 namespace {
 
-constexpr const char* kManifestsDir = "manifests";
 constexpr const char* kManifestName = "manifest";
 
 // The ETag of the pointer as it is now, or "" when there is none.

@@ -8,6 +8,8 @@
 //   manifest PUT fails          -> kPublishManifest, _CURRENT untouched
 //   _CURRENT PUT fails          -> kPublishCurrent with the manifest ref;
 //                                  SetCurrent(ref) or a rerun publishes
+//   rerun of a used run id      -> kConfigValidation, nothing written
+//   a failed build's cleanup    -> deletes what it created, nothing else
 //
 // Every build runs over a previously published snapshot; after each failure
 // a reader still sees that snapshot, every key with its old value, and the
@@ -336,6 +338,68 @@ TEST_P(FailureTableTest, CurrentPutFailureCarriesTheManifestRefAndARerunPublishe
   Result<BuildResult> rerun = Build("rerun", Config("rerun"));
   ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
   ExpectSnapshot(rerun->manifest_ref, "rerun");
+}
+
+// Rerunning a published run id once destroyed its snapshot (the SlateDB
+// seal failed on the existing manifest and the cleanup deleted the live
+// shards) or rewrote it in place (SQLite's shard.db). It is refused before
+// anything is written, whether the rerun would have succeeded or failed.
+TEST_P(FailureTableTest, ARerunOfAUsedRunIdIsRefusedBeforeAnyWrite) {
+  const auto puts = [&] {
+    return store_->CallCount(StoreOp::kPut) + store_->CallCount(StoreOp::kPutFile) +
+           store_->CallCount(StoreOp::kDelete);
+  };
+  const std::vector<std::string> old_objects = RunShardObjects("first");
+  ASSERT_FALSE(old_objects.empty());
+  const int before = puts();
+  // A rerun that would succeed, and one that would fail in a shard.
+  for (bool failing : {false, true}) {
+    if (failing) faults_->AddFault({ShardFault::Stage::kSeal, "run_id=first/db=00001/", 0});
+    Result<BuildResult> r = Build("new", Config("first"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kConfigValidation) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("run_id \"first\" is already used"), std::string::npos)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find("choose a new run id"), std::string::npos);
+    EXPECT_EQ(puts(), before) << "the refused rerun wrote or deleted objects";
+    EXPECT_EQ(RunShardObjects("first"), old_objects);
+    ExpectPreviousSnapshot();
+  }
+
+  // A run id whose only trace is a run record (a build that failed and
+  // cleaned up its shards) is taken too.
+  faults_->AddFault({ShardFault::Stage::kSeal, "run_id=failed-once/db=00002/", 0});
+  ASSERT_FALSE(Build("new", Config("failed-once")).ok());
+  ASSERT_TRUE(RunShardObjects("failed-once").empty());
+  Result<BuildResult> again = Build("new", Config("failed-once"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), ErrorCode::kConfigValidation);
+  EXPECT_NE(again.status().message().find("a run record"), std::string::npos)
+      << again.status().ToString();
+  // A run id that only begins like a used one is free.
+  Result<BuildResult> other = Build("new", Config("fir"));
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+}
+
+// Objects that appear under a build's attempt prefix without the build
+// having written them (another writer that reused the run id) survive the
+// build's cleanup after a failure: it deletes what it created, exactly.
+TEST_P(FailureTableTest, AFailedBuildDeletesOnlyWhatItCreated) {
+  faults_->AddFault({ShardFault::Stage::kSeal, "db=00003/", 0});
+  HashShardedWriteConfig c = Config("shared");
+  Result<std::unique_ptr<HashShardedWriter>> writer = HashShardedWriter::Open(c, Options());
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  std::vector<std::string> foreign;
+  for (const char* db : {"db=00000", "db=00003"}) {
+    foreign.push_back(std::string("snap/shards/run_id=shared/") + db + "/attempt=00/foreign.sst");
+    ASSERT_TRUE(base_->Put(foreign.back(), "not ours", PutOptions()).ok());
+  }
+  for (int i = 0; i < kRecords; ++i) ASSERT_TRUE((*writer)->Add(Key::Int(i), "v").ok());
+  Result<BuildResult> r = (*writer)->Finish();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kShardWrite) << r.status().ToString();
+  EXPECT_EQ(RunShardObjects("shared"), foreign);
+  ExpectPreviousSnapshot();
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, FailureTableTest,

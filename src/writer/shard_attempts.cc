@@ -15,7 +15,6 @@
 
 #include "core/log.h"
 #include "storage/local_file.h"
-#include "writer/winners.h"
 
 namespace shardyfusion {
 namespace {
@@ -172,9 +171,9 @@ Status ShardAttempts::Wrap(const char* what, const Status& st) const {
 Status ShardAttempts::Open() {
   db_key_ =
       AttemptKey(env_->root_key, env_->shard_prefix, env_->run_id, env_->db_path, db_id_, attempt_);
-  attempt_keys_.push_back(db_key_);
+  attempts_.push_back(std::make_shared<CreatedObjectsStore>(env_->store));
   ShardWriterContext ctx;
-  ctx.store = env_->store;
+  ctx.store = attempts_.back();
   ctx.db_key = db_key_;
   ctx.local_dir =
       env_->local_run_dir + "/" + env_->db_path.Format(db_id_) + "/" + AttemptDirName(attempt_);
@@ -217,9 +216,9 @@ Status ShardAttempts::NextAttempt(const Status& cause) {
     }
     if (writer_) writer_->Abandon();
     writer_.reset();
-    // What the failed attempt uploaded is never referenced; the post-publish
-    // loser cleanup deletes it again if this fails.
-    CleanupAttempts(*env_->store, {db_key_});
+    // What the failed attempt uploaded is never referenced; the build's
+    // cleanup deletes it again if this fails.
+    DeleteBestEffort(*attempts_.back(), attempts_.back()->created(), "attempt_cleanup");
     const double backoff = env_->retry.initial_backoff_seconds *
                            std::pow(env_->retry.backoff_multiplier, static_cast<double>(attempt_));
     char seconds[32];
@@ -288,6 +287,24 @@ Result<SealResult> ShardAttempts::Seal() {
   spool_.reset();
   if (!st.ok()) return st;
   return sealed;
+}
+
+std::vector<std::string> ShardAttempts::CreatedObjects() const {
+  std::vector<std::string> keys = SupersededObjects();
+  if (!attempts_.empty()) {
+    std::vector<std::string> current = attempts_.back()->created();
+    keys.insert(keys.end(), current.begin(), current.end());
+  }
+  return keys;
+}
+
+std::vector<std::string> ShardAttempts::SupersededObjects() const {
+  std::vector<std::string> keys;
+  for (size_t i = 0; i + 1 < attempts_.size(); ++i) {
+    std::vector<std::string> k = attempts_[i]->created();
+    keys.insert(keys.end(), k.begin(), k.end());
+  }
+  return keys;
 }
 
 void ShardAttempts::Abandon() {

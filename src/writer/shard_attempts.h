@@ -10,6 +10,11 @@
 // attempt (attempt=01, ...), replays the whole spool into it and carries on.
 // Without retries, or for a non-retryable error, the first failure is final.
 //
+// Every attempt's writer stores through a CreatedObjectsStore
+// (storage/created_objects.h), so the objects an attempt created are known
+// exactly: cleanup deletes those and nothing else, never a listing of the
+// attempt prefix (which a rerun of a published run id would share).
+//
 // Spool format (shared with the reference's parallel spool): records
 // concatenated, each u64 LE key_len | u64 LE value_len | key | value, no
 // header. The spool is private to this process and removed when the shard is
@@ -39,6 +44,7 @@
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/shard_backend.h"
 #include "shardyfusion/writer.h"
+#include "storage/created_objects.h"
 #include "writer/layout.h"
 
 namespace shardyfusion {
@@ -76,12 +82,16 @@ class ShardAttempts {
   void Abandon();
 
   // Whether an attempt was ever opened (objects may exist under it).
-  bool started() const { return !attempt_keys_.empty(); }
+  bool started() const { return !attempts_.empty(); }
   int64_t attempt() const { return attempt_; }
   // The current attempt's prefix (after Seal: the sealed one).
   const std::string& db_key() const { return db_key_; }
-  // Every attempt prefix opened, oldest first (losers and the winner).
-  const std::vector<std::string>& attempt_keys() const { return attempt_keys_; }
+  // The objects every attempt created (the current one included): what a
+  // failed build deletes.
+  std::vector<std::string> CreatedObjects() const;
+  // The objects the attempts before the current one created and did not
+  // delete themselves: what the build deletes once the current one won.
+  std::vector<std::string> SupersededObjects() const;
   // Milliseconds since the current attempt opened.
   int64_t duration_ms() const;
 
@@ -100,7 +110,8 @@ class ShardAttempts {
   const uint32_t db_id_;
   int64_t attempt_ = 0;
   std::string db_key_;
-  std::vector<std::string> attempt_keys_;
+  // One per attempt opened, oldest first; the last is the current one.
+  std::vector<std::shared_ptr<CreatedObjectsStore>> attempts_;
   std::unique_ptr<ShardWriter> writer_;
   std::unique_ptr<Spool> spool_;
   int64_t opened_at_ms_ = 0;

@@ -5,8 +5,6 @@
 #include <map>
 #include <tuple>
 
-#include "core/log.h"
-
 namespace shardyfusion {
 
 Result<WinnerSelection> SelectWinners(const std::vector<ShardAttemptResult>& attempts,
@@ -56,29 +54,6 @@ Result<WinnerSelection> SelectWinners(const std::vector<ShardAttemptResult>& att
     if (!won) sel.loser_keys.push_back(*a.db_key);
   }
   return sel;
-}
-
-int64_t CleanupAttempts(ObjectStore& store, const std::vector<std::string>& attempt_keys) {
-  int64_t deleted = 0;
-  for (const std::string& prefix : attempt_keys) {
-    Result<ListResult> listed = store.List(prefix + "/", "");
-    if (!listed.ok()) {
-      Log(LogLevel::kWarning,
-          "loser_cleanup_failed: listing " + store.Url(prefix) + ": " + listed.status().ToString());
-      continue;
-    }
-    std::vector<std::string> keys;
-    for (const ObjectInfo& o : listed->objects) keys.push_back(o.key);
-    if (keys.empty()) continue;
-    Status st = store.Delete(keys);
-    if (!st.ok()) {
-      Log(LogLevel::kWarning,
-          "loser_cleanup_failed: deleting under " + store.Url(prefix) + ": " + st.ToString());
-      continue;
-    }
-    deleted += static_cast<int64_t>(keys.size());
-  }
-  return deleted;
 }
 
 }  // namespace shardyfusion

@@ -1,8 +1,7 @@
-// Shard attempt results, winner selection and loser cleanup
-// (docs/format/layout.md, "Attempts, winners and losers").
+// Shard attempt results and winner selection (docs/format/layout.md,
+// "Attempts, winners and losers").
 //
-// Thread-safety: pure functions, except CleanupAttempts which performs
-// object-store I/O and is safe to call concurrently on distinct prefixes.
+// Thread-safety: pure functions.
 #pragma once
 
 #include <cstdint>
@@ -42,9 +41,5 @@ struct WinnerSelection {
 // are omitted (empty shards are not listed in the manifest).
 Result<WinnerSelection> SelectWinners(const std::vector<ShardAttemptResult>& attempts,
                                       int64_t num_dbs);
-
-// Deletes every object under each attempt prefix. Best effort: failures are
-// logged, never returned. Returns the number of objects deleted.
-int64_t CleanupAttempts(ObjectStore& store, const std::vector<std::string>& attempt_keys);
 
 }  // namespace shardyfusion

@@ -13,8 +13,10 @@
 #include "core/rate_limiter.h"
 #include "manifest/py_json.h"
 #include "shardyfusion/slatedb_backend.h"
+#include "storage/created_objects.h"
 #include "writer/layout.h"
 #include "writer/local_staging.h"
+#include "writer/run_id_check.h"
 #include "writer/run_record.h"
 #include "writer/shard_attempts.h"
 #include "writer/shard_worker_pool.h"
@@ -223,12 +225,13 @@ class WriteEngine::Impl {
     RemoveLocalStaging();
   }
 
-  // Every attempt prefix that may hold objects.
-  std::vector<std::string> AttemptKeys() const {
+  // Every object the shards' attempts created: nothing references them
+  // until the manifest is published.
+  std::vector<std::string> CreatedObjects() const {
     std::vector<std::string> keys;
     for (const std::unique_ptr<ShardState>& s : shards) {
       if (s->attempts) {
-        const auto& k = s->attempts->attempt_keys();
+        std::vector<std::string> k = s->attempts->CreatedObjects();
         keys.insert(keys.end(), k.begin(), k.end());
       }
     }
@@ -425,6 +428,13 @@ Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config
   }
   const uint32_t initial = impl->router->initial_num_dbs();
   if (initial > 0) impl->EnsureShard(initial - 1);
+  // A rerun of a run id must never write into (or clean up) another
+  // build's objects, which may be a published snapshot's.
+  if (config.run_id) {
+    Status unused = CheckRunIdUnused(*impl->root.store, impl->root.key, config.shard_prefix,
+                                     config.run_registry_prefix, impl->run_id);
+    if (!unused.ok()) return unused;
+  }
   // Everything is validated: from here on the build writes.
   Result<std::unique_ptr<LocalStaging>> staging = LocalStaging::Acquire(local_root, impl->run_id);
   if (!staging.ok()) return staging.status();
@@ -553,7 +563,7 @@ void WriteEngine::Abort() {
   impl_->done = true;
   impl_->AbandonAll();
   // Nothing references what the attempts uploaded (direct-mode SSTs).
-  CleanupAttempts(*impl_->root.store, impl_->AttemptKeys());
+  DeleteBestEffort(*impl_->root.store, impl_->CreatedObjects(), "abort_cleanup");
   Status aborted(ErrorCode::kInvalidArgument, "the build was aborted");
   impl_->FinishRunRecord(impl_->failure.ok() ? aborted : impl_->failure);
   impl_->Emit(metric_events::kWriteFailed, {});
@@ -588,17 +598,18 @@ uint64_t ShardedWriter::records_added() const { return engine_->records_added();
 Result<BuildResult> WriteEngine::Impl::Finish() {
   if (!failure.ok()) return failure;
   std::vector<ShardAttemptResult> attempts;
-  std::vector<std::string> uploaded;  // attempt prefixes that may hold objects
+  std::vector<std::string> uploaded;  // the objects this build created
   auto fail_before_publish = [&](const Status& st) -> Status {
-    // Nothing references these attempts; remove them so a failed build
-    // leaves no orphans behind.
-    CleanupAttempts(*root.store, uploaded);
+    // Nothing references these objects; remove them so a failed build
+    // leaves no orphans behind. Only what this build created: never a
+    // listing of a prefix that another run may own.
+    DeleteBestEffort(*root.store, uploaded, "failed_build_cleanup");
     return st;
   };
   // The shards' last batches are written by the seal workers, in parallel.
   Status drained = pool->Drain();
   pool->Stop();
-  auto note_uploaded = [&] { uploaded = AttemptKeys(); };
+  auto note_uploaded = [&] { uploaded = CreatedObjects(); };
   if (!drained.ok()) {
     note_uploaded();
     return fail_before_publish(drained);
@@ -618,7 +629,7 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   Status seal_status = SealAll(&sealed);
   note_uploaded();
   if (!seal_status.ok()) return fail_before_publish(seal_status);
-  std::vector<std::string> failed_attempts;  // earlier attempts of retried shards
+  std::vector<std::string> superseded;  // what earlier attempts of retried shards left
   for (uint32_t db_id = 0; db_id < shards.size(); ++db_id) {
     ShardState& s = *shards[db_id];
     if (!sealed[db_id]) {
@@ -629,8 +640,8 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
                                             " rows but has no successful attempt; nothing was "
                                             "published"));
     }
-    const std::vector<std::string>& keys = s.attempts->attempt_keys();
-    failed_attempts.insert(failed_attempts.end(), keys.begin(), keys.end() - 1);
+    std::vector<std::string> earlier = s.attempts->SupersededObjects();
+    superseded.insert(superseded.end(), earlier.begin(), earlier.end());
     ShardAttemptResult a;
     a.db_id = db_id;
     a.attempt = s.attempts->attempt();
@@ -687,9 +698,9 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   Emit(metric_events::kWriteManifestPublished, {});
   Emit(metric_events::kWriteCurrentPublished, {});
 
-  std::vector<std::string> losers = std::move(sel->loser_keys);
-  losers.insert(losers.end(), failed_attempts.begin(), failed_attempts.end());
-  CleanupAttempts(*root.store, losers);
+  // Each shard of this build has one sealed attempt, so its only losers are
+  // the failed attempts before it.
+  DeleteBestEffort(*root.store, superseded, "loser_cleanup");
   RemoveLocalStaging();
 
   BuildResult result;
