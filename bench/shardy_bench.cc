@@ -5,7 +5,9 @@
 //                                                          only the SlateDB vs RocksDB lines
 //   shardy_bench --memory [--records N] [--sort-memory-mib M]
 //                [--backend slatedb|slatedb-local|sqlite]  peak RSS of a streamed build
-//                                                          (SlateDB direct by default)
+//                [--shard-counts 8,256,4096]               (SlateDB direct by default; 8
+//                                                          shards, or one build per count,
+//                                                          each in its own process)
 //   shardy_bench --cel [--records N] [--runs R]          CEL routing evaluations/s
 //   scripts/with-s3-server.sh shardy_bench --s3 [--mib M] [--runs R]
 //                                                          S3 upload/download MB/s beside curl
@@ -19,6 +21,8 @@
 // Then the SlateDB backend beside RocksDB on one shard (bench/slatedb_bench.cc).
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -158,12 +162,12 @@ long PeakRssKib() {
 }
 
 int MemoryMode(const std::string& dir, int64_t n, uint64_t sort_memory_mib,
-               const std::string& backend, bool parallel) {
+               const std::string& backend, bool parallel, uint32_t shards) {
   sf::WriteOptions options;
   options.parallel = parallel;
   sf::HashShardedWriteConfig config;
-  config.s3_prefix = "file://" + dir + "/snapshot";
-  config.num_dbs = 8;
+  config.s3_prefix = "file://" + dir + "/snapshot-" + std::to_string(shards);
+  config.num_dbs = shards;
   config.local_root = dir + "/staging";
   if (backend == "sqlite") {
     sf::SqliteWriterOptions sqlite;
@@ -193,10 +197,31 @@ int MemoryMode(const std::string& dir, int64_t n, uint64_t sort_memory_mib,
   if (!r.ok()) Die(r.status().ToString());
   const double input_mib = n * 108.0 / (1 << 20);
   std::printf(
-      "memory_streamed_build : %s%s, %lld records (%.0f MiB of key+value), 8 shards, batch_size "
-      "50000, sort memory %llu MiB: %.0f records/s, peak RSS %.1f MiB\n",
-      backend.c_str(), parallel ? " parallel" : "", static_cast<long long>(n), input_mib,
+      "memory_streamed_build : %s%s, %lld records (%.0f MiB of key+value), %u shards, "
+      "batch_size 50000, sort memory %llu MiB: %.0f records/s, peak RSS %.1f MiB\n",
+      backend.c_str(), parallel ? " parallel" : "", static_cast<long long>(n), input_mib, shards,
       static_cast<unsigned long long>(sort_memory_mib), n / s, PeakRssKib() / 1024.0);
+  return 0;
+}
+
+// One MemoryMode build per shard count, each in a child process of its own,
+// so that every peak RSS is that build's alone.
+int MemorySweep(const std::string& dir, int64_t n, uint64_t sort_memory_mib,
+                const std::string& backend, bool parallel, const std::vector<uint32_t>& counts) {
+  for (uint32_t shards : counts) {
+    std::fflush(stdout);
+    const pid_t child = ::fork();
+    if (child < 0) Die("fork");
+    if (child == 0) {
+      const int rc = MemoryMode(dir, n, sort_memory_mib, backend, parallel, shards);
+      std::fflush(stdout);
+      ::_exit(rc);
+    }
+    int status = 0;
+    if (::waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      Die("the build with " + std::to_string(shards) + " shards failed");
+    }
+  }
   return 0;
 }
 
@@ -280,6 +305,7 @@ int main(int argc, char** argv) {
   bool cel = false;
   bool parallel = false;
   uint32_t shards = 16;
+  std::vector<uint32_t> shard_counts;  // --memory: one build per count
   uint64_t sort_memory_mib = sf::SqliteWriterOptions().sort_memory_bytes >> 20;
   bool s3 = false;
   int64_t mib = 256;
@@ -315,13 +341,20 @@ int main(int argc, char** argv) {
       parallel = true;
     else if (a == "--shards" && i + 1 < argc)
       shards = static_cast<uint32_t>(std::stoul(argv[++i]));
-    else {
+    else if (a == "--shard-counts" && i + 1 < argc) {
+      std::string list = argv[++i];
+      for (size_t at = 0; at <= list.size();) {
+        const size_t comma = std::min(list.find(',', at), list.size());
+        shard_counts.push_back(static_cast<uint32_t>(std::stoul(list.substr(at, comma - at))));
+        at = comma + 1;
+      }
+    } else {
       std::fprintf(
           stderr,
           "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only] "
           "[--slatedb-only]\n"
           "       shardy_bench --memory [--records N] [--sort-memory-mib M] [--parallel]\n"
-          "                    [--backend slatedb|slatedb-local|sqlite]\n"
+          "                    [--backend slatedb|slatedb-local|sqlite] [--shard-counts A,B,..]\n"
           "       shardy_bench --cel [--records N] [--runs R]\n"
           "       shardy_bench --parallel [--records N] [--runs R] [--shards S]\n"
           "                    [--backend slatedb|slatedb-local|sqlite]\n"
@@ -347,7 +380,8 @@ int main(int argc, char** argv) {
     return rc;
   }
   if (memory) {
-    const int rc = MemoryMode(dir, n, sort_memory_mib, backend, parallel);
+    if (shard_counts.empty()) shard_counts.push_back(8);
+    const int rc = MemorySweep(dir, n, sort_memory_mib, backend, parallel, shard_counts);
     std::filesystem::remove_all(dir);
     return rc;
   }

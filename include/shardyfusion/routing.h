@@ -25,6 +25,12 @@
 
 namespace shardyfusion {
 
+// The most shards a snapshot may have (num_dbs), in the writer and the
+// reader alike: what the engine is tested at. Writing more is a
+// kConfigValidation error; a manifest naming more is a kManifestParse error.
+// (The reference sets no limit.)
+inline constexpr uint32_t kMaxNumDbs = 65536;
+
 // xxh3_64 of `bytes` with seed 0.
 uint64_t Xxh3Digest(std::string_view bytes);
 

@@ -105,7 +105,7 @@ struct WriteConfig {
 };
 
 struct HashShardedWriteConfig : WriteConfig {
-  // Exactly one of the two must be set.
+  // Exactly one of the two must be set; either way at most kMaxNumDbs shards.
   std::optional<uint32_t> num_dbs;
   // num_dbs = max(1, ceil(record_count / max_keys_per_shard)).
   std::optional<uint64_t> max_keys_per_shard;
@@ -139,7 +139,7 @@ struct CelShardedWriteConfig : WriteConfig {
 };
 
 // The most shards a CEL direct-mode build may discover (ids 0..65535).
-inline constexpr uint32_t kMaxCelDirectShards = 65536;
+inline constexpr uint32_t kMaxCelDirectShards = kMaxNumDbs;
 
 struct WriteOptions {
   // Parallel mode: the producer (the thread calling Add) routes and encodes

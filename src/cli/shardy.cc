@@ -92,14 +92,15 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
   b->add_option("--key-type", f->key_type, "How to read the key field: int, str or bytes (base64)")
       ->required()
       ->check(CLI::IsMember({"int", "str", "bytes"}));
-  CLI::Option* num_dbs = b->add_option("--num-dbs", f->num_dbs,
-                                       "Number of shards (exclusive with --max-keys-per-shard)")
-                             ->check(CLI::Range(1u, UINT32_MAX));
-  CLI::Option* max_keys =
-      b->add_option("--max-keys-per-shard", f->max_keys_per_shard,
-                    "Shards = ceil(records / M); counts the records first, so the input must be "
-                    "a file")
-          ->check(CLI::PositiveNumber);
+  CLI::Option* num_dbs =
+      b->add_option("--num-dbs", f->num_dbs,
+                    "Number of shards, at most 65536 (exclusive with --max-keys-per-shard)")
+          ->check(CLI::Range(1u, UINT32_MAX));
+  CLI::Option* max_keys = b->add_option("--max-keys-per-shard", f->max_keys_per_shard,
+                                        "Shards = ceil(records / M), at most 65536; counts the "
+                                        "records first, so the input must be "
+                                        "a file")
+                              ->check(CLI::PositiveNumber);
   num_dbs->excludes(max_keys);
   presence->push_back(num_dbs);
   presence->push_back(max_keys);

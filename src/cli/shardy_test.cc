@@ -350,6 +350,23 @@ TEST_F(CliShardyTest, ARerunOfAPublishedRunIdIsRefused) {
   }
 }
 
+// A shard count beyond the limit is a configuration error before anything
+// is written (it once aborted with std::bad_alloc, the run record left at
+// `running`).
+TEST_F(CliShardyTest, ShardCountsBeyondTheLimitAreRefused) {
+  const std::string input = WriteJsonl("in.jsonl", 70000);
+  RunResult r = BuildInts(input, "huge", {"--num-dbs", "4294967295"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("ConfigValidation: num_dbs 4294967295 is more than the 65536 shards"),
+            std::string::npos)
+      << r.err;
+  r = BuildInts(input, "derived", {"--max-keys-per-shard", "1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("gives 70000 shards for 70000 records; at most 65536"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir_ + "/snap"));
+}
+
 TEST_F(CliShardyTest, CsvFromStdinWithStrKeysAndValueField) {
   RunResult r = Run({"build", "--input", "-", "--format", "csv", "--key-field", "name",
                      "--key-type", "str", "--value-field", "note", "--num-dbs", "2", "--prefix",

@@ -6,8 +6,12 @@
 
 namespace shardyfusion {
 namespace {
-// One huge page: see core/large_buffer.h.
+// One huge page: see core/large_buffer.h. The largest block a batch grows.
 constexpr size_t kBlockSize = size_t{2} << 20;
+// A batch's first block. Blocks double from here up to kBlockSize, so a
+// shard that only ever receives a few records costs kilobytes, not a huge
+// page (a build may have tens of thousands of such shards).
+constexpr size_t kFirstBlockSize = size_t{8} << 10;
 }  // namespace
 
 void KvBatch::BlockDeleter::operator()(char* data) const noexcept { FreeLargeBuffer(data, size); }
@@ -22,7 +26,10 @@ void KvBatch::NextBlock(size_t n) {
   // otherwise put a fresh one right after the current block.
   size_t next = cursor_ == nullptr ? 0 : block_ + 1;
   if (next >= blocks_.size() || blocks_[next].size < n) {
-    const size_t size = std::max(kBlockSize, n);
+    // Double what the batch holds so far (kFirstBlockSize .. kBlockSize).
+    size_t held = 0;
+    for (const Block& b : blocks_) held += b.size;
+    const size_t size = std::max(std::clamp(held, kFirstBlockSize, kBlockSize), n);
     blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(std::min(next, blocks_.size())),
                    NewBlock(size));
     next = std::min(next, blocks_.size() - 1);

@@ -47,5 +47,25 @@ TEST(KvBatchTest, ClearReusesMemoryAndMoveTransfersIt) {
   EXPECT_EQ(moved.memory_bytes(), 0u);
 }
 
+// A build may hold tens of thousands of shards with a few records each: a
+// small batch must cost kilobytes (it once took a 2 MiB block at once).
+TEST(KvBatchTest, ASmallBatchIsSmallAndALargeOneGrowsGeometrically) {
+  KvBatch small;
+  for (int i = 0; i < 4; ++i) small.Add(std::to_string(i), std::string(100, 'v'));
+  EXPECT_LE(small.memory_bytes(), 16u << 10);
+
+  KvBatch large;
+  size_t payload = 0;
+  for (int i = 0; i < 100000; ++i) {
+    large.Add(std::to_string(i), std::string(100, 'v'));
+    payload += std::to_string(i).size() + 100;
+  }
+  // Blocks double, so at most about twice the payload is held, and the
+  // pairs are all still there.
+  EXPECT_LE(large.memory_bytes(), 2 * payload + 100000 * 16 + (2u << 20));
+  EXPECT_EQ(large.key(99999), "99999");
+  EXPECT_EQ(large.value(0), std::string(100, 'v'));
+}
+
 }  // namespace
 }  // namespace shardyfusion

@@ -89,9 +89,22 @@ bool CheckManifestRules(const Manifest& manifest, std::string* rule) {
   if (meta.num_dbs <= 0) {
     return Violation(rule, "num_dbs must be > 0 (got " + std::to_string(meta.num_dbs) + ")");
   }
+  if (meta.num_dbs > kMaxNumDbs) {
+    return Violation(rule, "num_dbs " + std::to_string(meta.num_dbs) + " is more than the " +
+                               std::to_string(kMaxNumDbs) + " shards a snapshot may have");
+  }
   if (!CheckSharding(meta.sharding, rule)) return false;
+  // Totals a reader reports (row_count, db_bytes) must not overflow.
+  int64_t rows = 0;
+  int64_t bytes = 0;
   for (const ShardMeta& shard : manifest.shards) {
     if (!CheckShardFields(shard, rule)) return false;
+    if (__builtin_add_overflow(rows, shard.row_count, &rows) ||
+        __builtin_add_overflow(bytes, shard.db_bytes, &bytes)) {
+      return Violation(rule,
+                       "the shards' row_count or db_bytes add up to more than 2^63-1 (db_id " +
+                           std::to_string(shard.db_id) + ")");
+    }
   }
   // Rule 3.
   if (meta.format_version != kManifestFormatVersion) {

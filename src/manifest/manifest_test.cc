@@ -325,6 +325,18 @@ TEST(ManifestRulesTest, Rule2NumDbsPositive) {
   EXPECT_EQ(out.status().message(), "manifest validation failed: num_dbs must be > 0 (got 0)");
 }
 
+// A manifest naming billions of shards once made the reader abort in an
+// allocation; it is a parse error, as are totals that overflow.
+TEST(ManifestRulesTest, Rule2AbsurdSizesAreRejected) {
+  ExpectRejected("UPDATE build_meta SET num_dbs = 4294967296",
+                 "num_dbs 4294967296 is more than the 65536 shards a snapshot may have");
+  ExpectRejected("UPDATE build_meta SET num_dbs = 65537", "num_dbs 65537 is more than");
+  ExpectRejected("UPDATE shards SET row_count = 9223372036854775807",
+                 "row_count or db_bytes add up to more than 2^63-1");
+  ExpectRejected("UPDATE shards SET db_bytes = 5000000000000000000",
+                 "row_count or db_bytes add up to more than 2^63-1");
+}
+
 TEST(ManifestRulesTest, Rule2ShardFieldsNonNegative) {
   ExpectRejected("UPDATE shards SET db_id = -1 WHERE db_id = 0",
                  "shard db_id must be >= 0 (db_id -1, got -1)");

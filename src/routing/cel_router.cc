@@ -106,6 +106,11 @@ Result<CelValue> KeyColumnValue(const Key& key, CelType type) {
 }
 
 Status CheckRoutingTokens(std::span<const RoutingToken> tokens) {
+  if (tokens.size() > kMaxNumDbs) {
+    return ConfigError("routing_values has " + std::to_string(tokens.size()) +
+                       " tokens, one shard each; a snapshot may have at most " +
+                       std::to_string(kMaxNumDbs) + " shards");
+  }
   std::set<std::string> seen;
   for (size_t i = 0; i < tokens.size(); ++i) {
     const RoutingToken& t = tokens[i];

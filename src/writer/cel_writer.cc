@@ -96,6 +96,13 @@ class TokenInference {
     } else {
       texts_.insert(result.bytes());
     }
+    // One shard per token: the set may not outgrow what a snapshot holds.
+    if (ints_.size() + texts_.size() > kMaxNumDbs) {
+      return Status(ErrorCode::kConfigValidation,
+                    KeyPrefix(key) + "the data has more than " + std::to_string(kMaxNumDbs) +
+                        " distinct routing values, one shard each, more than a snapshot may "
+                        "have; route by a coarser expression or by hash");
+    }
     return Status::OK();
   }
 

@@ -48,6 +48,30 @@ TEST(CelWriterConfigTest, RejectsBadExpressionsAndColumns) {
   ExpectConfigError(c, "does not compile");
 }
 
+// One shard per token: more tokens than kMaxNumDbs are refused, given or
+// inferred (the inferred set would otherwise grow with the data).
+TEST(CelWriterConfigTest, TokensAreLimitedToTheShardLimit) {
+  CelShardedWriteConfig c = ValidConfig();
+  c.cel_expr = "key";
+  c.routing_values.emplace();
+  for (int64_t i = 0; i <= kMaxNumDbs; ++i) c.routing_values->push_back(CelValue::Int(i));
+  ExpectConfigError(c, "routing_values has 65537 tokens, one shard each");
+
+  c = ValidConfig();
+  c.cel_expr = "key";
+  c.infer_routing_values_from_data = true;
+  Result<std::unique_ptr<CelShardedWriter>> w = CelShardedWriter::Open(c);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  Status st;
+  int64_t i = 0;
+  for (; st.ok() && i <= kMaxNumDbs; ++i) st = (*w)->Observe(Key::Int(i));
+  EXPECT_EQ(i, int64_t{kMaxNumDbs} + 1) << "the 65537th distinct value is refused";
+  EXPECT_EQ(st.code(), ErrorCode::kConfigValidation) << st.ToString();
+  EXPECT_NE(st.message().find("more than 65536 distinct routing values"), std::string::npos)
+      << st.message();
+  (*w)->Abort();
+}
+
 TEST(CelWriterConfigTest, RejectsBadRoutingValues) {
   CelShardedWriteConfig c = ValidConfig();
   c.routing_values = {CelValue::Int(1), CelValue::String("1")};

@@ -34,6 +34,10 @@ Result<uint32_t> ResolveNumDbs(const HashShardedWriteConfig& config,
   }
   if (config.num_dbs) {
     if (*config.num_dbs == 0) return ConfigError("num_dbs must be > 0");
+    if (*config.num_dbs > kMaxNumDbs) {
+      return ConfigError("num_dbs " + std::to_string(*config.num_dbs) + " is more than the " +
+                         std::to_string(kMaxNumDbs) + " shards a snapshot may have");
+    }
     return *config.num_dbs;
   }
   const uint64_t m = *config.max_keys_per_shard;
@@ -42,9 +46,11 @@ Result<uint32_t> ResolveNumDbs(const HashShardedWriteConfig& config,
     return ConfigError("max_keys_per_shard needs the record count up front (a sized input)");
   }
   const uint64_t n = std::max<uint64_t>(1, (*record_count + m - 1) / m);
-  if (n > 1000000) {
+  if (n > kMaxNumDbs) {
     return ConfigError("max_keys_per_shard=" + std::to_string(m) + " gives " + std::to_string(n) +
-                       " shards; at most 1000000 are supported");
+                       " shards for " + std::to_string(*record_count) + " records; at most " +
+                       std::to_string(kMaxNumDbs) + " are supported (raise max_keys_per_shard to " +
+                       std::to_string((*record_count + kMaxNumDbs - 1) / kMaxNumDbs) + " or more)");
   }
   return static_cast<uint32_t>(n);
 }

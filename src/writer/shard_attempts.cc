@@ -56,34 +56,41 @@ class ShardAttempts::Spool {
  public:
   explicit Spool(std::string path) : path_(std::move(path)) {}
   ~Spool() {
-    fd_.reset();
-    ::unlink(path_.c_str());
+    if (created_) ::unlink(path_.c_str());
   }
 
+  // The file is open only while a batch is appended, and the buffer lives
+  // only as long: a build may spool thousands of shards at once, and each
+  // must not hold a descriptor and a megabyte between its batches.
   Status Append(const KvBatch& batch) {
-    if (!fd_.valid()) {
+    if (!created_) {
       std::error_code ec;
       std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
-      int fd = OpenRetrying(path_, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd < 0) return ErrnoStatus(errno, "cannot create retry spool", path_);
-      fd_ = ScopedFd(fd);
     }
-    buffer_.clear();
+    int fd =
+        OpenRetrying(path_, O_WRONLY | O_CREAT | O_CLOEXEC | (created_ ? O_APPEND : O_TRUNC), 0600);
+    if (fd < 0) return ErrnoStatus(errno, "cannot create retry spool", path_);
+    created_ = true;
+    ScopedFd out(fd);
+    std::string buffer;
     for (size_t i = 0; i < batch.size(); ++i) {
       const std::string_view k = batch.key(i);
       const std::string_view v = batch.value(i);
-      PutU64(&buffer_, k.size());
-      PutU64(&buffer_, v.size());
-      buffer_.append(k);
-      buffer_.append(v);
-      if (buffer_.size() >= kSpoolBufferBytes) SHARDY_RETURN_IF_ERROR(FlushBuffer());
+      PutU64(&buffer, k.size());
+      PutU64(&buffer, v.size());
+      buffer.append(k);
+      buffer.append(v);
+      if (buffer.size() >= kSpoolBufferBytes) {
+        SHARDY_RETURN_IF_ERROR(WriteAll(out.get(), buffer, path_));
+        buffer.clear();
+      }
     }
-    return FlushBuffer();
+    return buffer.empty() ? Status::OK() : WriteAll(out.get(), buffer, path_);
   }
 
   // Calls `sink` with the spooled pairs in order, `batch_size` at a time.
   Status ForEachBatch(uint64_t batch_size, const std::function<Status(const KvBatch&)>& sink) {
-    if (!fd_.valid()) return Status::OK();  // nothing spooled
+    if (!created_) return Status::OK();  // nothing spooled
     ScopedFd in(OpenRetrying(path_, O_RDONLY | O_CLOEXEC));
     if (!in.valid()) return ErrnoStatus(errno, "cannot reopen retry spool", path_);
     std::string buf;
@@ -132,16 +139,8 @@ class ShardAttempts::Spool {
   }
 
  private:
-  Status FlushBuffer() {
-    if (buffer_.empty()) return Status::OK();
-    Status st = WriteAll(fd_.get(), buffer_, path_);
-    buffer_.clear();
-    return st;
-  }
-
   const std::string path_;
-  ScopedFd fd_;
-  std::string buffer_;
+  bool created_ = false;
 };
 
 ShardAttempts::ShardAttempts(const ShardAttemptEnv* env, uint32_t db_id)

@@ -427,6 +427,10 @@ Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config
                                                         SystemClock(), metrics);
   }
   const uint32_t initial = impl->router->initial_num_dbs();
+  if (initial > kMaxNumDbs) {
+    return ConfigError(std::to_string(initial) + " shards are more than the " +
+                       std::to_string(kMaxNumDbs) + " a snapshot may have");
+  }
   if (initial > 0) impl->EnsureShard(initial - 1);
   // A rerun of a run id must never write into (or clean up) another
   // build's objects, which may be a published snapshot's.

@@ -7,6 +7,7 @@
 #include <ranges>
 
 #include "shardyfusion/manifest.h"
+#include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
 #include "writer/layout.h"
 #include "writer/winners.h"
@@ -222,6 +223,62 @@ TEST_F(WriterTest, MaxKeysPerShardDerivesShardCount) {
 
   Result<std::unique_ptr<HashShardedWriter>> unsized = HashShardedWriter::Open(config_, {});
   EXPECT_EQ(unsized.status().code(), ErrorCode::kConfigValidation);
+}
+
+// The shard count has an upper limit, kMaxNumDbs, instead of a
+// std::bad_alloc: `--num-dbs 4294967295` once aborted the build.
+TEST_F(WriterTest, ShardCountsAboveTheLimitAreConfigErrors) {
+  config_.num_dbs = kMaxNumDbs + 1;
+  Result<std::unique_ptr<HashShardedWriter>> w = HashShardedWriter::Open(config_, {});
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.status().code(), ErrorCode::kConfigValidation);
+  EXPECT_NE(w.status().message().find("num_dbs 65537 is more than the 65536 shards"),
+            std::string::npos)
+      << w.status().ToString();
+  config_.num_dbs = UINT32_MAX;
+  EXPECT_EQ(HashShardedWriter::Open(config_, {}).status().code(), ErrorCode::kConfigValidation);
+
+  config_.num_dbs.reset();
+  config_.max_keys_per_shard = 2;
+  w = HashShardedWriter::Open(config_, {}, uint64_t{200000});
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.status().code(), ErrorCode::kConfigValidation);
+  EXPECT_NE(w.status().message().find("gives 100000 shards for 200000 records; at most 65536"),
+            std::string::npos)
+      << w.status().ToString();
+  EXPECT_NE(w.status().message().find("raise max_keys_per_shard to 4 or more"), std::string::npos);
+  EXPECT_EQ(rec_->opens, 0);
+}
+
+// A build at the limit works end to end: every key routes, reads back
+// through a reader, and the manifest names 65536 shards.
+TEST_F(WriterTest, ABuildAtTheShardLimitPublishesAndReads) {
+  HashShardedWriteConfig c;
+  c.s3_prefix = prefix_;
+  c.local_root = config_.local_root;
+  c.num_dbs = kMaxNumDbs;
+  std::vector<int64_t> keys(3000);
+  for (int i = 0; i < 3000; ++i) keys[i] = int64_t{i} * 7919;
+  Result<BuildResult> r = WriteHashSharded(
+      keys, c,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t i) { return std::to_string(i); }});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->num_dbs, kMaxNumDbs);
+  EXPECT_EQ(r->stats.rows_written, 3000);
+  ReaderOptions ro;
+  ro.local_root = config_.local_root + "/reader";
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ro);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->snapshot_info().num_dbs, kMaxNumDbs);
+  std::vector<Key> lookups;
+  for (int64_t k : keys) lookups.push_back(Key::Int(k));
+  lookups.push_back(Key::Int(1));  // absent
+  Result<std::vector<std::optional<std::string>>> got = (*reader)->MultiGet(lookups);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_EQ((*got)[i], std::optional<std::string>(std::to_string(keys[i]))) << keys[i];
+  }
+  EXPECT_FALSE(got->back().has_value());
 }
 
 TEST_F(WriterTest, BadKeyAbortsAndPublishesNothing) {
