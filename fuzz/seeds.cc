@@ -504,13 +504,36 @@ std::vector<std::string> DbSeeds(const std::vector<FixtureDb>& dbs) {
 }  // namespace
 
 const std::vector<std::string>& FuzzTargetNames() {
-  static const std::vector<std::string> kNames = {
-      "manifest", "sst_info", "sst_index", "block", "bloom", "compression", "sst", "db", "cel"};
+  static const std::vector<std::string> kNames = {"manifest", "sst_info",    "sst_index", "block",
+                                                  "bloom",    "compression", "sst",       "db",
+                                                  "cel",      "records"};
   return kNames;
 }
 
+namespace {
+
+// fuzz_records' inputs: a format byte (0 JSONL, 1 CSV, 2 TSV), then text.
+std::vector<std::string> RecordSeeds() {
+  const std::string bom = "\xEF\xBB\xBF";
+  return {
+      std::string("\0", 1) +
+          "{\"id\":1,\"name\":\"a\",\"tags\":[1,2,{\"x\":null}]}\n\n"
+          "{\"id\":-2,\"ok\":true,\"s\":\"\\u00e9\\\"[\"}\r\n{\"id\":3.5}",
+      std::string("\0", 1) + bom + "{\"id\":1}\n[1]\n",
+      std::string("\0", 1) + "{\"a\":[[[[[[[[[[]]]]]]]]]]}\n{\"id\":2}",
+      "\1id,name,note\n1,\"a, b\",\"multi\nline \"\"quoted\"\"\"\r\n2,c,\n",
+      "\1" + bom + "id,name\n1,x\n3\n",
+      "\1id,id\n1,2\n",
+      "\2id\tname\n1\ta\n2\tb\tc\n",
+      "\2" + bom + "k\tv\n\n\xff\xfe\tv\n",
+  };
+}
+
+}  // namespace
+
 std::vector<std::string> FuzzSeeds(std::string_view target, const std::string& fixtures_dir) {
   if (target == "cel") return CelSeeds();
+  if (target == "records") return RecordSeeds();
   const std::vector<FixtureDb> dbs = LoadFixtures(fixtures_dir);
   if (target == "manifest") return ManifestSeeds(dbs);
   if (target == "sst_info") return SstInfoSeeds(dbs);

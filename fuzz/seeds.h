@@ -16,8 +16,9 @@
 namespace shardyfusion::slatedb::fuzz {
 
 // The targets that have seeds: "manifest", "sst_info", "sst_index", "block",
-// "bloom", "compression", "sst", "db", and "cel" (expressions, from
-// cel_seeds.cc; it needs no fixtures).
+// "bloom", "compression", "sst", "db", "cel" (expressions, from
+// cel_seeds.cc; it needs no fixtures) and "records" (input records for
+// `shardy build`, made in seeds.cc).
 const std::vector<std::string>& FuzzTargetNames();
 
 // The seeds of `target`, in a fixed order. `fixtures_dir` is

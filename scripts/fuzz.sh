@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer flavour of the fuzz targets (the SlateDB decoders and
-# the CEL engine; clang, ASan + UBSan) into build/fuzz and runs each target
+# Builds the libFuzzer flavour of the fuzz targets (the SlateDB decoders, the
+# CEL engine and the input record readers; clang, ASan + UBSan) into build/fuzz and runs each target
 # in turn for SECONDS (default 60) on the seed corpus derived from
 # tests/fixtures/slatedb (and, for cel, fuzz/cel_seeds.cc).
 #
@@ -14,7 +14,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(manifest sst_info sst_index block bloom compression sst db cel)
+  targets=(manifest sst_info sst_index block bloom compression sst db cel records)
 fi
 
 CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -24,15 +25,26 @@ void PrintError(std::ostream& err, const Status& status) {
   err << "shardy build: " << status.ToString() << '\n';
 }
 
-// The input stream: `in` for "-", else the opened file (kept in `*file`).
-Result<std::istream*> OpenInput(const std::string& input, std::istream& in,
-                                std::unique_ptr<std::ifstream>* file) {
-  if (input == "-") return &in;
+// Opens the input file `input` into `*file`.
+Status OpenInputFile(const std::string& input, std::unique_ptr<std::ifstream>* file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(input, ec)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("input \"{}\" is a directory; give a file, or - for stdin", input));
+  }
   *file = std::make_unique<std::ifstream>(input, std::ios::binary);
   if (!**file) {
     return Status(ErrorCode::kInvalidArgument,
                   fmt::format("cannot open input file \"{}\": {}", input, std::strerror(errno)));
   }
+  return Status::OK();
+}
+
+// The input stream: `in` for "-", else the opened file (kept in `*file`).
+Result<std::istream*> OpenInput(const std::string& input, std::istream& in,
+                                std::unique_ptr<std::ifstream>* file) {
+  if (input == "-") return &in;
+  SHARDY_RETURN_IF_ERROR(OpenInputFile(input, file));
   return static_cast<std::istream*>(file->get());
 }
 
@@ -55,12 +67,9 @@ Result<std::shared_ptr<ShardWriterFactory>> WriterFactoryFor(const BuildArgs& ar
 // The first of the two passes --max-keys-per-shard (the record count) and
 // --infer-routing-values (the tokens) need: every record of the input file.
 Status ForEachFileRecord(const BuildArgs& args, const std::function<Status(const Record&)>& visit) {
-  std::ifstream file(args.input, std::ios::binary);
-  if (!file) {
-    return Status(ErrorCode::kInvalidArgument, fmt::format("cannot open input file \"{}\": {}",
-                                                           args.input, std::strerror(errno)));
-  }
-  std::unique_ptr<RecordSource> source = NewRecordSource(args.format, &file);
+  std::unique_ptr<std::ifstream> file;
+  SHARDY_RETURN_IF_ERROR(OpenInputFile(args.input, &file));
+  std::unique_ptr<RecordSource> source = NewRecordSource(args.format, file.get());
   Record record;
   for (;;) {
     SHARDY_ASSIGN_OR_RETURN(bool more, source->Next(&record));

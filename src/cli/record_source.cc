@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +10,10 @@
 namespace shardyfusion::cli {
 
 namespace {
+
+// Deeper JSON values are refused (Python's json module stops near 1,000
+// levels too, at its recursion limit).
+constexpr size_t kMaxJsonDepth = 1000;
 
 Status LineError(uint64_t line, std::string_view what) {
   return Status(ErrorCode::kInvalidInput, fmt::format("line {}: {}", line, what));
@@ -19,22 +24,50 @@ class LineReader {
  public:
   explicit LineReader(std::istream* in) : in_(in) {}
 
-  // False at the end of the input (or on a read error; see bad()).
+  // False at the end of the input (or on a read error; see bad()). A UTF-8
+  // byte-order mark at the start of the input is not part of the data.
   bool Next(std::string* line) {
     if (!std::getline(*in_, *line)) return false;
     ++line_no_;
+    if (line_no_ == 1 && line->starts_with(kUtf8Bom)) line->erase(0, kUtf8Bom.size());
     return true;
   }
   bool bad() const { return in_->bad(); }
   uint64_t line_no() const { return line_no_; }
 
  private:
+  static constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
   std::istream* in_;
   uint64_t line_no_ = 0;
 };
 
 Status ReadError(uint64_t line) {
   return Status(ErrorCode::kStorage, fmt::format("reading the input failed after line {}", line));
+}
+
+// The deepest nesting of arrays and objects in a JSON text; strings are
+// skipped. Stops counting past `limit`.
+size_t JsonDepth(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size() && deepest <= limit; ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 bool IsBlank(std::string_view line) {
@@ -60,6 +93,18 @@ class JsonlSource : public RecordSource {
       }
     } while (IsBlank(line));
     const uint64_t n = lines_.line_no();
+    // The parser takes a NUL byte for the end of the text and would drop
+    // what follows it; JSON never holds a raw one.
+    if (const size_t nul = line.find('\0'); nul != std::string::npos) {
+      return LineError(n, fmt::format("invalid JSON at column {}: a NUL byte (JSON text cannot "
+                                      "contain one; escape it as \\u0000 inside a string)",
+                                      nul + 1));
+    }
+    // Re-serialising a value recurses once per level; bound it (each level
+    // takes at least one byte, so only long lines need the scan).
+    if (line.size() > kMaxJsonDepth && JsonDepth(line, kMaxJsonDepth) > kMaxJsonDepth) {
+      return LineError(n, fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth));
+    }
     nlohmann::ordered_json value;
     try {
       value = nlohmann::ordered_json::parse(line);

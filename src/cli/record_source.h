@@ -4,14 +4,16 @@
 // starts on, so errors can point at the input.
 //
 //   JSONL: one JSON object per line; blank lines are skipped. Field values keep
-//          their JSON types.
+//          their JSON types, nested at most 1,000 levels deep. A raw NUL byte
+//          is an error (JSON text cannot hold one).
 //   CSV:   a header row, then records; fields may be quoted ("" is a quote
 //          inside a quoted field, which may also hold commas and newlines).
 //          Empty lines are skipped. Fields are strings.
 //   TSV:   a header row, tab-separated fields, no quoting. Empty lines are
 //          skipped. Fields are strings.
-// CSV and TSV records must have as many fields as the header. A malformed line
-// is a kInvalidInput error "line N: <what is wrong>".
+// CSV and TSV records must have as many fields as the header. A UTF-8
+// byte-order mark at the start of any input is skipped. A malformed line is
+// a kInvalidInput error "line N: <what is wrong>".
 //
 // Thread-safety: a source is used by one thread.
 #pragma once

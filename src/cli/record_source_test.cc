@@ -145,6 +145,56 @@ TEST(CliRecordSourceTest, TsvSplitsOnTabsWithoutQuoting) {
   EXPECT_EQ(bad.error.message(), "line 2: expected 2 fields as in the header, found 1");
 }
 
+// A 60,000-level value once overflowed the stack when the record was
+// re-serialised (rc 139); the line is refused instead.
+TEST(CliRecordSourceTest, JsonlRefusesValuesNestedTooDeep) {
+  const auto nested = [](size_t levels) {
+    return "{\"id\":1,\"v\":" + std::string(levels, '[') + std::string(levels, ']') + "}";
+  };
+  ReadAll all = Read(RecordFormat::kJsonl, "{\"id\":0}\n" + nested(60000) + "\n");
+  ASSERT_EQ(all.records.size(), 1u);
+  EXPECT_EQ(all.error.code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(all.error.message(), "line 2: JSON nested deeper than 1000 levels");
+  // At the limit (the object itself is a level), and brackets inside strings
+  // do not count.
+  all = Read(RecordFormat::kJsonl,
+             nested(999) + "\n{\"id\":2,\"s\":\"" + std::string(5000, '[') + "\\\"\"}\n");
+  ASSERT_TRUE(all.error.ok()) << all.error.ToString();
+  ASSERT_EQ(all.records.size(), 2u);
+  EXPECT_EQ(all.records[0].fields.dump().size(), nested(999).size());
+}
+
+// A NUL byte after an object once ended the line silently, losing the
+// record after it.
+TEST(CliRecordSourceTest, JsonlRefusesANulByte) {
+  ReadAll all =
+      Read(RecordFormat::kJsonl, "{\"id\":1}\n" + std::string("{\"id\":2}\0{\"id\":3}\n", 19));
+  ASSERT_EQ(all.records.size(), 1u);
+  EXPECT_EQ(all.error.code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(all.error.message().find("line 2: invalid JSON at column 9: a NUL byte"),
+            std::string::npos)
+      << all.error.message();
+}
+
+TEST(CliRecordSourceTest, AByteOrderMarkStartsNoField) {
+  const std::string bom = "\xEF\xBB\xBF";
+  for (RecordFormat f : {RecordFormat::kCsv, RecordFormat::kTsv}) {
+    const char sep = f == RecordFormat::kCsv ? ',' : '\t';
+    ReadAll all = Read(f, bom + "id" + sep + "name\n1" + sep + "a\n");
+    ASSERT_TRUE(all.error.ok()) << all.error.ToString();
+    ASSERT_EQ(all.records.size(), 1u);
+    EXPECT_EQ(all.records[0].fields.begin().key(), "id");
+    EXPECT_EQ(all.records[0].fields["id"], "1");
+  }
+  ReadAll all = Read(RecordFormat::kJsonl, bom + "{\"id\":1}\n");
+  ASSERT_TRUE(all.error.ok()) << all.error.ToString();
+  ASSERT_EQ(all.records.size(), 1u);
+  // Only at the very start: later, it is data.
+  all = Read(RecordFormat::kCsv, "id\n" + bom + "1\n");
+  ASSERT_EQ(all.records.size(), 1u);
+  EXPECT_EQ(all.records[0].fields["id"], bom + "1");
+}
+
 TEST(CliRecordSourceTest, ParsesFormatNames) {
   EXPECT_EQ(ParseRecordFormat("jsonl"), RecordFormat::kJsonl);
   EXPECT_EQ(ParseRecordFormat("csv"), RecordFormat::kCsv);

@@ -367,6 +367,23 @@ TEST_F(CliShardyTest, ShardCountsBeyondTheLimitAreRefused) {
   EXPECT_FALSE(fs::exists(dir_ + "/snap"));
 }
 
+TEST_F(CliShardyTest, HostileInputGetsAClearErrorAndPublishesNothing) {
+  std::string deep = "{\"id\":2,\"v\":" + std::string(60000, '[') + std::string(60000, ']') + "}\n";
+  RunResult r = BuildInts(WriteFile("deep.jsonl", "{\"id\":1}\n" + deep), "deep");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("InvalidInput: line 2: JSON nested deeper than 1000 levels"),
+            std::string::npos)
+      << r.err;
+  r = BuildInts(WriteFile("nul.jsonl", std::string("{\"id\":1}\0{\"id\":2}\n", 18)), "nul");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("line 1: invalid JSON at column 9: a NUL byte"), std::string::npos) << r.err;
+  fs::create_directories(dir_ + "/adir");
+  r = BuildInts(dir_ + "/adir", "dir");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("input \"" + dir_ + "/adir\" is a directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(CurrentExists());
+}
+
 TEST_F(CliShardyTest, CsvFromStdinWithStrKeysAndValueField) {
   RunResult r = Run({"build", "--input", "-", "--format", "csv", "--key-field", "name",
                      "--key-type", "str", "--value-field", "note", "--num-dbs", "2", "--prefix",
