@@ -158,6 +158,10 @@ struct ShardReaderContext {
   std::string db_url;         // the db_url exactly as in the manifest
   std::string checkpoint_id;  // cache identity, may be empty
   std::string local_dir;      // a local directory this shard may cache into
+  // The manifest's db_bytes (0 = not recorded). A backend whose db_bytes is
+  // the size of what it downloads (SQLite's shard.db) checks it, so a cut or
+  // damaged copy is refused instead of serving wrong values.
+  uint64_t db_bytes = 0;
 };
 
 class ShardReaderFactory {

@@ -213,6 +213,7 @@ class ShardedReader::Impl {
       ctx.db_key = loc->key;
       ctx.db_url = *s.db_url;
       ctx.checkpoint_id = s.checkpoint_id.value_or("");
+      ctx.db_bytes = static_cast<uint64_t>(s.db_bytes);
       ctx.local_dir = cache_root + "/" + ShardDirName(s.db_id);
       Result<std::unique_ptr<ShardReader>> r = f->Open(ctx);
       if (!r.ok()) return r.status().annotate("opening shard db_id=" + std::to_string(s.db_id));

@@ -11,6 +11,13 @@
 // Rows with a sequence number above the visible one (max of the replayed
 // WAL and the manifest's last_l0_seq) are ignored, as SlateDB does.
 //
+// A damaged manifest is refused rather than trusted: each sorted run's SSTs
+// must be in ascending, disjoint key order (at Open), and what the manifest
+// records of an SST (first and last key, index and filter offsets) must
+// match the SST's own info and index when the SST is opened. A lookup that
+// finds nothing in a sorted run first opens the SST after the key's
+// position, so a first key the manifest moved up cannot hide keys.
+//
 // Unlike SlateDB's own reader it never writes to the database (no
 // checkpoint manifests). Unsupported features (prefix-extractor segments, a
 // separate WAL store, merge operands) are kDbAdapter errors that say so.

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "backend/slatedb/db_reader.h"
+#include "backend/slatedb/manifest.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "storage/fault_store.h"
 #include "storage/memory_store.h"
@@ -278,6 +281,80 @@ TEST_P(SlateDbWriterTest, AbandonRemovesUploadsAndLocalFiles) {
   (*w)->Abandon();
   EXPECT_TRUE(Keys("snap/gone/").empty());
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/gone"));
+}
+
+// A single changed byte in a manifest's copy of an SST's first key (the
+// FlatBuffer still verifies) once hid existing keys. The copy is checked
+// against the SST when it is opened, and sorted runs against their order.
+TEST_P(SlateDbWriterTest, AManifestThatMisstatesItsSstsIsRefused) {
+  options_.l0_sst_size_bytes = 8 << 10;
+  options_.max_sst_size_bytes = 8 << 10;
+  options_.block_size = 1024;
+  std::vector<std::vector<std::pair<std::string, std::string>>> batches(4);
+  for (int i = 0; i < 2000; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "k%05d", i);
+    batches[i % 4].emplace_back(key, std::string(20, 'v'));
+  }
+  ASSERT_TRUE(WriteShard("db", batches).ok());
+  const std::string key = "snap/db/" + slatedb::ManifestName(1);
+  const std::string good = store_->Get(key)->value();
+  Result<slatedb::DbManifest> m = slatedb::DecodeManifest(good, key);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const bool direct = GetParam() == SlateDbWriteMode::kDirect;
+  ASSERT_GE(direct ? m->l0.size() : m->compacted.at(0).ssts.size(), 2u);
+
+  const auto with = [&](const std::function<void(slatedb::DbManifest*)>& change) {
+    slatedb::DbManifest bad = *m;
+    change(&bad);
+    EXPECT_TRUE(store_->Put(key, slatedb::EncodeManifestV1(bad), {}).ok());
+  };
+  const auto open_or_first_error = [&]() -> Status {
+    Result<std::unique_ptr<slatedb::DbReader>> db = slatedb::DbReader::Open(store_, "snap/db");
+    if (!db.ok()) return db.status();
+    for (int i = 0; i < 2000; ++i) {
+      char k[16];
+      std::snprintf(k, sizeof k, "k%05d", i);
+      Result<std::optional<std::string>> got = (*db)->Get(k);
+      if (!got.ok()) return got.status();
+      if (!got->has_value()) return Status(ErrorCode::kInternal, std::string("lost ") + k);
+    }
+    return Status::OK();
+  };
+
+  // A first key moved past the SST's real first key.
+  with([&](slatedb::DbManifest* bad) {
+    slatedb::SstHandle& h = direct ? bad->l0[1] : bad->compacted[0].ssts[1];
+    h.info.first_entry.back() = static_cast<char>(h.info.first_entry.back() + 1);
+  });
+  Status st = open_or_first_error();
+  EXPECT_EQ(st.code(), ErrorCode::kDbAdapter) << st.ToString();
+  EXPECT_NE(st.message().find("(its first key) differs from the SST itself"), std::string::npos)
+      << st.ToString();
+
+  // Index offsets that are not the SST's.
+  with([&](slatedb::DbManifest* bad) {
+    slatedb::SstHandle& h = direct ? bad->l0[0] : bad->compacted[0].ssts[0];
+    h.info.index_offset += 1;
+  });
+  st = open_or_first_error();
+  EXPECT_EQ(st.code(), ErrorCode::kDbAdapter) << st.ToString();
+
+  if (!direct) {
+    // A sorted run whose SSTs are out of order.
+    with([&](slatedb::DbManifest* bad) {
+      std::swap(bad->compacted[0].ssts[0], bad->compacted[0].ssts[1]);
+    });
+    st = open_or_first_error();
+    EXPECT_EQ(st.code(), ErrorCode::kDbAdapter) << st.ToString();
+    EXPECT_NE(st.message().find("not in ascending, disjoint key order"), std::string::npos)
+        << st.ToString();
+  }
+
+  // The manifest as written reads every key.
+  ASSERT_TRUE(store_->Put(key, good, {}).ok());
+  st = open_or_first_error();
+  EXPECT_TRUE(st.ok()) << st.ToString();
 }
 
 TEST_P(SlateDbWriterTest, RejectsBadOptions) {

@@ -67,7 +67,8 @@ std::vector<Row> SequentialRows(size_t n, size_t value_size, const std::string& 
   for (size_t i = 0; i < n; ++i) {
     char key[32];
     std::snprintf(key, sizeof(key), "%08zu", i);
-    rows.push_back(MakeRow(prefix + key, 7, std::string(value_size, static_cast<char>('a' + i % 26))));
+    rows.push_back(
+        MakeRow(prefix + key, 7, std::string(value_size, static_cast<char>('a' + i % 26))));
   }
   return rows;
 }
@@ -168,7 +169,8 @@ TEST_F(SstBuilderTest, LayoutFollowsTheFormat) {
   EXPECT_EQ(info.stats_len, 0u);
   EXPECT_EQ(info.sst_type, SstType::kCompacted);
   EXPECT_EQ(info.filter_format, FilterFormat::kLegacy);
-  std::optional<std::string> bytes = FileStore::Shared()->Get(dir_.path().substr(1) + "/t0.sst").value();
+  std::optional<std::string> bytes =
+      FileStore::Shared()->Get(dir_.path().substr(1) + "/t0.sst").value();
   ASSERT_TRUE(bytes.has_value());
   EXPECT_EQ(bytes->size(), b.summary.file_size);
   EXPECT_EQ(DecodeU16(bytes->data() + bytes->size() - 2), 2u);  // footer: format version 2

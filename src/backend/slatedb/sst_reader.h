@@ -64,6 +64,11 @@ class SstReader {
 
   const SstInfo& info() const { return info_; }
   size_t num_blocks() const { return index_.size(); }
+  // The SST's own index entry for its first data block: a separator at or
+  // below that block's first key ("" for an SST without blocks).
+  std::string_view first_block_key() const {
+    return index_.empty() ? std::string_view() : std::string_view(index_.front().first_key);
+  }
   bool has_filter() const { return bloom_.has_value(); }
   const std::string& url() const { return url_; }
 

@@ -375,6 +375,45 @@ TEST_F(SqliteBackendTest, ReaderReusesCacheUntilIdentityChanges) {
   EXPECT_EQ(store_->get_to_file_calls.load(), 2);
 }
 
+// A shard.db cut by one byte once served a wrong value with rc 0: the
+// reader now holds every copy to the manifest's db_bytes.
+TEST_F(SqliteBackendTest, ACopyOfTheWrongSizeIsNeverServed) {
+  std::vector<KvBatch> batches(1);
+  for (int i = 0; i < 2000; ++i) batches[0].Add("k" + std::to_string(i), std::string(50, 'v'));
+  const SealResult sealed = WriteShard(batches);
+  ASSERT_GT(sealed.db_bytes, 0u);
+  auto factory = NewSqliteReaderFactory();
+  ShardReaderContext ctx = ReaderContext("c1");
+  ctx.db_bytes = sealed.db_bytes;
+
+  // A damaged cached copy (cut by one byte) is downloaded again, once.
+  ASSERT_TRUE(factory->Open(ctx).ok());
+  EXPECT_EQ(store_->get_to_file_calls.load(), 1);
+  const std::string cached = dir_ + "/cache/shard.db";
+  std::filesystem::resize_file(cached, sealed.db_bytes - 1);
+  Result<std::unique_ptr<ShardReader>> reader = factory->Open(ctx);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ(store_->get_to_file_calls.load(), 2);
+  EXPECT_EQ(std::filesystem::file_size(cached), sealed.db_bytes);
+  EXPECT_EQ((*reader)->Get("k1999")->value_or("<missing>"), std::string(50, 'v'));
+
+  // The object itself cut by one byte: refused, naming the shard and sizes.
+  Result<std::optional<std::string>> whole = store_->Get(ShardKey());
+  ASSERT_TRUE(whole.ok() && whole->has_value());
+  ASSERT_TRUE(store_->Put(ShardKey(), whole->value().substr(0, sealed.db_bytes - 1), {}).ok());
+  ctx.checkpoint_id = "c2";
+  reader = factory->Open(ctx);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.status().code(), ErrorCode::kDbAdapter);
+  EXPECT_NE(reader.status().message().find(
+                store_->Url(ShardKey()) + " is " + std::to_string(sealed.db_bytes - 1) +
+                " bytes but the manifest records db_bytes " + std::to_string(sealed.db_bytes)),
+            std::string::npos)
+      << reader.status().message();
+  EXPECT_EQ(store_->get_to_file_calls.load(), 4) << "one download, then one more";
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/cache/shard.identity.json"));
+}
+
 TEST_F(SqliteBackendTest, MissingShardObjectIsDbAdapterErrorNamingUrl) {
   Result<std::unique_ptr<ShardReader>> reader = NewSqliteReaderFactory()->Open(ReaderContext("c1"));
   ASSERT_FALSE(reader.ok());

@@ -1,6 +1,6 @@
 // The SQLite shard reader: downloads `shard.db` once into a local cache
-// directory (identity-checked, locked, atomically renamed) and serves point
-// lookups from one prepared statement.
+// directory (identity- and size-checked, locked, atomically renamed) and
+// serves point lookups from one prepared statement.
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -18,6 +18,7 @@
 #include <string>
 
 #include "backend/sqlite/sqlite_util.h"
+#include "core/log.h"
 #include "manifest/py_json.h"
 #include "shardyfusion/sqlite_backend.h"
 
@@ -96,33 +97,68 @@ std::string ImmutableUri(const std::string& path) {
   return uri + "?immutable=1";
 }
 
-// Makes `<local_dir>/shard.db` a complete copy of the shard. REQUIRES: the
-// cache lock is held.
+// The size of the file at `path`, or -1 if it cannot be read.
+int64_t FileSize(const std::string& path) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  return ec ? -1 : static_cast<int64_t>(size);
+}
+
+// Whether the file at `path` has the size the manifest records (any size
+// when it records none).
+bool HasRecordedSize(const ShardReaderContext& ctx, const std::string& path) {
+  return ctx.db_bytes == 0 || FileSize(path) == static_cast<int64_t>(ctx.db_bytes);
+}
+
+// Downloads the shard object into `tmp`; a copy of the wrong size is
+// downloaded once more (a transfer cut short), then refused.
+Status Download(const ShardReaderContext& ctx, const std::string& object_key,
+                const std::string& tmp) {
+  const std::string url = ctx.store->Url(object_key);
+  for (int attempt = 0;; ++attempt) {
+    Result<bool> found = ctx.store->GetToFile(object_key, tmp);
+    if (!found.ok()) {
+      RemoveFileIfExists(tmp);
+      return found.status().annotate("downloading SQLite shard " + url + " to " + tmp);
+    }
+    if (!*found) {
+      RemoveFileIfExists(tmp);
+      return Status(ErrorCode::kDbAdapter,
+                    "SQLite shard " + url +
+                        " does not exist; the manifest names a shard object that is missing");
+    }
+    if (HasRecordedSize(ctx, tmp)) return Status::OK();
+    if (attempt == 1) {
+      const int64_t size = FileSize(tmp);
+      RemoveFileIfExists(tmp);
+      return Status(ErrorCode::kDbAdapter,
+                    "SQLite shard " + url + " is " + std::to_string(size) +
+                        " bytes but the manifest records db_bytes " + std::to_string(ctx.db_bytes) +
+                        "; the object is damaged or is not the one the manifest published");
+    }
+  }
+}
+
+// Makes `<local_dir>/shard.db` a complete copy of the shard. A cached copy
+// is reused only while its identity matches and its size is the manifest's
+// db_bytes. REQUIRES: the cache lock is held.
 Status EnsureCachedShard(const ShardReaderContext& ctx, const std::string& object_key,
                          const std::string& db_path) {
   const std::string identity_path = ctx.local_dir + "/" + kIdentityFileName;
   const nlohmann::json identity = ShardIdentity(ctx);
   if (IdentityMatches(identity_path, identity) && std::filesystem::exists(db_path)) {
-    return Status::OK();
+    if (HasRecordedSize(ctx, db_path)) return Status::OK();
+    Log(LogLevel::kWarning, "cached SQLite shard " + db_path + " is " +
+                                std::to_string(FileSize(db_path)) + " bytes, not db_bytes " +
+                                std::to_string(ctx.db_bytes) + "; downloading it again");
   }
   // Drop the old identity first: a crash between replacing shard.db and
   // writing the new identity must not leave the old identity vouching for
   // the new file (or the reverse).
   RemoveFileIfExists(identity_path);
 
-  const std::string url = ctx.store->Url(object_key);
   const std::string tmp = db_path + ".tmp." + std::to_string(::getpid());
-  Result<bool> found = ctx.store->GetToFile(object_key, tmp);
-  if (!found.ok()) {
-    RemoveFileIfExists(tmp);
-    return found.status().annotate("downloading SQLite shard " + url + " to " + tmp);
-  }
-  if (!*found) {
-    RemoveFileIfExists(tmp);
-    return Status(ErrorCode::kDbAdapter,
-                  "SQLite shard " + url +
-                      " does not exist; the manifest names a shard object that is missing");
-  }
+  SHARDY_RETURN_IF_ERROR(Download(ctx, object_key, tmp));
   Status st = sqlite_internal::FsyncPath(tmp);
   if (st.ok() && std::rename(tmp.c_str(), db_path.c_str()) != 0) {
     st = Status(ErrorCode::kDbAdapter,
