@@ -24,12 +24,14 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -433,6 +435,62 @@ TEST_F(CrashTest, KilledWriterNeverLeavesCurrentIncomplete) {
             << landed.manifest_not_current << " between the manifest and the _CURRENT switch, "
             << landed.after_switch << " after the switch, " << landed.finished_first
             << " after the build finished; left behind: " << Leftovers(current) << std::endl;
+}
+
+// An interrupted build (Ctrl-C while it reads its input) aborts cleanly:
+// exit 1 naming the signal, nothing published, no shard objects left, and
+// its run record failed with the signal instead of `running`.
+TEST_F(CrashTest, AnInterruptedBuildAbortsAndRecordsWhy) {
+  ::signal(SIGPIPE, SIG_IGN);  // the build may close its input first
+  const std::string fifo = dir_ + "/input.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  std::vector<std::string> args = BuildArgs(fifo, "interrupted", {"single", {}});
+  const pid_t pid = SpawnShardy(args, LogPath("interrupted", "out"), LogPath("interrupted", "err"));
+  ASSERT_GT(pid, 0) << "cannot start " << SHARDY_CLI_PATH;
+  const int fd = ::open(fifo.c_str(), O_WRONLY);  // waits for the build to open it
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  int64_t written = 0;
+  const auto write_lines = [&](int n) {
+    std::string text;
+    for (int i = 0; i < n; ++i, ++written) {
+      text += "{\"key\": " + std::to_string(written) + ", \"value\": \"v\"}\n";
+    }
+    return ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  };
+  ASSERT_TRUE(write_lines(5000));
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  // The build notices at its next record.
+  for (int i = 0; i < 500 && !HasExited(pid) && write_lines(10); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::close(fd);
+  const int status = Reap(pid);
+  const std::string err = ReadWholeFile(LogPath("interrupted", "err"));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << DescribeStatus(status) << "\n"
+                                                             << err;
+  EXPECT_NE(err.find("interrupted by signal 2 (Interrupt) while reading the input; nothing was "
+                     "published"),
+            std::string::npos)
+      << err;
+  EXPECT_FALSE(fs::exists(prefix_ + "/_CURRENT"));
+  EXPECT_FALSE(fs::exists(prefix_ + "/manifests"));
+  std::vector<std::string> shard_files;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(prefix_ + "/shards", ec)) {
+    if (e.is_regular_file() && e.path().filename().string()[0] != '.') {
+      shard_files.push_back(e.path().string());
+    }
+  }
+  EXPECT_TRUE(shard_files.empty()) << shard_files.front();
+  int records = 0;
+  for (const auto& e : fs::recursive_directory_iterator(prefix_ + "/runs", ec)) {
+    if (e.path().filename() != "run.yaml") continue;
+    ++records;
+    const std::string yaml = ReadWholeFile(e.path().string());
+    EXPECT_NE(yaml.find("status: failed"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("interrupted by signal 2"), std::string::npos) << yaml;
+  }
+  EXPECT_EQ(records, 1);
 }
 
 }  // namespace

@@ -205,7 +205,11 @@ class ShardedWriter {
   // Flushes, seals, publishes and cleans up. Call once.
   Result<BuildResult> Finish();
   // Abandons the build: nothing is published; local staging is removed.
+  // `cause` (why the caller gave up: a bad input line, an interrupt) is
+  // what the run record's error_message says; without one, the writer's
+  // own failure, or "the build was aborted".
   void Abort();
+  void Abort(const Status& cause);
 
   // The shards known so far (CEL direct mode: the ids seen so far).
   uint32_t num_dbs() const;

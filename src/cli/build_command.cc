@@ -1,7 +1,10 @@
 #include "cli/build_command.h"
 
 #include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -64,6 +67,16 @@ Result<std::shared_ptr<ShardWriterFactory>> WriterFactoryFor(const BuildArgs& ar
                 fmt::format("unknown backend \"{}\" (supported: slatedb, sqlite)", backend));
 }
 
+// An error once an interrupt signal arrived (InstallInterruptHandlers).
+Status CheckInterrupt() {
+  const int signal = InterruptSignal();
+  if (signal == 0) return Status::OK();
+  return Status(ErrorCode::kInvalidArgument,
+                fmt::format("interrupted by signal {} ({}) while reading the input; nothing was "
+                            "published",
+                            signal, strsignal(signal)));
+}
+
 // The first of the two passes --max-keys-per-shard (the record count) and
 // --infer-routing-values (the tokens) need: every record of the input file.
 Status ForEachFileRecord(const BuildArgs& args, const std::function<Status(const Record&)>& visit) {
@@ -72,6 +85,7 @@ Status ForEachFileRecord(const BuildArgs& args, const std::function<Status(const
   std::unique_ptr<RecordSource> source = NewRecordSource(args.format, file.get());
   Record record;
   for (;;) {
+    SHARDY_RETURN_IF_ERROR(CheckInterrupt());
     SHARDY_ASSIGN_OR_RETURN(bool more, source->Next(&record));
     if (!more) return Status::OK();
     SHARDY_RETURN_IF_ERROR(visit(record));
@@ -91,7 +105,7 @@ std::vector<CelColumn> RecordColumns(const BuildArgs& args) {
 struct RecordSink {
   std::function<Status(const Key&, std::string_view, std::span<const CelValue>)> add;
   std::function<Result<BuildResult>()> finish;
-  std::function<void()> abort;
+  std::function<void(const Status&)> abort;  // with the cause, for the run record
 };
 
 template <typename Writer>
@@ -103,7 +117,8 @@ RecordSink SinkFor(std::shared_ptr<Writer> writer) {
               return writer->Add(key, value);
             }
           },
-          [writer] { return writer->Finish(); }, [writer] { writer->Abort(); }};
+          [writer] { return writer->Finish(); },
+          [writer](const Status& cause) { writer->Abort(cause); }};
 }
 
 // The settings both strategies share.
@@ -176,7 +191,7 @@ Result<RecordSink> OpenSink(const BuildArgs& args, const WriteOptions& options) 
   if (config.infer_routing_values_from_data) {
     Status st = ObserveRecords(args, writer.get());
     if (!st.ok()) {
-      writer->Abort();
+      writer->Abort(st);
       return st;
     }
   }
@@ -224,6 +239,7 @@ Status WriteRecords(RecordSource* source, const BuildArgs& args, const RecordSin
   std::string value;
   std::vector<CelValue> column_values;
   for (;;) {
+    SHARDY_RETURN_IF_ERROR(CheckInterrupt());
     SHARDY_ASSIGN_OR_RETURN(bool more, source->Next(&record));
     if (!more) return Status::OK();
     SHARDY_RETURN_IF_ERROR(ExtractKey(args.mapping, record, &key));
@@ -276,21 +292,71 @@ int RunBuildWith(const BuildArgs& args, std::istream& in, std::ostream& out, std
 
 }  // namespace
 
+namespace {
+
+std::atomic<int> g_interrupt_signal{0};
+
+void OnInterrupt(int signal) {
+  if (g_interrupt_signal.exchange(signal) != 0) {
+    ::signal(signal, SIG_DFL);  // the second one: end the process now
+    ::raise(signal);
+  }
+}
+
+// OK if `path` can be written (created, or replaced) without writing it;
+// otherwise a kConfigValidation error that names it.
+Status CheckWritableFile(const std::string& flag, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  const auto fail = [&](const std::string& why) {
+    return Status(
+        ErrorCode::kConfigValidation,
+        fmt::format("{} \"{}\" cannot be written: {}; nothing was built", flag, path, why));
+  };
+  if (fs::is_directory(p, ec)) return fail("it is a directory");
+  if (fs::exists(p, ec)) {
+    if (::access(path.c_str(), W_OK) != 0) return fail(std::strerror(errno));
+    return Status::OK();
+  }
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) return fail("its directory does not exist");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) return fail(std::strerror(errno));
+  return Status::OK();
+}
+
+}  // namespace
+
+void InstallInterruptHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal, &action, nullptr);
+}
+
+int InterruptSignal() { return g_interrupt_signal.load(std::memory_order_relaxed); }
+
 // With --metrics-file, the build's metrics go to a Prometheus collector
 // whose final state is written after the build, whether it succeeded or not.
+// The file is checked before the build writes anything; failing to write it
+// afterwards is reported but never fails a build that has published.
 int RunBuild(const BuildArgs& args, std::istream& in, std::ostream& out, std::ostream& err,
              bool progress_enabled) {
   if (args.metrics_file.empty()) return RunBuildWith(args, in, out, err, progress_enabled);
+  if (Status writable = CheckWritableFile("--metrics-file", args.metrics_file); !writable.ok()) {
+    PrintError(err, writable);
+    return kExitError;
+  }
   BuildArgs with_metrics = args;
   auto prometheus = std::make_shared<PrometheusCollector>();
   with_metrics.metrics = prometheus;
-  int rc = RunBuildWith(with_metrics, in, out, err, progress_enabled);
+  const int rc = RunBuildWith(with_metrics, in, out, err, progress_enabled);
   std::ofstream metrics(args.metrics_file, std::ios::trunc);
   metrics << prometheus->RenderText();
   metrics.close();
   if (!metrics) {
-    err << "shardy build: cannot write --metrics-file " << args.metrics_file << '\n';
-    if (rc == 0) rc = kExitError;
+    err << "shardy build: warning: cannot write --metrics-file " << args.metrics_file
+        << " (the build's own result is unchanged)\n";
   }
   return rc;
 }
@@ -324,10 +390,19 @@ int RunBuildWith(const BuildArgs& args, std::istream& in, std::ostream& out, std
   std::unique_ptr<RecordSource> source = NewRecordSource(args.format, *input);
   Progress progress(&err, progress_enabled);
   uint64_t records = 0;
-  Status st = WriteRecords(source.get(), args, *sink, &progress, &records);
+  Status st;
+  try {
+    st = WriteRecords(source.get(), args, *sink, &progress, &records);
+  } catch (const std::bad_alloc&) {
+    // The run record then says why, instead of staying `running`.
+    st = Status(ErrorCode::kInternal,
+                fmt::format("out of memory after {} records; lower --batch-size, "
+                            "--sort-memory-mib or --max-total-batched-bytes",
+                            records));
+  }
   progress.Finish(records);
   if (!st.ok()) {
-    sink->abort();
+    sink->abort(st);
     PrintError(err, st);
     return kExitError;
   }

@@ -57,7 +57,7 @@ struct BuildArgs {
   std::shared_ptr<MetricsCollector> metrics;  // set by RunBuild when metrics_file is
   bool write_run_record = true;
   bool parallel = false;
-  uint32_t workers = 0;                  // 0 = the number of cores
+  uint32_t workers = 0;                   // 0 = the number of cores
   std::optional<uint32_t> shard_retries;  // unset = no retries
   double retry_backoff_seconds = 1.0;
   uint64_t sort_memory_bytes = SqliteWriterOptions().sort_memory_bytes;  // either backend
@@ -70,6 +70,15 @@ struct BuildArgs {
 // `progress` draws a progress line on `err` (for terminals).
 int RunBuild(const BuildArgs& args, std::istream& in, std::ostream& out, std::ostream& err,
              bool progress);
+
+// SIGINT, SIGTERM and SIGHUP make a build that is reading its input stop at
+// the next record and abort (nothing published, its objects deleted, the
+// run record failed naming the signal) instead of dying with its run record
+// at `running`. Once the input is read, the build finishes what it started;
+// a second signal ends the process at once. main() installs the handlers.
+void InstallInterruptHandlers();
+// The first of those signals received, or 0.
+int InterruptSignal();
 
 // "none", "snappy", "zlib", "lz4", "zstd"; nullopt for anything else.
 std::optional<SlateDbCompression> ParseSlateDbCompression(std::string_view name);

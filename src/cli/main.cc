@@ -3,9 +3,11 @@
 
 #include <iostream>
 
+#include "cli/build_command.h"
 #include "cli/shardy.h"
 
 int main(int argc, char** argv) {
+  shardyfusion::cli::InstallInterruptHandlers();
   shardyfusion::cli::ShardyEnvironment env;
   env.progress = isatty(STDERR_FILENO) != 0;
   return shardyfusion::cli::RunShardy(argc, argv, std::cin, std::cout, std::cerr, env);

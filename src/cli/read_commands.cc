@@ -61,6 +61,14 @@ Json EncodedValue(const ReadContext& ctx, const std::string& bytes) {
   return EncodeValue(ctx.output.value_encoding, bytes);
 }
 
+// The "value" of a key that is absent, in get and multiget alike: JSON null,
+// or the --null-repr text when one other than "null" is given. (The
+// reference prints the string "null" in get and omits the field in
+// multiget.)
+Json MissingValue(const ReadContext& ctx) {
+  return ctx.output.null_repr == "null" ? Json(nullptr) : Json(ctx.output.null_repr);
+}
+
 Json OptionalKey(const std::optional<Key>& key) { return key ? KeyToJson(*key) : Json(nullptr); }
 
 // The routing context of --routing-context, typed by the snapshot's columns.
@@ -166,7 +174,7 @@ int RunGet(const ReadContext& ctx, const std::string& key_arg, bool strict, std:
   result["op"] = "get";
   result["key"] = KeyToJson(*key);
   result["found"] = value->has_value();
-  result["value"] = value->has_value() ? EncodedValue(ctx, **value) : Json(ctx.output.null_repr);
+  result["value"] = value->has_value() ? EncodedValue(ctx, **value) : MissingValue(ctx);
   EmitResult(result, ctx.output, out);
   return (strict && !value->has_value()) ? kExitError : 0;
 }
@@ -196,8 +204,7 @@ int RunMultiGet(const ReadContext& ctx, const std::vector<std::string>& key_args
     Json item;
     item["key"] = KeyToJson(keys[i]);
     item["found"] = v.has_value();
-    // As the reference: a missing key's entry has no "value".
-    if (v) item["value"] = EncodedValue(ctx, *v);
+    item["value"] = v ? EncodedValue(ctx, *v) : MissingValue(ctx);
     results.push_back(std::move(item));
   }
   EmitResult({{"op", "multiget"}, {"results", std::move(results)}}, ctx.output, out);

@@ -19,6 +19,19 @@ namespace shardyfusion::cli {
 
 namespace {
 
+// > 0, said plainly: kPositive names its range up to DBL_MAX, a
+// 300-digit number.
+const CLI::Validator kPositive(
+    [](std::string& text) -> std::string {
+      char* end = nullptr;
+      const double v = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size() || !(v > 0)) {
+        return "must be a number greater than 0 (got " + text + ")";
+      }
+      return "";
+    },
+    "> 0");
+
 constexpr int kExitUsage = 2;
 
 // Flags as typed; converted to BuildArgs once CLI11 has validated them.
@@ -74,7 +87,8 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
   *cmd = b;
   b->footer(
       "Keys: --key-type int takes JSON integers (CSV/TSV: integer text), str takes strings, bytes "
-      "takes standard padded base64 strings. Values: --value-field stores that field (a string "
+      "takes standard padded base64 strings. A key that appears more than once keeps the value of "
+      "its last record (last write wins). Values: --value-field stores that field (a string "
       "as its UTF-8 bytes, anything else as compact JSON); without it the whole record is stored "
       "as compact JSON. Routing: --num-dbs or --max-keys-per-shard hash the key; --cel-expr routes "
       "by a CEL expression over --cel-column fields instead (docs/format/routing.md, \"CEL "
@@ -100,7 +114,7 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
                                         "Shards = ceil(records / M), at most 65536; counts the "
                                         "records first, so the input must be "
                                         "a file")
-                              ->check(CLI::PositiveNumber);
+                              ->check(kPositive);
   num_dbs->excludes(max_keys);
   presence->push_back(num_dbs);
   presence->push_back(max_keys);
@@ -112,31 +126,35 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
                 "SQLite file per shard)")
       ->check(CLI::IsMember({"slatedb", "sqlite"}))
       ->capture_default_str();
-  b->add_option("--slatedb-mode", f->slatedb_mode,
-                "SlateDB backend: direct uploads an L0 SST whenever a shard has buffered "
-                "--slatedb-l0-sst-mib of input; local builds each shard as one sorted run on "
-                "local disk and uploads it when the shard is sealed (fewer SSTs per lookup)")
-      ->check(CLI::IsMember({"direct", "local"}))
-      ->capture_default_str();
-  b->add_option("--slatedb-compression", f->compression,
-                "SlateDB backend: block compression (none, snappy, zlib, lz4, zstd)")
-      ->check(CLI::IsMember({"none", "snappy", "zlib", "lz4", "zstd"}))
-      ->capture_default_str();
-  b->add_option("--slatedb-l0-sst-mib", f->l0_sst_mib,
-                "SlateDB direct mode: MiB of key+value input per L0 SST")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 16))
-      ->capture_default_str();
-  b->add_option("--slatedb-sst-mib", f->max_sst_mib,
-                "SlateDB local mode: MiB at which the sorted run starts a new SST")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 16))
-      ->capture_default_str();
+  std::vector<CLI::Option*> slatedb_flags;
+  slatedb_flags.push_back(
+      b->add_option("--slatedb-mode", f->slatedb_mode,
+                    "SlateDB backend: direct uploads an L0 SST whenever a shard has buffered "
+                    "--slatedb-l0-sst-mib of input; local builds each shard as one sorted run on "
+                    "local disk and uploads it when the shard is sealed (fewer SSTs per lookup)")
+          ->check(CLI::IsMember({"direct", "local"}))
+          ->capture_default_str());
+  slatedb_flags.push_back(
+      b->add_option("--slatedb-compression", f->compression,
+                    "SlateDB backend: block compression (none, snappy, zlib, lz4, zstd)")
+          ->check(CLI::IsMember({"none", "snappy", "zlib", "lz4", "zstd"}))
+          ->capture_default_str());
+  slatedb_flags.push_back(b->add_option("--slatedb-l0-sst-mib", f->l0_sst_mib,
+                                        "SlateDB direct mode: MiB of key+value input per L0 SST")
+                              ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 16))
+                              ->capture_default_str());
+  slatedb_flags.push_back(
+      b->add_option("--slatedb-sst-mib", f->max_sst_mib,
+                    "SlateDB local mode: MiB at which the sorted run starts a new SST")
+          ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 16))
+          ->capture_default_str());
   presence->push_back(
       b->add_option("--key-encoding", f->key_encoding,
                     "Stored key encoding: u64be, u32be, utf8 or raw (default: u64be for int "
                     "keys, utf8 for str, raw for bytes)")
           ->check(CLI::IsMember({"u64be", "u32be", "utf8", "raw"})));
   b->add_option("--batch-size", f->batch_size, "Records buffered per shard before a write")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
   presence->push_back(b->add_option("--run-id", f->run_id,
                                     "Run id of this build (default: a fresh uuid). It must be new: "
@@ -146,19 +164,19 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
                 "Local staging directory (default: $TMPDIR/shardyfusion)");
   presence->push_back(b->add_option("--max-total-batched-items", f->max_total_batched_items,
                                     "Cap on records buffered across all shards (default: none)")
-                          ->check(CLI::PositiveNumber));
+                          ->check(kPositive));
   presence->push_back(b->add_option("--max-total-batched-bytes", f->max_total_batched_bytes,
                                     "Cap on key+value bytes buffered across all shards (default: "
                                     "none)")
-                          ->check(CLI::PositiveNumber));
+                          ->check(kPositive));
   presence->push_back(b->add_option("--max-writes-per-second", f->max_writes_per_second,
                                     "Records written per second, in total over all shards "
                                     "(default: unlimited)")
-                          ->check(CLI::PositiveNumber));
+                          ->check(kPositive));
   presence->push_back(
       b->add_option("--max-write-bytes-per-second", f->max_write_bytes_per_second,
                     "Key+value bytes written per second, in total (default: unlimited)")
-          ->check(CLI::PositiveNumber));
+          ->check(kPositive));
   b->add_option("--metrics-file", f->metrics_file,
                 "Write the build's final metrics here, in the Prometheus text format");
   b->add_flag("--no-run-record", f->no_run_record,
@@ -209,6 +227,7 @@ void AddBuildCommand(CLI::App& app, BuildFlags* f, CLI::App** cmd,
   b->add_flag("--infer-routing-values", f->infer_routing_values,
               "Categorical tokens from the data: every distinct result, sorted ascending (reads "
               "the input file twice)");
+  presence->insert(presence->end(), slatedb_flags.begin(), slatedb_flags.end());
 }
 
 // The --cel-* flags; a malformed one is kInvalidArgument.
@@ -233,7 +252,8 @@ Result<CelBuildArgs> ToCelBuildArgs(const BuildFlags& f) {
 
 // presence: --value-field, --num-dbs, --max-keys-per-shard, --key-encoding,
 // --run-id, --max-total-batched-items, --max-total-batched-bytes,
-// --max-writes-per-second, --max-write-bytes-per-second, --cel-expr.
+// --max-writes-per-second, --max-write-bytes-per-second, --cel-expr, then
+// the --slatedb-* flags.
 Result<BuildArgs> ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option*>& presence) {
   auto given = [&presence](size_t i) { return presence[i]->count() > 0; };
   BuildArgs args;
@@ -261,6 +281,17 @@ Result<BuildArgs> ToBuildArgs(const BuildFlags& f, const std::vector<CLI::Option
   if (f.shard_retries > 0) args.shard_retries = f.shard_retries;
   args.retry_backoff_seconds = f.retry_backoff;
   args.sort_memory_bytes = f.sort_memory_mib << 20;
+  if (f.backend != "slatedb") {
+    for (size_t i = 10; i < presence.size(); ++i) {
+      if (given(i)) {
+        return Status(ErrorCode::kInvalidArgument,
+                      presence[i]->get_name() +
+                          " applies to --backend slatedb only (this build "
+                          "uses --backend " +
+                          f.backend + ")");
+      }
+    }
+  }
   args.slatedb.mode =
       f.slatedb_mode == "local" ? SlateDbWriteMode::kLocal : SlateDbWriteMode::kDirect;
   args.slatedb.compression = *ParseSlateDbCompression(f.compression);

@@ -165,7 +165,7 @@ TEST_F(CliShardyTest, GetMissingKeyAndStrict) {
   ASSERT_EQ(BuildInts(WriteJsonl("in.jsonl", 3), "run1").code, 0);
   RunResult r = Read({"get", "99"});
   EXPECT_EQ(r.code, 0);
-  EXPECT_EQ(r.out, "{\"op\":\"get\",\"key\":99,\"found\":false,\"value\":\"null\"}\n");
+  EXPECT_EQ(r.out, "{\"op\":\"get\",\"key\":99,\"found\":false,\"value\":null}\n");
 
   r = Read({"--null-repr", "<none>", "get", "99", "--strict"});
   EXPECT_EQ(r.code, 1);
@@ -196,7 +196,7 @@ TEST_F(CliShardyTest, MultiGetFromArgumentsAndStdin) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(ParseLine(r.out), Json::parse(R"({"op":"multiget","results":[
       {"key":1,"found":true,"value":"{\"id\":1,\"name\":\"n1\"}"},
-      {"key":99,"found":false},
+      {"key":99,"found":false,"value":null},
       {"key":7,"found":true,"value":"{\"id\":7,\"name\":\"n7\"}"}]})"));
 
   r = Read({"--value-encoding", "utf8", "--output-format", "text", "multiget", "-"}, "3\r\n\n42\n");
@@ -382,6 +382,41 @@ TEST_F(CliShardyTest, HostileInputGetsAClearErrorAndPublishesNothing) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("input \"" + dir_ + "/adir\" is a directory"), std::string::npos) << r.err;
   EXPECT_FALSE(CurrentExists());
+}
+
+// An unwritable --metrics-file was found only after publishing, and the
+// published build then exited 1. It is refused before anything is written.
+TEST_F(CliShardyTest, AnUnwritableMetricsFileIsRefusedBeforeTheBuild) {
+  const std::string input = WriteJsonl("in.jsonl", 20);
+  for (const std::string& bad : {dir_ + "/no-such-dir/metrics.prom", dir_}) {
+    RunResult r = BuildInts(input, "m1", {"--num-dbs", "2", "--metrics-file", bad});
+    EXPECT_EQ(r.code, 1) << bad;
+    EXPECT_NE(r.err.find("ConfigValidation: --metrics-file \"" + bad + "\" cannot be written"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(dir_ + "/snap")) << "the refused build wrote " << bad;
+  }
+  RunResult r = BuildInts(input, "m2", {"--num-dbs", "2", "--metrics-file", dir_ + "/m.prom"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(ReadFileText(dir_ + "/m.prom").find("shard"), std::string::npos);
+}
+
+// A build that failed on its input recorded "the build was aborted"; its run
+// record now names the line and the problem.
+TEST_F(CliShardyTest, ARunRecordNamesWhyTheInputFailed) {
+  RunResult r =
+      BuildInts(WriteFile("bad.jsonl", "{\"id\":1}\n{\"id\":2}\n{\"id\":\"x\"}\n"), "bad");
+  ASSERT_EQ(r.code, 1);
+  int records = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ + "/snap/runs")) {
+    if (e.path().filename() != "run.yaml") continue;
+    ++records;
+    const std::string yaml = ReadFileText(e.path().string());
+    EXPECT_NE(yaml.find("status: failed"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("line 3: key field"), std::string::npos) << yaml;
+    EXPECT_NE(yaml.find("error_type: 'InvalidInput'"), std::string::npos) << yaml;
+  }
+  EXPECT_EQ(records, 1);
 }
 
 TEST_F(CliShardyTest, CsvFromStdinWithStrKeysAndValueField) {
@@ -577,6 +612,20 @@ TEST_F(CliShardyTest, UsageErrorsExitTwo) {
                  "int", "--num-dbs", "1", "--max-keys-per-shard", "2", "--prefix", prefix_url_})
                 .code,
             2);
+  // SlateDB's flags with the SQLite backend were once silently ignored.
+  r = BuildInts(WriteJsonl("in.jsonl", 3), "usage",
+                {"--num-dbs", "1", "--backend", "sqlite", "--slatedb-compression", "zstd"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--slatedb-compression applies to --backend slatedb only"),
+            std::string::npos)
+      << r.err;
+  // A non-positive size says so plainly (it once printed a 300-digit range).
+  r = BuildInts(WriteJsonl("in.jsonl", 3), "usage", {"--num-dbs", "1", "--batch-size", "0"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--batch-size: must be a number greater than 0 (got 0)"), std::string::npos)
+      << r.err;
+  EXPECT_LT(r.err.size(), 200u) << r.err;
+  EXPECT_FALSE(CurrentExists());
 }
 
 TEST_F(CliShardyTest, BadS3FlagsAreUsageErrorsNamingTheProblem) {

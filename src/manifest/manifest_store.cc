@@ -107,8 +107,9 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
       return Status(ErrorCode::kPublishCurrent,
                     "another publisher moved " + store_->Url(current_key()) +
                         " while this publish ran; the manifest " + ref +
-                        " is written but not current (inspect the history, then SetCurrent "
-                        "it if it should win)",
+                        " is written but not current, and the other build's snapshot stays "
+                        "published (`shardy history` lists both; to publish this data, build "
+                        "it again under a new run id)",
                     false)
           .with_manifest_ref(ref);
     }

@@ -562,14 +562,14 @@ Status WriteEngine::Add(const Key& key, std::string_view value, std::span<const 
   return st;
 }
 
-void WriteEngine::Abort() {
+void WriteEngine::Abort(const Status& cause) {
   if (impl_->done) return;
   impl_->done = true;
   impl_->AbandonAll();
   // Nothing references what the attempts uploaded (direct-mode SSTs).
   DeleteBestEffort(*impl_->root.store, impl_->CreatedObjects(), "abort_cleanup");
   Status aborted(ErrorCode::kInvalidArgument, "the build was aborted");
-  impl_->FinishRunRecord(impl_->failure.ok() ? aborted : impl_->failure);
+  impl_->FinishRunRecord(!cause.ok() ? cause : !impl_->failure.ok() ? impl_->failure : aborted);
   impl_->Emit(metric_events::kWriteFailed, {});
 }
 
@@ -596,6 +596,7 @@ ShardedWriter::ShardedWriter(std::unique_ptr<WriteEngine> engine) : engine_(std:
 ShardedWriter::~ShardedWriter() = default;
 Result<BuildResult> ShardedWriter::Finish() { return engine_->Finish(); }
 void ShardedWriter::Abort() { engine_->Abort(); }
+void ShardedWriter::Abort(const Status& cause) { engine_->Abort(cause); }
 uint32_t ShardedWriter::num_dbs() const { return engine_->num_dbs(); }
 uint64_t ShardedWriter::records_added() const { return engine_->records_added(); }
 

@@ -33,7 +33,9 @@ class WriteEngine {
   // Flushes, seals, publishes and cleans up. Call once.
   Result<BuildResult> Finish();
   // Abandons the build: nothing is published; local staging is removed.
-  void Abort();
+  // The run record fails with `cause`, else the engine's own failure, else
+  // "the build was aborted".
+  void Abort(const Status& cause = Status::OK());
 
   // The shards known so far (the final count for hash and categorical).
   uint32_t num_dbs() const;
