@@ -118,7 +118,8 @@ bool RunRecordLifecycle::Write(bool terminal) {
   put.content_type = "application/x-yaml";
   auto r = store_->Put(key_, RunRecordYaml(record_), put);
   if (!r.ok()) {
-    Log(LogLevel::kWarning, "run record " + store_->Url(key_) + " not written: " + r.status().ToString());
+    Log(LogLevel::kWarning,
+        "run record " + store_->Url(key_) + " not written: " + r.status().ToString());
     return false;
   }
   return true;

@@ -603,36 +603,27 @@ uint64_t ShardedWriter::records_added() const { return engine_->records_added();
 Result<BuildResult> WriteEngine::Impl::Finish() {
   if (!failure.ok()) return failure;
   std::vector<ShardAttemptResult> attempts;
-  std::vector<std::string> uploaded;  // the objects this build created
   auto fail_before_publish = [&](const Status& st) -> Status {
     // Nothing references these objects; remove them so a failed build
     // leaves no orphans behind. Only what this build created: never a
     // listing of a prefix that another run may own.
-    DeleteBestEffort(*root.store, uploaded, "failed_build_cleanup");
+    DeleteBestEffort(*root.store, CreatedObjects(), "failed_build_cleanup");
     return st;
   };
   // The shards' last batches are written by the seal workers, in parallel.
   Status drained = pool->Drain();
   pool->Stop();
-  auto note_uploaded = [&] { uploaded = CreatedObjects(); };
-  if (!drained.ok()) {
-    note_uploaded();
-    return fail_before_publish(drained);
-  }
+  if (!drained.ok()) return fail_before_publish(drained);
   // Known only now in CEL direct mode, where it may also fail (ids that are
   // not dense): checked before anything is sealed.
   std::vector<int64_t> rows;
   for (const std::unique_ptr<ShardState>& s : shards) rows.push_back(s->row_count);
   Result<uint32_t> final_num_dbs = router->FinalNumDbs(rows);
-  if (!final_num_dbs.ok()) {
-    note_uploaded();
-    return fail_before_publish(final_num_dbs.status());
-  }
+  if (!final_num_dbs.ok()) return fail_before_publish(final_num_dbs.status());
   const uint32_t num_dbs = *final_num_dbs;
   if (num_dbs > 0) EnsureShard(num_dbs - 1);
   std::vector<std::optional<SealResult>> sealed;
   Status seal_status = SealAll(&sealed);
-  note_uploaded();
   if (!seal_status.ok()) return fail_before_publish(seal_status);
   std::vector<std::string> superseded;  // what earlier attempts of retried shards left
   for (uint32_t db_id = 0; db_id < shards.size(); ++db_id) {
