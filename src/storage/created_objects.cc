@@ -66,10 +66,7 @@ Status CreatedObjectsStore::Delete(const std::vector<std::string>& keys) {
   Status st = inner_->Delete(keys);
   if (st.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const std::string& k : keys) {
-      auto it = created_.find(k);
-      if (it != created_.end()) created_.erase(it);
-    }
+    for (const std::string& k : keys) created_.erase(k);
   }
   return st;
 }
