@@ -32,6 +32,43 @@ PutOptions ConditionalPut(const char* content_type, const PointerState& state, b
   return options;
 }
 
+// The pointer as it is now: what a conditional switch compares against.
+Result<PointerState> ReadPointerState(ObjectStore& store, const std::string& current_key) {
+  Result<std::optional<ObjectInfo>> head = store.Head(current_key);
+  if (!head.ok()) return head.status();
+  PointerState state;
+  if (head->has_value()) state = PointerState{true, (*head)->etag};
+  return state;
+}
+
+// How a switch of `_CURRENT` ended; kFailed carries the store's error.
+struct SwapOutcome {
+  enum class Kind { kSwitched, kConflict, kFailed };
+  Kind kind = Kind::kSwitched;
+  Status cause;
+};
+
+// The one switch of `_CURRENT` to `ref`, for publishes and rollbacks alike:
+// conditional on `before` (unless `force`), and a write whose reply was lost
+// (a retried PUT refused with 412 or timed out although it landed) counts as
+// switched when the pointer now holds exactly these bytes, which are unique
+// to this call (a microsecond timestamp).
+SwapOutcome SwapCurrent(ObjectStore& store, const std::string& current_key, const std::string& ref,
+                        const std::string& run_id, const PointerState& before, bool force) {
+  CurrentPointer pointer;
+  pointer.manifest_ref = ref;
+  pointer.run_id = run_id;
+  pointer.updated_at = FormatIsoTimestamp(NowMicros());
+  const std::string bytes = SerializeCurrentPointer(pointer);
+  Result<std::string> put =
+      store.Put(current_key, bytes, ConditionalPut(kCurrentContentType, before, force));
+  if (put.ok() || HoldsExactly(store, current_key, bytes)) return {};
+  if (put.status().code() == ErrorCode::kPreconditionFailed) {
+    return {SwapOutcome::Kind::kConflict, put.status()};
+  }
+  return {SwapOutcome::Kind::kFailed, put.status()};
+}
+
 }  // namespace
 
 ManifestStore::ManifestStore(std::shared_ptr<ObjectStore> store, std::string root_key,
@@ -67,13 +104,13 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
   // that a publisher who moves it meanwhile is detected at (c).
   PointerState before;
   if (!options.force_last_writer_wins) {
-    Result<std::optional<ObjectInfo>> head = store_->Head(current_key());
-    if (!head.ok()) {
+    Result<PointerState> state = ReadPointerState(*store_, current_key());
+    if (!state.ok()) {
       return manifest_error(
-          "cannot read " + store_->Url(current_key()) + ": " + head.status().ToString(),
-          head.status().retryable());
+          "cannot read " + store_->Url(current_key()) + ": " + state.status().ToString(),
+          state.status().retryable());
     }
-    if (head->has_value()) before = PointerState{true, (*head)->etag};
+    before = *state;
   }
 
   // (b) The manifest object. It is immutable: an existing object means two
@@ -92,30 +129,22 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
   }
 
   // (c) Switch the pointer, conditionally on (a).
-  CurrentPointer pointer;
-  pointer.manifest_ref = ref;
-  pointer.run_id = run_id;
-  pointer.updated_at = FormatIsoTimestamp(NowMicros());
-  const std::string pointer_bytes = SerializeCurrentPointer(pointer);
-  Result<std::string> switched =
-      store_->Put(current_key(), pointer_bytes,
-                  ConditionalPut(kCurrentContentType, before, options.force_last_writer_wins));
-  if (!switched.ok() && HoldsExactly(*store_, current_key(), pointer_bytes))
-    switched = std::string();
-  if (!switched.ok()) {
-    if (switched.status().code() == ErrorCode::kPreconditionFailed) {
-      return Status(ErrorCode::kPublishCurrent,
-                    "another publisher moved " + store_->Url(current_key()) +
-                        " while this publish ran; the manifest " + ref +
-                        " is written but not current, and the other build's snapshot stays "
-                        "published (`shardy history` lists both; to publish this data, build "
-                        "it again under a new run id)",
-                    false)
-          .with_manifest_ref(ref);
-    }
+  const SwapOutcome swap =
+      SwapCurrent(*store_, current_key(), ref, run_id, before, options.force_last_writer_wins);
+  if (swap.kind == SwapOutcome::Kind::kConflict) {
+    return Status(ErrorCode::kPublishCurrent,
+                  "another publisher moved " + store_->Url(current_key()) +
+                      " while this publish ran; the manifest " + ref +
+                      " is written but not current, and the other build's snapshot stays "
+                      "published (`shardy history` lists both; to publish this data, build "
+                      "it again under a new run id)",
+                  false)
+        .with_manifest_ref(ref);
+  }
+  if (swap.kind == SwapOutcome::Kind::kFailed) {
     return Status(ErrorCode::kPublishCurrent,
                   "the manifest " + ref + " is written but " + store_->Url(current_key()) +
-                      " could not be switched to it: " + switched.status().ToString(),
+                      " could not be switched to it: " + swap.cause.ToString(),
                   true)
         .with_manifest_ref(ref);
   }
@@ -193,24 +222,16 @@ Status ManifestStore::SetCurrent(const std::string& ref) {
   }
 
   // Rollbacks race like publishes do; the same compare-and-swap guards them.
-  Result<std::optional<ObjectInfo>> head = store_->Head(current_key());
-  if (!head.ok()) return head.status().annotate("reading " + store_->Url(current_key()));
-  PointerState before;
-  if (head->has_value()) before = PointerState{true, (*head)->etag};
-
-  CurrentPointer pointer;
-  pointer.manifest_ref = ref;
-  pointer.run_id = *run_id;
-  pointer.updated_at = FormatIsoTimestamp(NowMicros());
-  Result<std::string> put = store_->Put(current_key(), SerializeCurrentPointer(pointer),
-                                        ConditionalPut(kCurrentContentType, before, false));
-  if (!put.ok()) {
-    const bool conflict = put.status().code() == ErrorCode::kPreconditionFailed;
+  Result<PointerState> before = ReadPointerState(*store_, current_key());
+  if (!before.ok()) return before.status().annotate("reading " + store_->Url(current_key()));
+  const SwapOutcome swap = SwapCurrent(*store_, current_key(), ref, *run_id, *before, false);
+  if (swap.kind != SwapOutcome::Kind::kSwitched) {
+    const bool conflict = swap.kind == SwapOutcome::Kind::kConflict;
     return Status(ErrorCode::kPublishCurrent,
                   conflict ? "another publisher moved " + store_->Url(current_key()) +
                                  " while pointing it at " + ref + "; nothing was changed"
                            : "could not point " + store_->Url(current_key()) + " at " + ref + ": " +
-                                 put.status().ToString(),
+                                 swap.cause.ToString(),
                   !conflict)
         .with_manifest_ref(ref);
   }

@@ -211,6 +211,37 @@ TEST(ManifestStoreTest, WritesThatLandedDespiteAnErrorCountAsDone) {
   EXPECT_EQ((*ms.LoadCurrent())->manifest_ref, *ref);
 }
 
+TEST(ManifestStoreTest, ARollbackWhoseReplyWasLostCountsAsDone) {
+  // Publish and SetCurrent switch `_CURRENT` through the same swap: a
+  // rollback whose PUT landed but reported 412 (a retry meeting its own
+  // first write) succeeded; a rival's pointer in place is still a conflict.
+  auto base = FreshMemoryStore();
+  auto faulty = std::make_shared<FaultInjectingStore>(base);
+  ManifestStore ms(faulty, "root");
+  Result<std::string> a = ms.Publish(SmallManifest("run-a"));
+  Result<std::string> b = ms.Publish(SmallManifest("run-b"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  FaultRule lost;
+  lost.op = StoreOp::kPut;
+  lost.key_contains = "_CURRENT";
+  lost.after_effect = true;
+  lost.error = Status(ErrorCode::kPreconditionFailed, "412 on retry");
+  faulty->AddRule(lost);
+  Status rolled_back = ms.SetCurrent(*a);
+  EXPECT_TRUE(rolled_back.ok()) << rolled_back.ToString();
+  EXPECT_EQ(faulty->FaultsInjected(), 1);
+  EXPECT_EQ((*ms.LoadCurrent())->manifest_ref, *a);
+
+  faulty->ClearRules();
+  FaultRule rival = lost;
+  rival.after_effect = false;
+  faulty->AddRule(rival);
+  Status conflict = ms.SetCurrent(*b);
+  EXPECT_EQ(conflict.code(), ErrorCode::kPublishCurrent);
+  EXPECT_NE(conflict.message().find("nothing was changed"), std::string::npos);
+  EXPECT_EQ((*ms.LoadCurrent())->manifest_ref, *a);
+}
+
 TEST(ManifestStoreTest, FailedManifestPutLeavesCurrentUntouched) {
   auto base = FreshMemoryStore();
   auto faulty = std::make_shared<FaultInjectingStore>(base);
