@@ -1,10 +1,10 @@
 // The sharded writer: records in, a published snapshot out.
 //
 // Records are routed to shards (xxh3 of the key into `num_dbs`, or a CEL
-// expression: docs/format/routing.md), encoded, batched per shard and written through a
-// ShardWriterFactory into a fresh attempt prefix per shard; then winners are selected, the manifest
-// is published and
-// `_CURRENT` is switched to it, and losing attempts are cleaned up
+// expression: docs/format/routing.md), encoded, batched per shard and
+// written through a ShardWriterFactory into a fresh attempt prefix per
+// shard; then winners are selected, the manifest is published and `_CURRENT`
+// is switched to it, and losing attempts are cleaned up
 // (docs/format/layout.md). A successful return means the snapshot is
 // published: readers opened afterwards see it. On any error nothing becomes
 // visible through `_CURRENT`.
@@ -56,8 +56,8 @@ struct RetryConfig {
 
 // Settings shared by every sharding strategy.
 struct WriteConfig {
-  // Root URL of the snapshot: file:///abs/dir, a local path, or (later)
-  // s3://bucket/prefix. Must name a non-empty prefix.
+  // Root URL of the snapshot: s3://bucket/prefix, file:///abs/dir or a local
+  // path. Must name a non-empty prefix.
   std::string s3_prefix;
   // Optional: the store to use instead of resolving s3_prefix's scheme.
   // s3_prefix must then be a URL inside this store.
@@ -168,7 +168,6 @@ struct WriteOptions {
 };
 
 struct BuildDurations {
-  int64_t sharding_ms = 0;
   int64_t write_ms = 0;
   int64_t manifest_ms = 0;
   int64_t total_ms = 0;

@@ -290,11 +290,13 @@ Result<SealResult> ShardAttempts::Seal() {
 
 std::vector<std::string> ShardAttempts::CreatedObjects() const {
   std::vector<std::string> keys = SupersededObjects();
-  if (!attempts_.empty()) {
-    std::vector<std::string> current = attempts_.back()->created();
-    keys.insert(keys.end(), current.begin(), current.end());
-  }
+  std::vector<std::string> current = CurrentObjects();
+  keys.insert(keys.end(), current.begin(), current.end());
   return keys;
+}
+
+std::vector<std::string> ShardAttempts::CurrentObjects() const {
+  return attempts_.empty() ? std::vector<std::string>() : attempts_.back()->created();
 }
 
 std::vector<std::string> ShardAttempts::SupersededObjects() const {

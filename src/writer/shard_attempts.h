@@ -3,7 +3,7 @@
 // The engine hands a shard's batches to its ShardAttempts, in order, then
 // calls Seal() once. The first batch opens attempt 00 (the attempt prefix
 // <root>/<shard_prefix>/run_id=<run>/<db_path>/attempt=00). When retries are
-// on (RetryPolicy::max_retries > 0) every batch is first appended to a local
+// on (RetryConfig::max_retries > 0) every batch is first appended to a local
 // spool file; an Open, WriteBatch or Seal failure that is retryable then
 // abandons the attempt, deletes what it uploaded (best effort), sleeps the
 // backoff (initial_backoff * multiplier^k before retry k+1), opens the next
@@ -45,12 +45,10 @@
 #include "shardyfusion/shard_backend.h"
 #include "shardyfusion/writer.h"
 #include "storage/created_objects.h"
+#include "writer/build_events.h"
 #include "writer/layout.h"
 
 namespace shardyfusion {
-
-using EmitFn =
-    std::function<void(std::string_view, std::vector<std::pair<std::string_view, double>>)>;
 
 // What every shard's attempts share; outlives them.
 struct ShardAttemptEnv {
@@ -89,6 +87,8 @@ class ShardAttempts {
   // The objects every attempt created (the current one included): what a
   // failed build deletes.
   std::vector<std::string> CreatedObjects() const;
+  // The objects the current attempt created (after Seal: the sealed one's).
+  std::vector<std::string> CurrentObjects() const;
   // The objects the attempts before the current one created and did not
   // delete themselves: what the build deletes once the current one won.
   std::vector<std::string> SupersededObjects() const;

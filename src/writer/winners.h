@@ -5,34 +5,29 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "shardyfusion/manifest.h"
-#include "shardyfusion/object_store.h"
 #include "shardyfusion/status.h"
 
 namespace shardyfusion {
 
-// What one shard attempt produced.
+// What one sealed shard attempt produced, in this process or another.
 struct ShardAttemptResult {
-  int64_t db_id = 0;
-  int64_t attempt = 0;
-  std::optional<std::string> db_key;  // attempt prefix in the store; nullopt = wrote nothing
-  std::optional<std::string> db_url;
-  int64_t row_count = 0;
-  int64_t db_bytes = 0;
-  std::optional<Key> min_key;
-  std::optional<Key> max_key;
-  std::optional<std::string> checkpoint_id;
-  WriterInfo writer_info;
+  // The manifest's row for the shard if this attempt wins. db_url nullopt
+  // (or row_count 0) = the attempt wrote nothing.
+  ShardMeta shard;
+  // The keys (in the snapshot's store) the attempt created: what is deleted
+  // if it loses, or if the build fails before its manifest is written.
+  std::vector<std::string> created_objects;
 };
 
 struct WinnerSelection {
   std::vector<ShardMeta> winners;  // sorted by db_id, empty shards omitted
   int64_t num_attempt_results = 0;
-  std::vector<std::string> loser_keys;  // attempt prefixes that did not win
+  // The created objects of every attempt that did not win.
+  std::vector<std::string> loser_objects;
 };
 
 // Groups attempts by db_id; the winner of a shard is the minimum of

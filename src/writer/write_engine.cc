@@ -4,18 +4,19 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/ids.h"
 #include "core/rate_limiter.h"
+#include "core/status_internal.h"
 #include "manifest/py_json.h"
-#include "shardyfusion/slatedb_backend.h"
 #include "storage/created_objects.h"
+#include "writer/build_plan.h"
 #include "writer/layout.h"
 #include "writer/local_staging.h"
+#include "writer/publish.h"
 #include "writer/run_id_check.h"
 #include "writer/run_record.h"
 #include "writer/shard_attempts.h"
@@ -29,14 +30,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 int64_t MillisSince(SteadyClock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - t0).count();
-}
-
-Status ConfigError(const std::string& msg) { return Status(ErrorCode::kConfigValidation, msg); }
-
-std::string DefaultLocalRoot() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string base = (tmp && *tmp) ? tmp : "/tmp";
-  return base + "/shardyfusion";
 }
 
 // Per-shard state in the engine.
@@ -66,15 +59,15 @@ bool KeyLess(const Key& a, const Key& b) {
 
 class WriteEngine::Impl {
  public:
-  WriteConfig config;
-  WriteOptions options;
+  Impl(const WriteConfig& c, const WriteOptions& o, std::unique_ptr<ShardRouter> r, BuildPlan p)
+      : config(c), options(o), router(std::move(r)), plan(std::move(p)), root(plan.root) {}
+
+  const WriteConfig config;
+  const WriteOptions options;
   std::unique_ptr<ShardRouter> router;
-  StoreLocation root;
-  std::shared_ptr<ShardWriterFactory> factory;
-  KeyLimits key_limits;  // the factory's, read once
-  std::string run_id;
-  std::string local_run_dir;
-  std::unique_ptr<LocalStaging> staging;  // owns local_run_dir while the build runs
+  const BuildPlan plan;
+  const StoreLocation& root;              // plan.root
+  std::unique_ptr<LocalStaging> staging;  // owns plan.local_run_dir while the build runs
   // Requested when the build fails: cuts retry backoffs short.
   std::stop_source stop;
   ShardAttemptEnv env;  // shared by every shard's attempts
@@ -90,12 +83,9 @@ class WriteEngine::Impl {
   bool key_is_int = false;
   bool saw_key = false;
   bool done = false;
-  size_t seal_threads = 1;
-  // Batches are written behind the producer: single-process mode by one
-  // thread with at most kMaxPendingBatches queued or being written at once,
-  // parallel mode by the worker pool within its byte budgets.
-  static constexpr size_t kMaxPendingBatches = 2;
-  size_t max_recycled_batches = 4;
+  // Batches are written behind the producer (plan.pool: single-process mode
+  // one thread with two batches in flight, parallel mode the worker pool
+  // within its byte budgets).
   std::unique_ptr<ShardWorkerPool> pool;
   std::mutex recycled_mu;
   std::vector<KvBatch> recycled;
@@ -187,7 +177,7 @@ class WriteEngine::Impl {
   void RecycleBatch(KvBatch batch) {
     batch.Clear();
     std::lock_guard<std::mutex> lock(recycled_mu);
-    if (recycled.size() < max_recycled_batches) recycled.push_back(std::move(batch));
+    if (recycled.size() < plan.max_recycled_batches) recycled.push_back(std::move(batch));
   }
 
   // The memory ceiling: while a total exceeds its cap, flush the largest
@@ -315,7 +305,7 @@ class WriteEngine::Impl {
         }
       }
     };
-    const size_t threads = std::min<size_t>(todo.size(), seal_threads);
+    const size_t threads = std::min<size_t>(todo.size(), plan.seal_threads);
     std::vector<std::thread> helpers;
     for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
     work();
@@ -329,166 +319,75 @@ class WriteEngine::Impl {
     return *shards[db_id];
   }
 
+  Status Start();
   Result<BuildResult> Finish();
+  Result<PublishRequest> SealShards();
 };
 
 Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config,
                                                        const WriteOptions& options,
                                                        std::unique_ptr<ShardRouter> router) {
-  auto impl = std::make_unique<Impl>();
-  impl->config = config;
-  impl->options = options;
-  impl->router = std::move(router);
+  const uint32_t initial = router->initial_num_dbs();
+  Result<BuildPlan> plan = ValidateBuild(config, options, initial, MachineDefaults());
+  if (!plan.ok()) return plan.status();
+  auto impl = std::make_unique<Impl>(config, options, std::move(router), std::move(plan).value());
+  if (Status st = impl->Start(); !st.ok()) return st;
+  return std::unique_ptr<WriteEngine>(new WriteEngine(std::move(impl)));
+}
 
-  if (config.s3_prefix.empty())
-    return ConfigError("s3_prefix is required (a directory, file:// or s3:// URL)");
-  if (config.batch_size == 0) return ConfigError("batch_size must be > 0");
-  if (config.shard_retry) {
-    const RetryConfig& r = *config.shard_retry;
-    if (r.max_retries == 0) {
-      return ConfigError("shard_retry.max_retries must be > 0 (leave shard_retry unset for none)");
-    }
-    if (!(r.initial_backoff_seconds >= 0) || r.initial_backoff_seconds > 3600) {
-      return ConfigError("shard_retry.initial_backoff_seconds must be between 0 and 3600 (got " +
-                         std::to_string(r.initial_backoff_seconds) + ")");
-    }
-    if (!(r.backoff_multiplier >= 1) || r.backoff_multiplier > 100) {
-      return ConfigError("shard_retry.backoff_multiplier must be between 1 and 100 (got " +
-                         std::to_string(r.backoff_multiplier) + ")");
-    }
-  }
-  if (options.parallel) {
-    if (options.workers > 4096) {
-      return ConfigError("workers must be at most 4096 (got " + std::to_string(options.workers) +
-                         ")");
-    }
-    if (options.max_total_chunk_bytes == 0 || options.max_chunk_bytes_per_worker == 0) {
-      return ConfigError("max_total_chunk_bytes and max_chunk_bytes_per_worker must be > 0");
-    }
-  }
-  if (!IsSafePathSegment(config.shard_prefix)) {
-    return ConfigError("shard_prefix \"" + config.shard_prefix +
-                       "\" must be one path segment of [A-Za-z0-9._-]");
-  }
-  Result<DbPathTemplate> tmpl = DbPathTemplate::Compile(config.db_path_template);
-  if (!tmpl.ok()) return tmpl.status();
-  impl->env.db_path = std::move(tmpl).value();
-  if (config.run_id && !IsSafePathSegment(*config.run_id)) {
-    return ConfigError("run_id \"" + *config.run_id +
-                       "\" must be non-empty and use only [A-Za-z0-9._-]");
-  }
-  {
-    Result<nlohmann::json> custom = PyJsonLoads(config.custom_manifest_fields_json);
-    if (!custom.ok() || !custom->is_object()) {
-      return ConfigError("custom_manifest_fields_json must be a JSON object");
-    }
-  }
-  if (options.max_total_batched_items && *options.max_total_batched_items == 0) {
-    return ConfigError("max_total_batched_items must be > 0 when set");
-  }
-  if (options.max_total_batched_bytes && *options.max_total_batched_bytes == 0) {
-    return ConfigError("max_total_batched_bytes must be > 0 when set");
-  }
-  Result<StoreLocation> loc = config.store ? ResolveInStore(config.store, config.s3_prefix)
-                                           : OpenStoreForUrl(config.s3_prefix);
-  if (!loc.ok()) return loc.status();
-  impl->root = std::move(loc).value();
-  if (impl->root.key.empty()) {
-    return ConfigError(
-        "s3_prefix \"" + config.s3_prefix +
-        "\" must include a non-empty key prefix below the bucket or filesystem root");
-  }
-
-  impl->factory = config.adapter_factory ? config.adapter_factory : NewSlateDbWriterFactory();
-  impl->key_limits = impl->factory->key_limits();
-  impl->run_id = config.run_id.value_or(NewUuid4Hex());
-  const std::string local_root = config.local_root.empty() ? DefaultLocalRoot() : config.local_root;
-  impl->local_run_dir = local_root + "/run_id=" + impl->run_id;
-  for (const auto& [name, rate] :
-       {std::pair<const char*, const std::optional<double>&>("max_writes_per_second",
-                                                             config.max_writes_per_second),
-        {"max_write_bytes_per_second", config.max_write_bytes_per_second}}) {
-    if (rate && !(*rate > 0)) {
-      return ConfigError(std::string(name) + " must be > 0 when set (got " + std::to_string(*rate) +
-                         ")");
-    }
-  }
-  if (!IsSafePathSegment(config.run_registry_prefix)) {
-    return ConfigError("run_registry_prefix \"" + config.run_registry_prefix +
-                       "\" must be one path segment of [A-Za-z0-9._-]");
-  }
+Status WriteEngine::Impl::Start() {
   MetricsCollector* metrics = config.metrics.get();
   if (config.max_writes_per_second) {
-    impl->ops_limiter =
+    ops_limiter =
         std::make_unique<TokenBucket>(*config.max_writes_per_second, "ops", SystemClock(), metrics);
   }
   if (config.max_write_bytes_per_second) {
-    impl->bytes_limiter = std::make_unique<TokenBucket>(*config.max_write_bytes_per_second, "bytes",
-                                                        SystemClock(), metrics);
+    bytes_limiter = std::make_unique<TokenBucket>(*config.max_write_bytes_per_second, "bytes",
+                                                  SystemClock(), metrics);
   }
-  const uint32_t initial = impl->router->initial_num_dbs();
-  if (initial > kMaxNumDbs) {
-    return ConfigError(std::to_string(initial) + " shards are more than the " +
-                       std::to_string(kMaxNumDbs) + " a snapshot may have");
-  }
-  if (initial > 0) impl->EnsureShard(initial - 1);
+  if (plan.initial_num_dbs > 0) EnsureShard(plan.initial_num_dbs - 1);
   // A rerun of a run id must never write into (or clean up) another
   // build's objects, which may be a published snapshot's.
-  if (config.run_id) {
-    Status unused = CheckRunIdUnused(*impl->root.store, impl->root.key, config.shard_prefix,
-                                     config.run_registry_prefix, impl->run_id);
+  if (plan.run_id_chosen) {
+    Status unused = CheckRunIdUnused(*root.store, root.key, config.shard_prefix,
+                                     config.run_registry_prefix, plan.run_id);
     if (!unused.ok()) return unused;
   }
   // Everything is validated: from here on the build writes.
-  Result<std::unique_ptr<LocalStaging>> staging = LocalStaging::Acquire(local_root, impl->run_id);
-  if (!staging.ok()) return staging.status();
-  impl->staging = std::move(staging).value();
+  Result<std::unique_ptr<LocalStaging>> acquired =
+      LocalStaging::Acquire(plan.local_root, plan.run_id);
+  if (!acquired.ok()) return acquired.status();
+  staging = std::move(acquired).value();
   // Builds that died (kill -9) left their staging behind; nothing else
   // ever removes it.
-  SweepAbandonedStaging(local_root);
+  SweepAbandonedStaging(plan.local_root);
   if (config.write_run_record) {
     RunRecord record;
-    record.run_id = impl->run_id;
-    record.s3_prefix = impl->root.store->Url(impl->root.key);
+    record.run_id = plan.run_id;
+    record.s3_prefix = root.store->Url(root.key);
     record.shard_prefix = config.shard_prefix;
     record.db_path_template = config.db_path_template;
     RunRecordOptions ro;
     ro.runs_prefix = config.run_registry_prefix;
-    impl->run_record =
-        RunRecordLifecycle::Start(impl->root.store, impl->root.key, std::move(record), ro);
+    run_record = RunRecordLifecycle::Start(root.store, root.key, std::move(record), ro);
   }
-  impl->Emit(metric_events::kWriteStarted, {});
-  impl->seal_threads = options.seal_threads != 0
-                           ? options.seal_threads
-                           : std::max(1u, 2 * std::thread::hardware_concurrency());
-  ShardAttemptEnv& env = impl->env;
-  env.store = impl->root.store;
-  env.root_key = impl->root.key;
+  Emit(metric_events::kWriteStarted, {});
+  env.store = root.store;
+  env.root_key = root.key;
   env.shard_prefix = config.shard_prefix;
-  env.run_id = impl->run_id;
-  env.factory = impl->factory;
-  env.local_run_dir = impl->local_run_dir;
+  env.run_id = plan.run_id;
+  env.db_path = plan.db_path;
+  env.factory = plan.factory;
+  env.local_run_dir = plan.local_run_dir;
   env.replay_batch_size = config.batch_size;
-  env.retry = config.shard_retry.value_or(RetryConfig{.max_retries = 0});
-  Impl* raw = impl.get();
-  env.emit = [raw](std::string_view event,
-                   std::vector<std::pair<std::string_view, double>> numbers) {
-    raw->Emit(event, std::move(numbers));
+  env.retry = plan.retry;
+  env.emit = [this](std::string_view event,
+                    std::vector<std::pair<std::string_view, double>> numbers) {
+    Emit(event, std::move(numbers));
   };
-  env.stop = impl->stop.get_token();
-  ShardWorkerPool::Limits limits;
-  if (options.parallel) {
-    limits.workers =
-        options.workers != 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
-    limits.max_total_bytes = options.max_total_chunk_bytes;
-    limits.max_bytes_per_worker = options.max_chunk_bytes_per_worker;
-  } else {
-    limits.workers = 1;
-    limits.max_jobs_per_worker = Impl::kMaxPendingBatches;
-  }
-  impl->max_recycled_batches = 2 * limits.workers + 2;
-  impl->pool = std::make_unique<ShardWorkerPool>(limits, impl->stop);
-  return std::unique_ptr<WriteEngine>(new WriteEngine(std::move(impl)));
+  env.stop = stop.get_token();
+  pool = std::make_unique<ShardWorkerPool>(plan.pool, stop);
+  return Status::OK();
 }
 
 WriteEngine::WriteEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -514,12 +413,13 @@ Status WriteEngine::Add(const Key& key, std::string_view value, std::span<const 
   }
   w.key_scratch.clear();
   Status st = EncodeKey(w.config.key_encoding, key, &w.key_scratch);
-  if (st.ok() && (w.key_scratch.size() < w.key_limits.min_bytes ||
-                  w.key_scratch.size() > w.key_limits.max_bytes)) {
+  if (st.ok() && (w.key_scratch.size() < w.plan.key_limits.min_bytes ||
+                  w.key_scratch.size() > w.plan.key_limits.max_bytes)) {
     st = ConfigError("key " + key.DebugString().substr(0, 80) + " encodes to " +
-                     std::to_string(w.key_scratch.size()) + " bytes, but the " + w.factory->name() +
-                     " backend stores keys of " + std::to_string(w.key_limits.min_bytes) + " to " +
-                     std::to_string(w.key_limits.max_bytes) + " bytes");
+                     std::to_string(w.key_scratch.size()) + " bytes, but the " +
+                     w.plan.factory->name() + " backend stores keys of " +
+                     std::to_string(w.plan.key_limits.min_bytes) + " to " +
+                     std::to_string(w.plan.key_limits.max_bytes) + " bytes");
   }
   if (!st.ok()) {
     w.failure = st;
@@ -600,10 +500,11 @@ void ShardedWriter::Abort(const Status& cause) { engine_->Abort(cause); }
 uint32_t ShardedWriter::num_dbs() const { return engine_->num_dbs(); }
 uint64_t ShardedWriter::records_added() const { return engine_->records_added(); }
 
-Result<BuildResult> WriteEngine::Impl::Finish() {
-  if (!failure.ok()) return failure;
-  std::vector<ShardAttemptResult> attempts;
-  auto fail_before_publish = [&](const Status& st) -> Status {
+// The end of the write phase: drains the workers, settles the shard count
+// and seals every shard, and describes the result as a publish request. A
+// failure deletes every object the attempts created.
+Result<PublishRequest> WriteEngine::Impl::SealShards() {
+  auto fail = [&](const Status& st) -> Status {
     // Nothing references these objects; remove them so a failed build
     // leaves no orphans behind. Only what this build created: never a
     // listing of a prefix that another run may own.
@@ -613,103 +514,88 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   // The shards' last batches are written by the seal workers, in parallel.
   Status drained = pool->Drain();
   pool->Stop();
-  if (!drained.ok()) return fail_before_publish(drained);
+  if (!drained.ok()) return fail(drained);
   // Known only now in CEL direct mode, where it may also fail (ids that are
   // not dense): checked before anything is sealed.
   std::vector<int64_t> rows;
   for (const std::unique_ptr<ShardState>& s : shards) rows.push_back(s->row_count);
-  Result<uint32_t> final_num_dbs = router->FinalNumDbs(rows);
-  if (!final_num_dbs.ok()) return fail_before_publish(final_num_dbs.status());
-  const uint32_t num_dbs = *final_num_dbs;
-  if (num_dbs > 0) EnsureShard(num_dbs - 1);
+  Result<uint32_t> num_dbs = router->FinalNumDbs(rows);
+  if (!num_dbs.ok()) return fail(num_dbs.status());
+  if (*num_dbs > 0) EnsureShard(*num_dbs - 1);
   std::vector<std::optional<SealResult>> sealed;
-  Status seal_status = SealAll(&sealed);
-  if (!seal_status.ok()) return fail_before_publish(seal_status);
-  std::vector<std::string> superseded;  // what earlier attempts of retried shards left
+  if (Status st = SealAll(&sealed); !st.ok()) return fail(st);
+
+  PublishRequest request;
+  request.root = root;
+  request.run_id = plan.run_id;
+  request.num_dbs = *num_dbs;
   for (uint32_t db_id = 0; db_id < shards.size(); ++db_id) {
     ShardState& s = *shards[db_id];
     if (!sealed[db_id]) {
       if (s.row_count == 0) continue;  // an empty shard: no attempt, no objects
-      return fail_before_publish(Status(ErrorCode::kShardCoverage,
-                                        "Shard coverage mismatch: db_id=" + std::to_string(db_id) +
-                                            " received " + std::to_string(s.row_count) +
-                                            " rows but has no successful attempt; nothing was "
-                                            "published"));
+      return fail(Status(ErrorCode::kShardCoverage,
+                         "Shard coverage mismatch: db_id=" + std::to_string(db_id) + " received " +
+                             std::to_string(s.row_count) +
+                             " rows but has no successful attempt; nothing was published"));
     }
     std::vector<std::string> earlier = s.attempts->SupersededObjects();
-    superseded.insert(superseded.end(), earlier.begin(), earlier.end());
+    request.superseded_objects.insert(request.superseded_objects.end(), earlier.begin(),
+                                      earlier.end());
     ShardAttemptResult a;
-    a.db_id = db_id;
-    a.attempt = s.attempts->attempt();
-    a.db_key = s.attempts->db_key();
-    a.db_url = root.store->Url(s.attempts->db_key());
-    a.row_count = s.row_count;
-    a.db_bytes = static_cast<int64_t>(sealed[db_id]->db_bytes);
-    a.min_key = s.min_key;
-    a.max_key = s.max_key;
-    a.checkpoint_id = NewUuid4Hex();
-    a.writer_info.attempt = a.attempt;
-    a.writer_info.duration_ms = s.attempts->duration_ms();
-    attempts.push_back(std::move(a));
+    ShardMeta& m = a.shard;
+    m.db_id = db_id;
+    m.attempt = s.attempts->attempt();
+    m.db_url = root.store->Url(s.attempts->db_key());
+    m.row_count = s.row_count;
+    m.db_bytes = static_cast<int64_t>(sealed[db_id]->db_bytes);
+    m.min_key = s.min_key;
+    m.max_key = s.max_key;
+    m.checkpoint_id = NewUuid4Hex();
+    m.writer_info.attempt = m.attempt;
+    m.writer_info.duration_ms = s.attempts->duration_ms();
+    a.created_objects = s.attempts->CurrentObjects();
+    request.attempts.push_back(std::move(a));
   }
+  request.sharding = router->sharding();
+  request.db_path_template = config.db_path_template;
+  request.shard_prefix = config.shard_prefix;
+  request.key_encoding = config.key_encoding;
+  request.user_custom = *PyJsonLoads(config.custom_manifest_fields_json);  // checked by Validate
+  router->AddCustomFields(&request.library_custom);
+  request.options = config.publish;
+  request.emit = env.emit;
+  return request;
+}
+
+Result<BuildResult> WriteEngine::Impl::Finish() {
+  if (!failure.ok()) return failure;
+  Result<PublishRequest> request = SealShards();
+  if (!request.ok()) return request.status();
   const int64_t write_ms = MillisSince(started);
   int64_t rows_sealed = 0;
-  for (const ShardAttemptResult& a : attempts) rows_sealed += a.row_count;
+  for (const ShardAttemptResult& a : request->attempts) rows_sealed += a.shard.row_count;
   Emit(metric_events::kWriteShardsCompleted, {{"duration_ms", static_cast<double>(write_ms)},
                                               {"rows_written", static_cast<double>(rows_sealed)}});
-
-  Result<WinnerSelection> sel = SelectWinners(attempts, num_dbs);
-  if (!sel.ok()) return fail_before_publish(sel.status());
-
-  Manifest manifest;
-  manifest.meta.run_id = run_id;
-  manifest.meta.num_dbs = num_dbs;
-  manifest.meta.s3_prefix = root.store->Url(root.key);  // canonical URL, not a bare path
-  manifest.meta.key_col = "_key";
-  manifest.meta.sharding = router->sharding();
-  manifest.meta.db_path_template = config.db_path_template;
-  manifest.meta.shard_prefix = config.shard_prefix;
-  manifest.meta.key_encoding = config.key_encoding;
-  {
-    nlohmann::json custom = *PyJsonLoads(config.custom_manifest_fields_json);  // checked at Open
-    router->AddCustomFields(&custom);
-    manifest.meta.custom_json = PyJsonDumps(custom);
+  const int64_t num_dbs = request->num_dbs;
+  Result<PublishedSnapshot> published = PublishSnapshot(std::move(request).value());
+  // Publish keeps or deletes the attempts' objects as its outcome requires.
+  if (!published.ok()) {
+    if (published.status().code() == ErrorCode::kPublishCurrent) RemoveLocalStaging();
+    return published.status();
   }
-  manifest.shards = sel->winners;
-
-  const SteadyClock::time_point publish_start = SteadyClock::now();
-  ManifestStore manifests(root.store, root.key);
-  Result<std::string> ref = manifests.Publish(std::move(manifest), config.publish);
-  if (!ref.ok()) {
-    // A manifest that was written but not made current still references the
-    // shards: keep them so the pointer switch can be retried.
-    if (ref.status().code() == ErrorCode::kPublishCurrent) {
-      RemoveLocalStaging();
-      return ref.status();
-    }
-    return fail_before_publish(ref.status());
-  }
-  const int64_t manifest_ms = MillisSince(publish_start);
-  // Publish writes the manifest, then switches _CURRENT: both happened.
-  Emit(metric_events::kWriteManifestPublished, {});
-  Emit(metric_events::kWriteCurrentPublished, {});
-
-  // Each shard of this build has one sealed attempt, so its only losers are
-  // the failed attempts before it.
-  DeleteBestEffort(*root.store, superseded, "loser_cleanup");
   RemoveLocalStaging();
 
   BuildResult result;
-  result.run_id = run_id;
+  result.run_id = plan.run_id;
   result.num_dbs = num_dbs;
-  result.manifest_ref = std::move(ref).value();
-  result.stats.num_attempt_results = sel->num_attempt_results;
-  result.stats.num_winners = static_cast<int64_t>(sel->winners.size());
-  for (const ShardMeta& m : sel->winners) result.stats.rows_written += m.row_count;
+  result.manifest_ref = std::move(published->manifest_ref);
+  result.stats.num_attempt_results = published->num_attempt_results;
+  result.stats.num_winners = static_cast<int64_t>(published->winners.size());
+  for (const ShardMeta& m : published->winners) result.stats.rows_written += m.row_count;
   result.stats.bytes_written = bytes_in;
-  result.winners = std::move(sel->winners);
+  result.winners = std::move(published->winners);
   result.stats.durations.write_ms = write_ms;
-  result.stats.durations.manifest_ms = manifest_ms;
+  result.stats.durations.manifest_ms = published->manifest_ms;
   result.stats.durations.total_ms = MillisSince(started);
   return result;
 }

@@ -1,11 +1,18 @@
-// The single-process engine behind every sharded writer: route (through a
-// ShardRouter), encode, batch per shard, flush (lazily opening shard
-// writers, also for shard ids first seen mid-build), seal, select winners,
-// publish, clean up. HashShardedWriter and CelShardedWriter validate their
-// strategy's settings, build a router, and delegate the rest here.
+// The engine behind every sharded writer, in the three phases of a build:
+//   1. Validate (build_plan.h): Open turns the configuration into a plan,
+//      before any I/O;
+//   2. write shards (this file): route (through a ShardRouter), encode,
+//      batch per shard and write behind the producer (one background thread,
+//      or the worker pool in parallel mode), lazily opening each shard's
+//      attempts (shard_attempts.h, retries included), also for shard ids
+//      first seen mid-build; Finish seals every shard;
+//   3. publish (publish.h): winners, manifest, `_CURRENT`, loser cleanup.
+// HashShardedWriter and CelShardedWriter validate their strategy's settings,
+// build a router, and delegate the rest here.
 //
 // Thread-safety: one producer thread calls Add/Finish/Abort; batches are
-// written by a background thread and sealed by a pool, both internal.
+// written by a background thread or the worker pool and sealed by a pool,
+// all internal.
 #pragma once
 
 #include <cstdint>
@@ -20,8 +27,8 @@ namespace shardyfusion {
 
 class WriteEngine {
  public:
-  // Validates every setting shared by the strategies before any I/O
-  // (kConfigValidation), then resolves the store.
+  // Validates every setting shared by the strategies (ValidateBuild), then
+  // checks a chosen run id is unused and takes the local staging.
   static Result<std::unique_ptr<WriteEngine>> Open(const WriteConfig& config,
                                                    const WriteOptions& options,
                                                    std::unique_ptr<ShardRouter> router);

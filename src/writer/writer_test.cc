@@ -348,11 +348,12 @@ TEST_F(WriterTest, PublishesManifestThenCurrent) {
 TEST(WinnersTest, LowestAttemptWinsAndLosersAreListed) {
   auto attempt = [](int64_t db, int64_t n, int64_t rows) {
     ShardAttemptResult a;
-    a.db_id = db;
-    a.attempt = n;
-    a.db_key = "root/db=" + std::to_string(db) + "/attempt=" + std::to_string(n);
-    a.db_url = "memory://x/" + *a.db_key;
-    a.row_count = rows;
+    a.shard.db_id = db;
+    a.shard.attempt = n;
+    const std::string db_key = "root/db=" + std::to_string(db) + "/attempt=" + std::to_string(n);
+    a.shard.db_url = "memory://x/" + db_key;
+    a.shard.row_count = rows;
+    a.created_objects = {db_key + "/a", db_key + "/b"};
     return a;
   };
   Result<WinnerSelection> sel =
@@ -361,7 +362,9 @@ TEST(WinnersTest, LowestAttemptWinsAndLosersAreListed) {
   ASSERT_EQ(sel->winners.size(), 1u);  // shard 1 is empty
   EXPECT_EQ(sel->winners[0].attempt, 0);
   EXPECT_EQ(sel->num_attempt_results, 3);
-  EXPECT_EQ(sel->loser_keys.size(), 2u);
+  EXPECT_EQ(sel->loser_objects,
+            (std::vector<std::string>{"root/db=0/attempt=1/a", "root/db=0/attempt=1/b",
+                                      "root/db=1/attempt=0/a", "root/db=1/attempt=0/b"}));
 
   Result<WinnerSelection> bad = SelectWinners({attempt(2, 0, 1)}, 2);
   EXPECT_EQ(bad.status().code(), ErrorCode::kShardCoverage);
