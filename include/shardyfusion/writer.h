@@ -296,7 +296,10 @@ Result<BuildResult> WriteHashSharded(Range&& records, const HashShardedWriteConf
   if constexpr (std::ranges::sized_range<Range>) {
     count = static_cast<uint64_t>(std::ranges::size(records));
   }
-  SHARDY_ASSIGN_OR_RETURN(auto writer, HashShardedWriter::Open(config, options, count));
+  Result<std::unique_ptr<HashShardedWriter>> opened =
+      HashShardedWriter::Open(config, options, count);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<HashShardedWriter> writer = std::move(opened).value();
   for (auto&& record : records) {
     const auto& value = input.value_fn(record);
     Status st = writer->Add(ToKey(input.key_fn(record)), std::string_view(value));
@@ -344,7 +347,9 @@ Result<BuildResult> WriteCelSharded(Range&& records, const CelShardedWriteConfig
                     "re-iterable (forward) range");
     }
   }
-  SHARDY_ASSIGN_OR_RETURN(auto writer, CelShardedWriter::Open(config, options));
+  Result<std::unique_ptr<CelShardedWriter>> opened = CelShardedWriter::Open(config, options);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<CelShardedWriter> writer = std::move(opened).value();
   auto fail = [&writer](Status st) {
     writer->Abort();
     return st;
