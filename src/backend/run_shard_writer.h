@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/sorted_run.h"
+#include "backend/sorted_run.h"
 #include "shardyfusion/shard_backend.h"
 
 namespace shardyfusion {

@@ -1,6 +1,6 @@
 // The `_CURRENT` pointer (docs/format/current.md).
 
-#include "manifest/py_json.h"
+#include "core/py_json.h"
 #include "shardyfusion/manifest.h"
 
 namespace shardyfusion {

@@ -9,8 +9,8 @@
 #include <map>
 #include <memory>
 
+#include "core/py_json.h"
 #include "manifest/manifest_rules.h"
-#include "manifest/py_json.h"
 
 namespace shardyfusion {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "manifest/py_json.h"
+#include "core/py_json.h"
 
 namespace shardyfusion {
 namespace {

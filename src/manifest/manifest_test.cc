@@ -6,7 +6,7 @@
 #include <cstring>
 #include <random>
 
-#include "manifest/py_json.h"
+#include "core/py_json.h"
 
 namespace shardyfusion {
 namespace {

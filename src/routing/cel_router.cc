@@ -5,8 +5,8 @@
 #include <limits>
 #include <set>
 
+#include "core/py_json.h"
 #include "core/utf8.h"
-#include "manifest/py_json.h"
 
 namespace shardyfusion {
 namespace {

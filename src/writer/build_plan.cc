@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "core/ids.h"
+#include "core/py_json.h"
 #include "core/status_internal.h"
-#include "manifest/py_json.h"
 #include "shardyfusion/slatedb_backend.h"
 
 namespace shardyfusion {

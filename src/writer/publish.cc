@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include "manifest/py_json.h"
+#include "core/py_json.h"
 #include "shardyfusion/metrics.h"
 #include "storage/created_objects.h"
 

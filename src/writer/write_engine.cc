@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "core/ids.h"
+#include "core/py_json.h"
 #include "core/rate_limiter.h"
 #include "core/status_internal.h"
-#include "manifest/py_json.h"
 #include "storage/created_objects.h"
 #include "writer/build_plan.h"
 #include "writer/layout.h"

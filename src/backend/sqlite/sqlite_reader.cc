@@ -19,7 +19,7 @@
 
 #include "backend/sqlite/sqlite_util.h"
 #include "core/log.h"
-#include "manifest/py_json.h"
+#include "core/py_json.h"
 #include "shardyfusion/sqlite_backend.h"
 
 namespace shardyfusion {

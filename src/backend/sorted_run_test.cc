@@ -1,4 +1,4 @@
-#include "core/sorted_run.h"
+#include "backend/sorted_run.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "core/sorted_run.h"
+#include "backend/sorted_run.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "manifest/py_json.h"
+#include "core/py_json.h"
 
 #include <gtest/gtest.h>
 
