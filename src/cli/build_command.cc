@@ -15,14 +15,12 @@
 #include <type_traits>
 
 #include "cli/progress.h"
+#include "cli/shardy.h"
 #include "shardyfusion/sqlite_backend.h"
 
 namespace shardyfusion::cli {
 
 namespace {
-
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
 
 void PrintError(std::ostream& err, const Status& status) {
   err << "shardy build: " << status.ToString() << '\n';

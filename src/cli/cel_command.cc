@@ -8,7 +8,7 @@
 
 #include "cel/program.h"
 #include "cel/public_values.h"
-#include "cli/value_codec.h"
+#include "core/base64.h"
 #include "core/utf8.h"
 #include "routing/cel_router.h"
 

@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "cli/cel_command.h"
-#include "cli/value_codec.h"
+#include "core/base64.h"
 
 namespace shardyfusion::cli {
 

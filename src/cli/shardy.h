@@ -4,6 +4,10 @@
 //   shardy build --input PATH|- --format jsonl|csv|tsv --key-field NAME ...
 //   shardy [--current-url URL] [read options] get|multiget|info|shards|route|history ...
 //
+// Each command is a unit (command.h, commands/): RunShardy sets up the app
+// and its shared flags, registers every unit from one table, parses, and runs
+// the chosen command.
+//
 // Exit codes: 0 success; 1 a failed command (bad input, library error, or a
 // `get --strict` miss); 2 a usage error.
 //
@@ -18,6 +22,10 @@
 #include <string>
 
 namespace shardyfusion::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;  // a failed command
+constexpr int kExitUsage = 2;
 
 struct ShardyEnvironment {
   // Draw build progress on `err` (main passes isatty(2)).

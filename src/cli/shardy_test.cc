@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/value_codec.h"
+#include "core/base64.h"
 #include "shardyfusion/routing.h"
 
 namespace shardyfusion::cli {

@@ -1,6 +1,6 @@
-// Text encodings of byte strings for the shardy command line: base64 for
-// keys in input files and for values on output, hex, and UTF-8 with
-// replacement characters for invalid sequences.
+// Text encodings of byte strings for the shardy command line: base64 (from
+// core/base64.h) for keys in input files and for values on output, hex, and
+// UTF-8 with replacement characters for invalid sequences.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -10,12 +10,6 @@
 #include <string_view>
 
 namespace shardyfusion::cli {
-
-// Standard alphabet (RFC 4648 section 4), with '=' padding.
-std::string Base64Encode(std::string_view bytes);
-// Strict decoding: the standard alphabet only, length a multiple of 4, '='
-// padding required and only at the end. No whitespace. nullopt if malformed.
-std::optional<std::string> Base64Decode(std::string_view text);
 
 // Lower-case hex, two digits per byte.
 std::string HexEncode(std::string_view bytes);

@@ -55,7 +55,7 @@
 #include "cel/program.h"
 #include "cel/types.h"
 #include "cel/value.h"
-#include "cli/value_codec.h"
+#include "core/base64.h"
 
 namespace shardyfusion::cel {
 namespace {
@@ -233,7 +233,7 @@ std::optional<Value> ParseValue(const json& j, Arena* arena) {
     return Value::String(arena->Intern(j["stringValue"].get<std::string>()));
   }
   if (j.contains("bytesValue")) {
-    std::optional<std::string> bytes = cli::Base64Decode(j["bytesValue"].get<std::string>());
+    std::optional<std::string> bytes = Base64Decode(j["bytesValue"].get<std::string>());
     if (!bytes) return std::nullopt;
     return Value::Bytes(arena->Intern(*bytes));
   }

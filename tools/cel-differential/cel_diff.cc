@@ -43,7 +43,7 @@
 #include "cel/program.h"
 #include "cel/types.h"
 #include "cel/value.h"
-#include "cli/value_codec.h"
+#include "core/base64.h"
 
 namespace {
 
@@ -81,7 +81,7 @@ json Canonical(const cel::Value& v) {
     case cel::ValueKind::kString:
       return {{"string", std::string(v.str)}};
     case cel::ValueKind::kBytes:
-      return {{"bytes", shardyfusion::cli::Base64Encode(v.str)}};
+      return {{"bytes", shardyfusion::Base64Encode(v.str)}};
     case cel::ValueKind::kType:
       return {{"type", std::string(v.str)}};
     case cel::ValueKind::kList: {
@@ -183,7 +183,7 @@ std::optional<Bindings> ParseVars(const json& vars) {
       v = cel::Value::String(*b.storage.back());
     } else if (type == "bytes") {
       if (!value.is_string()) return std::nullopt;
-      auto raw = shardyfusion::cli::Base64Decode(value.get<std::string>());
+      auto raw = shardyfusion::Base64Decode(value.get<std::string>());
       if (!raw) return std::nullopt;
       kind = cel::TypeKind::kBytes;
       b.storage.push_back(std::make_unique<std::string>(std::move(*raw)));

@@ -32,7 +32,7 @@
 #include "backend/slatedb/block_cache.h"
 #include "backend/slatedb/db_reader.h"
 #include "backend/slatedb/fixture_files.h"
-#include "cli/value_codec.h"
+#include "core/base64.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "storage/file_store.h"
 
@@ -239,12 +239,12 @@ int Write(const Scenario& s, const std::filesystem::path& out) {
   }
   std::ofstream expected(dir / "expected.jsonl", std::ios::binary);
   for (const auto& [k, v] : model) {
-    expected << "{\"k\":\"" << shardyfusion::cli::Base64Encode(k) << "\",\"v\":\""
-             << shardyfusion::cli::Base64Encode(v) << "\"}\n";
+    expected << "{\"k\":\"" << shardyfusion::Base64Encode(k) << "\",\"v\":\""
+             << shardyfusion::Base64Encode(v) << "\"}\n";
   }
   std::ofstream absent_out(dir / "absent.txt", std::ios::binary);
   for (const std::string& k : absent) {
-    if (model.count(k) == 0) absent_out << shardyfusion::cli::Base64Encode(k) << "\n";
+    if (model.count(k) == 0) absent_out << shardyfusion::Base64Encode(k) << "\n";
   }
   std::cout << s.name << ": " << model.size() << " keys, " << sealed->db_bytes << " bytes ("
             << s.about << ")\n";
@@ -270,7 +270,7 @@ int Check(const std::string& db_dir, const std::string& expected_path,
   int wrong = 0;
   auto report = [&wrong](const std::string& what, const std::string& key) {
     if (++wrong <= 5)
-      std::cerr << "check: " << what << " key " << shardyfusion::cli::Base64Encode(key) << "\n";
+      std::cerr << "check: " << what << " key " << shardyfusion::Base64Encode(key) << "\n";
   };
   for (const auto& [k, v] : *expected) {
     auto got = (*db)->Get(k);

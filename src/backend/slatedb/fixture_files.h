@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/value_codec.h"
+#include "core/base64.h"
 
 namespace shardyfusion::slatedb {
 
@@ -28,8 +28,8 @@ inline std::optional<std::map<std::string, std::string>> ReadExpectedJsonl(
     if (line.empty()) continue;
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (!j.is_object() || !j["k"].is_string() || !j["v"].is_string()) return std::nullopt;
-    std::optional<std::string> k = cli::Base64Decode(j["k"].get<std::string>());
-    std::optional<std::string> v = cli::Base64Decode(j["v"].get<std::string>());
+    std::optional<std::string> k = Base64Decode(j["k"].get<std::string>());
+    std::optional<std::string> v = Base64Decode(j["v"].get<std::string>());
     if (!k || !v) return std::nullopt;
     out[std::move(*k)] = std::move(*v);
   }
@@ -43,7 +43,7 @@ inline std::optional<std::vector<std::string>> ReadBase64Keys(const std::string&
   std::vector<std::string> out;
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
-    std::optional<std::string> k = cli::Base64Decode(line);
+    std::optional<std::string> k = Base64Decode(line);
     if (!k) return std::nullopt;
     out.push_back(std::move(*k));
   }
