@@ -2,7 +2,7 @@
 #include <utility>
 
 #include "core/large_buffer.h"
-#include "shardyfusion/shard_backend.h"
+#include "shardyfusion/kv_batch.h"
 
 namespace shardyfusion {
 namespace {

@@ -7,13 +7,12 @@
 #include <cstdlib>
 
 #include "core/log.h"
+#include "core/status_internal.h"
 #include "shardyfusion/s3.h"
 
 namespace shardyfusion {
 
 namespace {
-
-Status ConfigError(const std::string& msg) { return Status(ErrorCode::kConfigValidation, msg); }
 
 // The first of `names` that is set and non-empty.
 std::optional<std::string> FirstSet(const GetEnvFn& getenv,
