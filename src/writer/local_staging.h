@@ -18,6 +18,7 @@
 #include <string>
 
 #include "shardyfusion/status.h"
+#include "storage/local_file.h"
 
 namespace shardyfusion {
 
@@ -40,10 +41,10 @@ class LocalStaging {
   void Remove();
 
  private:
-  LocalStaging(std::string dir, std::string lock_path, int fd);
+  LocalStaging(std::string dir, std::string lock_path, FileLock lock);
   std::string dir_;
   std::string lock_path_;
-  int fd_;
+  FileLock lock_;  // holds the lock until Remove() or destruction
 };
 
 // Deletes every run_id=* directory under `local_root` (and its lock file)

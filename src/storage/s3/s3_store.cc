@@ -1,6 +1,5 @@
 #include "storage/s3/s3_store.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,8 +11,8 @@
 #include <random>
 #include <thread>
 
-#include "core/ids.h"
 #include "core/log.h"
+#include "storage/local_file.h"
 #include "storage/s3/s3_xml.h"
 #include "storage/s3/sigv4.h"
 
@@ -437,39 +436,27 @@ Result<std::optional<std::string>> S3Store::GetSuffix(std::string_view key, uint
 }
 
 Result<bool> S3Store::GetToFile(std::string_view key, const std::string& path) {
-  // Download next to the destination, then rename: the file at `path` is
-  // either what it was or the whole object, never a partial download.
-  const std::string tmp = path + ".download-" + NewUuid4Hex().substr(0, 12);
-  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Status(ErrorCode::kStorage,
-                  "GET " + Url(key) + ": cannot create " + tmp + ": " + std::strerror(errno));
-  }
+  // Downloaded into a PendingFile beside the destination: the file at `path`
+  // is either what it was or the whole object, never a partial download.
+  // Not fsynced: a caller that needs the download durable uses
+  // DownloadToFile (local_file.h).
+  const std::string what = "GET " + Url(key);
+  PendingFileOptions file_options;
+  file_options.mode = 0644;
+  file_options.sync_file = false;
+  Result<PendingFile> pending = PendingFile::Create(path, file_options);
+  if (!pending.ok()) return pending.status().annotate(what);
   Call call;
   call.method = "GET";
   call.key = std::string(key);
-  call.what = "GET " + Url(key);
-  call.response_fd = fd;
-  Result<HttpResponse> r = Execute(call);
-  const bool closed = ::close(fd) == 0;
-  Status failure;
-  if (!r.ok()) {
-    failure = r.status();
-  } else if (IsMissingObject(*r)) {
-    ::unlink(tmp.c_str());
-    return false;
-  } else if (r->status != 200) {
-    failure = ErrorFor(call, *r);
-  } else if (!closed) {
-    failure = Status(ErrorCode::kStorage, call.what + ": cannot write " + tmp);
-  } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    failure = Status(ErrorCode::kStorage, call.what + ": cannot rename the download to " + path +
-                                              ": " + std::strerror(errno));
-  } else {
-    return true;
-  }
-  ::unlink(tmp.c_str());
-  return failure;
+  call.what = what;
+  call.response_fd = pending->fd();
+  SHARDY_ASSIGN_OR_RETURN(HttpResponse r, Execute(call));
+  if (IsMissingObject(r)) return false;
+  if (r.status != 200) return ErrorFor(call, r);
+  Status committed = pending->Commit();
+  if (!committed.ok()) return committed.annotate(what);
+  return true;
 }
 
 Result<std::optional<ObjectInfo>> S3Store::Head(std::string_view key) {
