@@ -20,8 +20,6 @@ namespace shardyfusion::s3 {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 constexpr const char* kEmptySha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr size_t kMaxDeleteBatch = 1000;  // the DeleteObjects limit
@@ -139,8 +137,7 @@ S3Store::S3Store(std::string bucket, S3Config config, S3Endpoint endpoint)
       endpoint_(std::move(endpoint)),
       http_(HttpOptions{config_.options.connect_timeout_seconds,
                         config_.options.read_timeout_seconds, config_.options.verify_ssl,
-                        config_.options.ca_bundle}),
-      sleep_([](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }) {}
+                        config_.options.ca_bundle}) {}
 
 S3Store::~S3Store() = default;
 
@@ -149,7 +146,7 @@ std::string S3Store::Url(std::string_view key) const {
 }
 
 Result<HttpResponse> S3Store::Execute(const Call& call, int* attempts) {
-  const Clock::time_point start = Clock::now();
+  const double start = clock_->NowSeconds();
   const S3ConnectionOptions& o = config_.options;
   thread_local std::mt19937_64 rng(std::random_device{}());
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -166,6 +163,8 @@ Result<HttpResponse> S3Store::Execute(const Call& call, int* attempts) {
     sreq.query = call.query;
     sreq.headers = call.headers;
     sreq.payload_sha256 = call.payload_sha256;
+    // The real time, not clock_'s: a server refuses a request signed more
+    // than 15 minutes off its own clock.
     SigV4Result signed_request =
         SignV4(sreq, creds, endpoint_.region, "s3", std::chrono::system_clock::now());
 
@@ -200,7 +199,7 @@ Result<HttpResponse> S3Store::Execute(const Call& call, int* attempts) {
       failure = ErrorFor(call, *r);
     }
     if (!failure.retryable()) return failure;
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const double elapsed = clock_->NowSeconds() - start;
     const std::chrono::milliseconds wait = RetryBackoff(attempt, unit(rng));
     if (attempt >= o.max_attempts ||
         elapsed + std::chrono::duration<double>(wait).count() > o.max_retry_seconds) {
@@ -210,7 +209,7 @@ Result<HttpResponse> S3Store::Execute(const Call& call, int* attempts) {
     Log(LogLevel::kDebug, call.what + ": attempt " + std::to_string(attempt) +
                               " failed, retrying in " + std::to_string(wait.count()) +
                               " ms: " + failure.message());
-    sleep_(wait);
+    clock_->SleepFor(std::chrono::duration<double>(wait).count());
   }
 }
 
