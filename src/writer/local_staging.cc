@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
-#include <thread>
 
 #include "core/log.h"
 #include "storage/local_file.h"
@@ -17,6 +16,7 @@ namespace shardyfusion {
 namespace {
 
 constexpr const char kRunPrefix[] = "run_id=";
+constexpr double kLockPollSeconds = 0.05;
 
 void RemoveTree(const std::string& dir) {
   std::error_code ec;
@@ -33,7 +33,8 @@ LocalStaging::~LocalStaging() = default;
 
 Result<std::unique_ptr<LocalStaging>> LocalStaging::Acquire(const std::string& local_root,
                                                             const std::string& run_id,
-                                                            std::chrono::milliseconds wait) {
+                                                            std::chrono::milliseconds wait,
+                                                            Clock* clock) {
   std::error_code ec;
   std::filesystem::create_directories(local_root, ec);
   if (ec) {
@@ -51,14 +52,14 @@ Result<std::unique_ptr<LocalStaging>> LocalStaging::Acquire(const std::string& l
   }
   // A sweeper may hold the lock for the moment it takes to delete a dead
   // build's directory; a live build of the same run id holds it for good.
-  const auto deadline = std::chrono::steady_clock::now() + wait;
+  const double deadline = clock->NowSeconds() + std::chrono::duration<double>(wait).count();
   while (lock.TryLock() != 0) {
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (clock->NowSeconds() >= deadline) {
       return Status(ErrorCode::kConfigValidation, "another build with run_id " + run_id +
                                                       " is running with local staging " + dir +
                                                       "; use a different run_id or local_root");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    clock->SleepFor(kLockPollSeconds);
   }
   return std::unique_ptr<LocalStaging>(new LocalStaging(dir, lock_path, std::move(lock)));
 }
