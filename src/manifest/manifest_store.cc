@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/clock.h"
 #include "core/time_format.h"
 #include "manifest/manifest_names.h"
 #include "shardyfusion/manifest.h"
@@ -35,10 +36,11 @@ PutOptions ConditionalPut(const char* content_type, const PointerState& state, b
 }  // namespace
 
 ManifestStore::ManifestStore(std::shared_ptr<ObjectStore> store, std::string root_key,
-                             std::string current_name)
+                             std::string current_name, Clock* clock)
     : store_(std::move(store)),
       root_key_(std::move(root_key)),
-      current_name_(std::move(current_name)) {}
+      current_name_(std::move(current_name)),
+      clock_(clock != nullptr ? clock : SystemClock()) {}
 
 std::string ManifestStore::current_key() const { return JoinPath(root_key_, {current_name_}); }
 
@@ -50,7 +52,7 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
                       "' must be non-empty and contain no '/' (it names a directory)",
                   false);
   }
-  const SystemTime now = NowMicros();
+  const SystemTime now = clock_->NowUtc();
   manifest.meta.created_at = FormatIsoTimestamp(now);
   const std::string manifest_key = JoinPath(
       root_key_, {kManifestsDir, FormatDirTimestamp(now) + "_run_id=" + run_id, kManifestName});
@@ -95,7 +97,7 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
   CurrentPointer pointer;
   pointer.manifest_ref = ref;
   pointer.run_id = run_id;
-  pointer.updated_at = FormatIsoTimestamp(NowMicros());
+  pointer.updated_at = FormatIsoTimestamp(clock_->NowUtc());
   const std::string pointer_bytes = SerializeCurrentPointer(pointer);
   Result<std::string> switched =
       store_->Put(current_key(), pointer_bytes,
@@ -201,7 +203,7 @@ Status ManifestStore::SetCurrent(const std::string& ref) {
   CurrentPointer pointer;
   pointer.manifest_ref = ref;
   pointer.run_id = *run_id;
-  pointer.updated_at = FormatIsoTimestamp(NowMicros());
+  pointer.updated_at = FormatIsoTimestamp(clock_->NowUtc());
   Result<std::string> put = store_->Put(current_key(), SerializeCurrentPointer(pointer),
                                         ConditionalPut(kCurrentContentType, before, false));
   if (!put.ok()) {
