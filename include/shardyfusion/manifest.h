@@ -107,11 +107,17 @@ struct PublishOptions {
   bool force_last_writer_wins = false;
 };
 
+class Clock;  // the library's internal time seam (src/core/clock.h)
+
 class ManifestStore {
  public:
   // `root_key` is the snapshot root inside `store` (no trailing '/').
+  // `clock` is for the library's own tests; null (the default) is the system
+  // clock. It supplies the times Publish and SetCurrent write: created_at,
+  // the manifest directory's timestamp and `_CURRENT`'s updated_at. Not
+  // owned; it must outlive the store.
   ManifestStore(std::shared_ptr<ObjectStore> store, std::string root_key,
-                std::string current_name = "_CURRENT");
+                std::string current_name = "_CURRENT", Clock* clock = nullptr);
 
   const std::shared_ptr<ObjectStore>& object_store() const { return store_; }
   const std::string& root_key() const { return root_key_; }
@@ -137,6 +143,7 @@ class ManifestStore {
   std::shared_ptr<ObjectStore> store_;
   std::string root_key_;
   std::string current_name_;
+  Clock* clock_;
 };
 
 }  // namespace shardyfusion

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/clock.h"
 #include "core/time_format.h"
 #include "manifest/manifest_names.h"
 #include "shardyfusion/manifest.h"
@@ -54,11 +55,12 @@ struct SwapOutcome {
 // switched when the pointer now holds exactly these bytes, which are unique
 // to this call (a microsecond timestamp).
 SwapOutcome SwapCurrent(ObjectStore& store, const std::string& current_key, const std::string& ref,
-                        const std::string& run_id, const PointerState& before, bool force) {
+                        const std::string& run_id, const PointerState& before, bool force,
+                        Clock& clock) {
   CurrentPointer pointer;
   pointer.manifest_ref = ref;
   pointer.run_id = run_id;
-  pointer.updated_at = FormatIsoTimestamp(NowMicros());
+  pointer.updated_at = FormatIsoTimestamp(clock.NowUtc());
   const std::string bytes = SerializeCurrentPointer(pointer);
   Result<std::string> put =
       store.Put(current_key, bytes, ConditionalPut(kCurrentContentType, before, force));
@@ -72,10 +74,11 @@ SwapOutcome SwapCurrent(ObjectStore& store, const std::string& current_key, cons
 }  // namespace
 
 ManifestStore::ManifestStore(std::shared_ptr<ObjectStore> store, std::string root_key,
-                             std::string current_name)
+                             std::string current_name, Clock* clock)
     : store_(std::move(store)),
       root_key_(std::move(root_key)),
-      current_name_(std::move(current_name)) {}
+      current_name_(std::move(current_name)),
+      clock_(clock != nullptr ? clock : SystemClock()) {}
 
 std::string ManifestStore::current_key() const { return JoinPath(root_key_, {current_name_}); }
 
@@ -87,7 +90,7 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
                       "' must be non-empty and contain no '/' (it names a directory)",
                   false);
   }
-  const SystemTime now = NowMicros();
+  const SystemTime now = clock_->NowUtc();
   manifest.meta.created_at = FormatIsoTimestamp(now);
   const std::string manifest_key = JoinPath(
       root_key_, {kManifestsDir, FormatDirTimestamp(now) + "_run_id=" + run_id, kManifestName});
@@ -129,8 +132,8 @@ Result<std::string> ManifestStore::Publish(Manifest manifest, const PublishOptio
   }
 
   // (c) Switch the pointer, conditionally on (a).
-  const SwapOutcome swap =
-      SwapCurrent(*store_, current_key(), ref, run_id, before, options.force_last_writer_wins);
+  const SwapOutcome swap = SwapCurrent(*store_, current_key(), ref, run_id, before,
+                                       options.force_last_writer_wins, *clock_);
   if (swap.kind == SwapOutcome::Kind::kConflict) {
     return Status(ErrorCode::kPublishCurrent,
                   "another publisher moved " + store_->Url(current_key()) +
@@ -224,7 +227,8 @@ Status ManifestStore::SetCurrent(const std::string& ref) {
   // Rollbacks race like publishes do; the same compare-and-swap guards them.
   Result<PointerState> before = ReadPointerState(*store_, current_key());
   if (!before.ok()) return before.status().annotate("reading " + store_->Url(current_key()));
-  const SwapOutcome swap = SwapCurrent(*store_, current_key(), ref, *run_id, *before, false);
+  const SwapOutcome swap =
+      SwapCurrent(*store_, current_key(), ref, *run_id, *before, false, *clock_);
   if (swap.kind != SwapOutcome::Kind::kSwitched) {
     const bool conflict = swap.kind == SwapOutcome::Kind::kConflict;
     return Status(ErrorCode::kPublishCurrent,

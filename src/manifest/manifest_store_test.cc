@@ -6,6 +6,8 @@
 #include <fstream>
 #include <functional>
 
+#include "core/clock.h"
+#include "core/time_format.h"
 #include "manifest/manifest_names.h"
 #include "shardyfusion/manifest.h"
 #include "storage/fault_store.h"
@@ -377,6 +379,57 @@ TEST(ManifestStoreTest, RollbackAndItsErrors) {
   EXPECT_EQ(ms.SetCurrent(base->Url("root/manifests/no-run-id/manifest")).code(),
             ErrorCode::kInvalidArgument);
   EXPECT_EQ((*ms.LoadCurrent())->manifest_ref, *a) << "failed rollbacks change nothing";
+}
+
+// Every time a publish writes is the clock's.
+TEST(ManifestStoreTest, PublishAndRollbackStampTheClocksTime) {
+  auto base = FreshMemoryStore();
+  FakeClock clock;
+  ManifestStore ms(base, "root", "_CURRENT", &clock);
+  const SystemTime t0 = clock.NowUtc();
+  Result<std::string> a = ms.Publish(SmallManifest("run-a"));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(*a, base->Url("root/manifests/2026-01-02T03:04:05.000000Z_run_id=run-a/manifest"));
+  EXPECT_EQ(ms.LoadManifest(*a)->meta.created_at, "2026-01-02T03:04:05Z");
+  EXPECT_EQ((*ms.LoadCurrent())->updated_at, FormatIsoTimestamp(t0));
+
+  clock.Advance(1.25);
+  Result<std::string> b = ms.Publish(SmallManifest("run-b"));
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*b, base->Url("root/manifests/2026-01-02T03:04:06.250000Z_run_id=run-b/manifest"));
+  EXPECT_EQ((*ms.LoadCurrent())->updated_at, "2026-01-02T03:04:06.250000Z");
+
+  clock.Advance(60);
+  ASSERT_TRUE(ms.SetCurrent(*a).ok());
+  EXPECT_EQ((*ms.LoadCurrent())->updated_at, "2026-01-02T03:05:06.250000Z");
+  EXPECT_EQ(clock.sleeps(), 0) << "publishing never waits";
+}
+
+// Two publishes of one run id in one microsecond name the same manifest
+// object; the second is refused (retryably: a moment later it succeeds)
+// and leaves the first current.
+TEST(ManifestStoreTest, TwoPublishesOfOneRunIdInOneInstantClash) {
+  auto base = FreshMemoryStore();
+  FakeClock clock;
+  ManifestStore ms(base, "root", "_CURRENT", &clock);
+  Result<std::string> first = ms.Publish(SmallManifest("run-a"));
+  ASSERT_TRUE(first.ok());
+  Manifest other = SmallManifest("run-a");
+  other.meta.num_dbs = 3;  // different bytes, same key
+  Result<std::string> clash = ms.Publish(other);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.status().code(), ErrorCode::kPublishManifest);
+  EXPECT_TRUE(clash.status().retryable());
+  EXPECT_NE(clash.status().message().find("run_id and timestamp clash"), std::string::npos)
+      << clash.status().ToString();
+  EXPECT_EQ((*ms.LoadCurrent())->manifest_ref, *first);
+  EXPECT_EQ(ms.LoadManifest(*first)->meta.num_dbs, 2);
+
+  clock.Advance(1e-6);
+  Result<std::string> later = ms.Publish(other);
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  EXPECT_NE(*later, *first);
+  EXPECT_EQ((*ms.LoadCurrent())->manifest_ref, *later);
 }
 
 TEST(ManifestStoreTest, LoadManifestErrors) {

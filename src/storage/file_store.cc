@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,7 +12,6 @@
 #include <cstdio>
 #include <functional>
 
-#include "core/ids.h"
 #include "storage/listing.h"
 #include "storage/local_file.h"
 
@@ -22,9 +20,6 @@ namespace shardyfusion {
 namespace {
 
 constexpr std::string_view kLockName = ".shardy-lock";
-constexpr std::string_view kTempMarker = ".shardy-tmp.";
-// Keeps temp names under NAME_MAX however long the object's own name is.
-constexpr size_t kMaxNameInTemp = 100;
 
 // Checks the '/'-separated segments of `path` (a key, or the directory part
 // of a list prefix): no empty, "." or ".." segments, no reserved names.
@@ -56,8 +51,6 @@ std::string ParentOf(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string BaseOf(const std::string& path) { return path.substr(path.rfind('/') + 1); }
-
 std::string JoinDir(const std::string& dir, std::string_view name) {
   std::string out = dir;
   if (out.back() != '/') out += '/';
@@ -88,38 +81,13 @@ Status MakeDirs(const std::string& dir) {
   return Status::OK();
 }
 
-// An exclusive flock() on the directory's lock file, held until destroyed.
-// flock locks belong to the open file description, so two threads of one
-// process exclude each other as well as two processes do.
-class DirLock {
- public:
-  // Returns 0, or the errno (ENOENT when the directory does not exist).
-  static int Acquire(const std::string& dir, DirLock* lock) {
-    ScopedFd fd(OpenRetrying(JoinDir(dir, kLockName), O_RDWR | O_CREAT));
-    if (!fd.valid()) return errno;
-    while (::flock(fd.get(), LOCK_EX) != 0) {
-      if (errno != EINTR) return errno;
-    }
-    lock->fd_ = std::move(fd);
-    return 0;
-  }
-
- private:
-  ScopedFd fd_;
-};
-
-// Unlinks a temp file on every path that does not rename it into place.
-class TempFileGuard {
- public:
-  explicit TempFileGuard(std::string path) : path_(std::move(path)) {}
-  ~TempFileGuard() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  void Disarm() { path_.clear(); }
-
- private:
-  std::string path_;
-};
+// Takes the exclusive lock of `dir` (its ".shardy-lock" file; FileLock), held
+// until `lock` is released. Returns 0, or the errno (ENOENT when the
+// directory does not exist).
+int LockDir(const std::string& dir, FileLock* lock) {
+  if (const int err = lock->Open(JoinDir(dir, kLockName)); err != 0) return err;
+  return lock->Lock();
+}
 
 // REQUIRES: the directory lock of `path` is held.
 Status CheckCondition(std::string_view key, const std::string& path, const PutOptions& options) {
@@ -152,8 +120,8 @@ Status CheckCondition(std::string_view key, const std::string& path, const PutOp
   return Status::OK();
 }
 
-// Writes a temp file with `fill`, makes it durable, then renames it over the
-// object under the directory lock if `options` allow. Returns the ETag.
+// Writes a PendingFile with `fill`, makes it durable, then renames it over
+// the object under the directory lock if `options` allow. Returns the ETag.
 // With `link_from`, the temp file is first tried as a hard link to that file
 // (no copy); `fill` is the fallback where linking is impossible (another
 // filesystem, or one without hard links).
@@ -165,65 +133,33 @@ Result<std::string> WriteObject(std::string_view key, const PutOptions& options,
   const std::string dir = ParentOf(path);
   SHARDY_RETURN_IF_ERROR(MakeDirs(dir));
 
-  // The pid keeps forked writers apart even if they inherited one random
-  // generator state; O_EXCL plus a retry covers any remaining collision.
-  const std::string tmp_stem =
-      JoinDir(dir, "." + BaseOf(path).substr(0, kMaxNameInTemp) + std::string(kTempMarker) +
-                       std::to_string(::getpid()) + ".");
-  std::string tmp;
-  ScopedFd fd;
-  bool linked = false;
-  for (int attempt = 0; link_from != nullptr && attempt < 8; ++attempt) {
-    tmp = tmp_stem + NewUuid4Hex().substr(0, 16);
-    if (::link(link_from->c_str(), tmp.c_str()) == 0) {
-      linked = true;
-      break;
-    }
-    if (errno != EEXIST) break;  // cannot link here: copy instead
-  }
-  if (linked) {
-    fd = ScopedFd(OpenRetrying(tmp, O_WRONLY));
-    if (!fd.valid()) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      return ErrnoStatus(err, "open linked temp file", tmp);
-    }
-  }
-  for (int attempt = 0; attempt < 8 && !fd.valid(); ++attempt) {
-    tmp = tmp_stem + NewUuid4Hex().substr(0, 16);
-    fd = ScopedFd(OpenRetrying(tmp, O_WRONLY | O_CREAT | O_EXCL));
-    if (!fd.valid() && errno != EEXIST) break;
-  }
-  if (!fd.valid()) return ErrnoStatus(errno, "create temp file", tmp);
-  TempFileGuard guard(tmp);
-  if (!linked) SHARDY_RETURN_IF_ERROR(fill(fd.get(), tmp));
+  PendingFileOptions file_options;
+  if (link_from != nullptr) file_options.link_from = *link_from;
+  SHARDY_ASSIGN_OR_RETURN(PendingFile pending, PendingFile::Create(path, file_options));
+  const std::string tmp = pending.temp_path();
+  if (!pending.linked()) SHARDY_RETURN_IF_ERROR(fill(pending.fd(), tmp));
   // A nanosecond mtime keeps the ETag unique even when the filesystem would
   // stamp a coarse one and a later Put reuses the freed inode number.
   struct timespec times[2];
   times[0].tv_sec = 0;
   times[0].tv_nsec = UTIME_OMIT;
   ::clock_gettime(CLOCK_REALTIME, &times[1]);
-  if (::futimens(fd.get(), times) != 0) return ErrnoStatus(errno, "set mtime of", tmp);
-  if (::fsync(fd.get()) != 0) return ErrnoStatus(errno, "fsync", tmp);
+  if (::futimens(pending.fd(), times) != 0) return ErrnoStatus(errno, "set mtime of", tmp);
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", tmp);
-  if (::close(fd.release()) != 0) return ErrnoStatus(errno, "close", tmp);
+  if (::fstat(pending.fd(), &st) != 0) return ErrnoStatus(errno, "stat", tmp);
+  SHARDY_RETURN_IF_ERROR(pending.Sync());
 
   {
-    DirLock lock;
-    if (const int err = DirLock::Acquire(dir, &lock); err != 0) {
+    FileLock lock;
+    if (const int err = LockDir(dir, &lock); err != 0) {
       return ErrnoStatus(err, "lock directory", dir);
     }
     SHARDY_RETURN_IF_ERROR(CheckCondition(key, path, options));
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-      return ErrnoStatus(errno, "rename " + tmp + " to", path);
-    }
-    guard.Disarm();
+    SHARDY_RETURN_IF_ERROR(pending.Commit());
   }
   // Best effort: the object is already visible to every reader, and failing
   // here would make a conditional put that took effect look like it lost.
-  ScopedFd dir_fd(OpenRetrying(dir, O_RDONLY | O_DIRECTORY));
-  if (dir_fd.valid()) ::fsync(dir_fd.get());
+  (void)SyncPath(dir);
   return EtagOf(st);
 }
 
@@ -343,8 +279,7 @@ std::shared_ptr<FileStore> FileStore::Shared() {
 }
 
 bool FileStore::IsReservedName(std::string_view name) {
-  return name == kLockName ||
-         (name.starts_with('.') && name.find(kTempMarker) != std::string_view::npos);
+  return name == kLockName || IsTempFileName(name);
 }
 
 std::string FileStore::Url(std::string_view key) const { return "file:///" + std::string(key); }
@@ -457,8 +392,8 @@ Status FileStore::Delete(const std::vector<std::string>& keys) {
   for (const std::string& key : keys) {
     const std::string path = PathOf(key);
     const std::string dir = ParentOf(path);
-    DirLock lock;
-    if (const int err = DirLock::Acquire(dir, &lock); err != 0) {
+    FileLock lock;
+    if (const int err = LockDir(dir, &lock); err != 0) {
       if (err == ENOENT || err == ENOTDIR) continue;  // no directory, no object
       if (first_error.ok()) first_error = ErrnoStatus(err, "lock directory", dir);
       continue;

@@ -2,16 +2,12 @@
 // (local_staging.h).
 #include "writer/local_staging.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <set>
-#include <thread>
 
 #include "core/log.h"
 #include "storage/local_file.h"
@@ -20,15 +16,7 @@ namespace shardyfusion {
 namespace {
 
 constexpr const char kRunPrefix[] = "run_id=";
-
-// flock(LOCK_EX | LOCK_NB): true if taken.
-bool TryLock(int fd) {
-  int rc;
-  do {
-    rc = ::flock(fd, LOCK_EX | LOCK_NB);
-  } while (rc != 0 && errno == EINTR);
-  return rc == 0;
-}
+constexpr double kLockPollSeconds = 0.05;
 
 void RemoveTree(const std::string& dir) {
   std::error_code ec;
@@ -38,16 +26,15 @@ void RemoveTree(const std::string& dir) {
 
 }  // namespace
 
-LocalStaging::LocalStaging(std::string dir, std::string lock_path, int fd)
-    : dir_(std::move(dir)), lock_path_(std::move(lock_path)), fd_(fd) {}
+LocalStaging::LocalStaging(std::string dir, std::string lock_path, FileLock lock)
+    : dir_(std::move(dir)), lock_path_(std::move(lock_path)), lock_(std::move(lock)) {}
 
-LocalStaging::~LocalStaging() {
-  if (fd_ >= 0) ::close(fd_);
-}
+LocalStaging::~LocalStaging() = default;
 
 Result<std::unique_ptr<LocalStaging>> LocalStaging::Acquire(const std::string& local_root,
                                                             const std::string& run_id,
-                                                            std::chrono::milliseconds wait) {
+                                                            std::chrono::milliseconds wait,
+                                                            Clock* clock) {
   std::error_code ec;
   std::filesystem::create_directories(local_root, ec);
   if (ec) {
@@ -57,33 +44,31 @@ Result<std::unique_ptr<LocalStaging>> LocalStaging::Acquire(const std::string& l
   }
   const std::string dir = local_root + "/" + kRunPrefix + run_id;
   const std::string lock_path = dir + ".lock";
-  const int fd = OpenRetrying(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
+  FileLock lock;
+  if (const int err = lock.Open(lock_path, /*create=*/true, 0600); err != 0) {
     return Status(ErrorCode::kConfigValidation, "cannot create " + lock_path + ": " +
-                                                    std::strerror(errno) +
+                                                    std::strerror(err) +
                                                     " (is the local staging root writable?)");
   }
   // A sweeper may hold the lock for the moment it takes to delete a dead
   // build's directory; a live build of the same run id holds it for good.
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  while (!TryLock(fd)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::close(fd);
+  const double deadline = clock->NowSeconds() + std::chrono::duration<double>(wait).count();
+  while (lock.TryLock() != 0) {
+    if (clock->NowSeconds() >= deadline) {
       return Status(ErrorCode::kConfigValidation, "another build with run_id " + run_id +
                                                       " is running with local staging " + dir +
                                                       "; use a different run_id or local_root");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    clock->SleepFor(kLockPollSeconds);
   }
-  return std::unique_ptr<LocalStaging>(new LocalStaging(dir, lock_path, fd));
+  return std::unique_ptr<LocalStaging>(new LocalStaging(dir, lock_path, std::move(lock)));
 }
 
 void LocalStaging::Remove() {
-  if (fd_ < 0) return;
+  if (!lock_.is_open()) return;
   RemoveTree(dir_);
   ::unlink(lock_path_.c_str());
-  ::close(fd_);
-  fd_ = -1;
+  lock_.Release();
 }
 
 int SweepAbandonedStaging(const std::string& local_root) {
@@ -103,9 +88,9 @@ int SweepAbandonedStaging(const std::string& local_root) {
   for (const std::string& dir : runs) {
     const std::string lock_path = dir + ".lock";
     // Never created here: no lock file, no proof that the build died.
-    const int fd = OpenRetrying(lock_path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) continue;
-    if (TryLock(fd)) {
+    FileLock lock;
+    if (lock.Open(lock_path, /*create=*/false) != 0) continue;
+    if (lock.TryLock() == 0) {
       std::error_code exists_ec;
       if (std::filesystem::exists(dir, exists_ec)) {
         RemoveTree(dir);
@@ -113,7 +98,6 @@ int SweepAbandonedStaging(const std::string& local_root) {
       }
       ::unlink(lock_path.c_str());
     }
-    ::close(fd);
   }
   if (removed > 0) {
     Log(LogLevel::kInfo, "removed the local staging of " + std::to_string(removed) +

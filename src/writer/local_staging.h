@@ -17,18 +17,22 @@
 #include <memory>
 #include <string>
 
+#include "core/clock.h"
 #include "shardyfusion/status.h"
+#include "storage/local_file.h"
 
 namespace shardyfusion {
 
 class LocalStaging {
  public:
-  // Takes the lock of `run_id` under `local_root` (created if missing).
-  // kConfigValidation if the root cannot be created or written, or if a live
-  // build holds the same run id's lock for longer than `wait`.
+  // Takes the lock of `run_id` under `local_root` (created if missing),
+  // trying every 50 ms on `clock`. kConfigValidation if the root cannot be
+  // created or written, or if a live build holds the same run id's lock for
+  // longer than `wait`.
   static Result<std::unique_ptr<LocalStaging>> Acquire(
       const std::string& local_root, const std::string& run_id,
-      std::chrono::milliseconds wait = std::chrono::milliseconds(5000));
+      std::chrono::milliseconds wait = std::chrono::milliseconds(5000),
+      Clock* clock = SystemClock());
   ~LocalStaging();  // releases the lock; leaves the directory
   LocalStaging(const LocalStaging&) = delete;
   LocalStaging& operator=(const LocalStaging&) = delete;
@@ -40,10 +44,10 @@ class LocalStaging {
   void Remove();
 
  private:
-  LocalStaging(std::string dir, std::string lock_path, int fd);
+  LocalStaging(std::string dir, std::string lock_path, FileLock lock);
   std::string dir_;
   std::string lock_path_;
-  int fd_;
+  FileLock lock_;  // holds the lock until Remove() or destruction
 };
 
 // Deletes every run_id=* directory under `local_root` (and its lock file)

@@ -54,6 +54,46 @@ TEST_F(LocalStagingTest, AcquireLocksAndRemoveCleansUp) {
   (*s)->Remove();  // idempotent
 }
 
+// A live build holds the run id: Acquire polls every 50 ms for `wait`,
+// then gives up.
+TEST_F(LocalStagingTest, AcquirePollsTheLockUntilTheWaitIsOver) {
+  Result<std::unique_ptr<LocalStaging>> live = LocalStaging::Acquire(root_, "r1");
+  ASSERT_TRUE(live.ok());
+  FakeClock clock;
+  Result<std::unique_ptr<LocalStaging>> again =
+      LocalStaging::Acquire(root_, "r1", std::chrono::milliseconds(5000), &clock);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), ErrorCode::kConfigValidation);
+  EXPECT_EQ(clock.sleep_log(), std::vector<double>(100, 0.05));
+  EXPECT_EQ(clock.NowSeconds(), 5.0);
+}
+
+// A sweeper holds a lock only for the moment it deletes a dead build's
+// directory: an Acquire that meets it waits it out.
+TEST_F(LocalStagingTest, AcquireWaitsOutAMomentaryHolder) {
+  FileLock sweeper;
+  ASSERT_EQ(sweeper.Open(root_ + "/run_id=r1.lock"), 0);
+  ASSERT_EQ(sweeper.Lock(), 0);
+  // Lets go of the lock during the third wait.
+  class SweeperDoneClock : public FakeClock {
+   public:
+    explicit SweeperDoneClock(FileLock* lock) : lock_(lock) {}
+    using FakeClock::SleepFor;
+    void SleepFor(double seconds) override {
+      FakeClock::SleepFor(seconds);
+      if (sleeps() == 3) lock_->Release();
+    }
+
+   private:
+    FileLock* lock_;
+  } clock(&sweeper);
+  Result<std::unique_ptr<LocalStaging>> s =
+      LocalStaging::Acquire(root_, "r1", std::chrono::milliseconds(5000), &clock);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(clock.sleeps(), 3);
+  EXPECT_NEAR(clock.NowSeconds(), 0.15, 1e-9);
+}
+
 TEST_F(LocalStagingTest, SweepRemovesOnlyRunsNoLiveBuildHolds) {
   LeaveDeadRun("dead1");
   LeaveDeadRun("dead2");

@@ -89,7 +89,7 @@ std::unique_ptr<RunRecordLifecycle> RunRecordLifecycle::Start(std::shared_ptr<Ob
   std::unique_ptr<RunRecordLifecycle> life(new RunRecordLifecycle());
   life->store_ = std::move(store);
   life->options_ = options;
-  SystemTime now = NowMicros();
+  SystemTime now = options.clock->NowUtc();
   initial.status = RunRecord::State::kRunning;
   initial.started_at = now;
   life->record_ = std::move(initial);
@@ -110,7 +110,7 @@ RunRecordLifecycle::~RunRecordLifecycle() { StopHeartbeat(); }
 
 bool RunRecordLifecycle::Write(bool terminal) {
   if (key_.empty()) return false;
-  SystemTime now = NowMicros();
+  SystemTime now = options_.clock->NowUtc();
   record_.updated_at = now;
   record_.lease_expires_at =
       terminal ? now : now + std::chrono::duration_cast<std::chrono::microseconds>(options_.lease);
@@ -126,19 +126,17 @@ bool RunRecordLifecycle::Write(bool terminal) {
 }
 
 void RunRecordLifecycle::Heartbeat() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    if (cv_.wait_for(lock, options_.heartbeat, [this] { return stop_; })) break;
+  const double period = std::chrono::duration<double>(options_.heartbeat).count();
+  const std::stop_token stop = stop_.get_token();
+  while (options_.clock->SleepFor(period, stop)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop.stop_requested()) break;  // finishing: no heartbeat after it
     Write(false);
   }
 }
 
 void RunRecordLifecycle::StopHeartbeat() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
+  stop_.request_stop();  // wakes the heartbeat's sleep
   if (heartbeat_.joinable()) heartbeat_.join();
 }
 

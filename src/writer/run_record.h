@@ -18,14 +18,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <thread>
 
+#include "core/clock.h"
 #include "core/time_format.h"
 #include "shardyfusion/object_store.h"
 
@@ -57,6 +58,10 @@ struct RunRecordOptions {
   std::string runs_prefix = "runs";
   std::chrono::milliseconds heartbeat{std::chrono::minutes(1)};
   std::chrono::milliseconds lease{std::chrono::minutes(10)};
+  // The heartbeat sleeps on it (interruptibly: Succeed, Fail and the
+  // destructor wake it at once) and
+  // the record's times come from its NowUtc. Not owned; outlives the record.
+  Clock* clock = SystemClock();
 };
 
 class RunRecordLifecycle {
@@ -89,8 +94,7 @@ class RunRecordLifecycle {
   std::string key_;
   RunRecordOptions options_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
+  std::stop_source stop_;  // requested when the heartbeat must end
   bool finished_ = false;
   RunRecord record_;
   std::thread heartbeat_;

@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
+#include <chrono>
+#include <vector>
 
 #include "storage/fault_store.h"
 #include "storage/memory_store.h"
@@ -53,32 +54,64 @@ TEST(RunRecordTest, YamlHasEveryKeySortedWithQuotedStrings) {
   EXPECT_EQ(Field(y, "format_version"), "1");
 }
 
+std::string Quoted(SystemTime t) { return "'" + FormatIsoTimestamp(t) + "'"; }
+
+// On a fake clock the test steps the heartbeat: a record written at start,
+// rewritten every `heartbeat` fake seconds with the lease pushed forward.
 TEST(RunRecordTest, LifecycleWritesRunningThenHeartbeatsThenSucceeds) {
   auto store = std::make_shared<MemoryStore>("mem");
+  FakeClock clock(FakeClock::Sleeps::kAwaitAdvance);
+  const SystemTime t0 = clock.NowUtc();
   RunRecordOptions opts;
-  opts.heartbeat = std::chrono::milliseconds(20);
+  opts.heartbeat = std::chrono::seconds(60);
+  opts.lease = std::chrono::minutes(10);
+  opts.clock = &clock;
   auto life = RunRecordLifecycle::Start(store, "snap", Initial(), opts);
   ASSERT_FALSE(life->record_key().empty());
-  EXPECT_EQ(life->record_key().rfind("snap/runs/", 0), 0u);
-  EXPECT_NE(life->record_key().find("_run_id=abc123_"), std::string::npos);
-  auto first = store->Get(life->record_key());
-  ASSERT_TRUE(first.ok() && first->has_value());
-  EXPECT_EQ(Field(**first, "status"), "running");
-  std::string first_updated = Field(**first, "updated_at");
-  // The heartbeat rewrites updated_at and pushes the lease forward.
-  std::string later;
-  for (int i = 0; i < 200; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    later = Field(**store->Get(life->record_key()), "updated_at");
-    if (later != first_updated) break;
+  EXPECT_EQ(life->record_key().rfind("snap/runs/" + FormatDirTimestamp(t0) + "_run_id=abc123_", 0),
+            0u)
+      << life->record_key();
+  auto record = [&] { return **store->Get(life->record_key()); };
+  std::string y = record();
+  EXPECT_EQ(Field(y, "status"), "running");
+  EXPECT_EQ(Field(y, "started_at"), Quoted(t0));
+  EXPECT_EQ(Field(y, "updated_at"), Quoted(t0));
+  EXPECT_EQ(Field(y, "lease_expires_at"), Quoted(t0 + std::chrono::minutes(10)));
+
+  for (int beat = 1; beat <= 3; ++beat) {
+    clock.AwaitSleeps(beat);  // the heartbeat waits for its next beat
+    clock.Advance(59);
+    EXPECT_EQ(Field(record(), "updated_at"), Quoted(t0 + std::chrono::seconds(60 * (beat - 1))))
+        << "no beat before its time";
+    clock.Advance(1);
+    clock.AwaitSleeps(beat + 1);  // it wrote, and sleeps again
+    y = record();
+    const SystemTime at = t0 + std::chrono::seconds(60 * beat);
+    EXPECT_EQ(Field(y, "updated_at"), Quoted(at)) << "beat " << beat;
+    EXPECT_EQ(Field(y, "lease_expires_at"), Quoted(at + std::chrono::minutes(10)));
+    EXPECT_EQ(Field(y, "started_at"), Quoted(t0));
   }
-  EXPECT_NE(later, first_updated);
+  EXPECT_EQ(clock.sleep_log(), std::vector<double>(4, 60.0));
+
   life->SetManifestRef("snap/manifests/x/manifest");
-  life->Succeed();
-  std::string y = **store->Get(life->record_key());
+  life->Succeed();  // wakes the sleeping heartbeat instead of waiting a beat
+  y = record();
   EXPECT_EQ(Field(y, "status"), "succeeded");
   EXPECT_EQ(Field(y, "manifest_ref"), "'snap/manifests/x/manifest'");
+  EXPECT_EQ(Field(y, "updated_at"), Quoted(t0 + std::chrono::minutes(3)));
   EXPECT_EQ(Field(y, "lease_expires_at"), Field(y, "updated_at"));
+}
+
+// On the real clock a heartbeat an hour away does not hold up Succeed.
+TEST(RunRecordTest, FinishingStopsTheHeartbeatPromptly) {
+  auto store = std::make_shared<MemoryStore>("mem");
+  RunRecordOptions opts;
+  opts.heartbeat = std::chrono::hours(1);
+  auto life = RunRecordLifecycle::Start(store, "snap", Initial(), opts);
+  const auto start = std::chrono::steady_clock::now();
+  life->Succeed();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  EXPECT_EQ(Field(**store->Get(life->record_key()), "status"), "succeeded");
 }
 
 TEST(RunRecordTest, FailureRecordsTheError) {

@@ -5,13 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 
 #include "core/log.h"
 #include "storage/local_file.h"
@@ -19,11 +16,7 @@
 namespace shardyfusion {
 namespace {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t NowMs(Clock* clock) { return static_cast<int64_t>(std::floor(clock->NowSeconds() * 1000)); }
 
 void PutU64(std::string* out, uint64_t v) {
   char b[8];
@@ -35,16 +28,6 @@ uint64_t GetU64(const char* p) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<uint8_t>(p[i])} << (8 * i);
   return v;
-}
-
-// Sleeps `seconds` unless a stop is requested first; false if stopped.
-bool SleepUnlessStopped(double seconds, std::stop_token stop) {
-  if (stop.stop_requested()) return false;
-  std::mutex mu;
-  std::condition_variable_any cv;
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait_for(lock, stop, std::chrono::duration<double>(seconds), [] { return false; });
-  return !stop.stop_requested();
 }
 
 constexpr size_t kSpoolBufferBytes = 1 << 20;
@@ -153,7 +136,7 @@ ShardAttempts::ShardAttempts(const ShardAttemptEnv* env, uint32_t db_id)
 
 ShardAttempts::~ShardAttempts() { Abandon(); }
 
-int64_t ShardAttempts::duration_ms() const { return NowMs() - opened_at_ms_; }
+int64_t ShardAttempts::duration_ms() const { return NowMs(env_->clock) - opened_at_ms_; }
 
 void ShardAttempts::Emit(std::string_view event,
                          std::vector<std::pair<std::string_view, double>> numbers) const {
@@ -183,7 +166,7 @@ Status ShardAttempts::Open() {
                   "cannot create local staging directory " + ctx.local_dir + ": " + ec.message(),
                   false);
   }
-  opened_at_ms_ = NowMs();
+  opened_at_ms_ = NowMs(env_->clock);
   Result<std::unique_ptr<ShardWriter>> w = env_->factory->Open(ctx);
   if (!w.ok()) return Wrap("open", w.status());
   writer_ = std::move(w).value();
@@ -224,7 +207,7 @@ Status ShardAttempts::NextAttempt(const Status& cause) {
     std::snprintf(seconds, sizeof seconds, "%.3g", backoff);
     Log(LogLevel::kWarning, "db_id=" + std::to_string(db_id_) + " " + AttemptDirName(attempt_) +
                                 " failed (" + last.message() + "); retrying in " + seconds + " s");
-    if (!SleepUnlessStopped(backoff, env_->stop)) {
+    if (!env_->clock->SleepFor(backoff, env_->stop)) {
       return Status(ErrorCode::kShardWrite,
                     "Shard retry for db_id=" + std::to_string(db_id_) +
                         " stopped because the build failed; last cause: " + last.message(),

@@ -6,8 +6,9 @@
 // on (RetryConfig::max_retries > 0) every batch is first appended to a local
 // spool file; an Open, WriteBatch or Seal failure that is retryable then
 // abandons the attempt, deletes what it uploaded (best effort), sleeps the
-// backoff (initial_backoff * multiplier^k before retry k+1), opens the next
-// attempt (attempt=01, ...), replays the whole spool into it and carries on.
+// backoff on the env's clock (initial_backoff * multiplier^k before retry
+// k+1), opens the next attempt (attempt=01, ...), replays the whole spool
+// into it and carries on.
 // Without retries, or for a non-retryable error, the first failure is final.
 //
 // Every attempt's writer stores through a CreatedObjectsStore
@@ -41,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/clock.h"
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/shard_backend.h"
 #include "shardyfusion/writer.h"
@@ -63,6 +65,7 @@ struct ShardAttemptEnv {
   RetryConfig retry;                   // max_retries 0 = no spool, no retries
   EmitFn emit;                         // may be empty
   std::stop_token stop;                // requested when the build fails
+  Clock* clock = SystemClock();        // backoff sleeps and attempt durations
 };
 
 class ShardAttempts {

@@ -394,6 +394,7 @@ TEST_F(S3IntegrationTest, EveryBackendWritesAndReadsOnS3) {
 // A fault proxy in front of the server, and a store that talks through it
 // without waiting between retries (to keep the tests fast).
 struct ProxiedStore {
+  std::unique_ptr<FakeClock> clock = std::make_unique<FakeClock>();  // outlives `store`
   std::unique_ptr<testing_s3::FaultProxy> proxy;
   std::shared_ptr<ObjectStore> store;
 };
@@ -407,10 +408,12 @@ ProxiedStore StartProxiedStore(int max_attempts = 6) {
   S3Config config = ServerConfig();
   config.options.endpoint_url = "http://127.0.0.1:" + std::to_string((*proxy)->port());
   config.options.max_attempts = max_attempts;
-  ProxiedStore out{std::move(proxy).value(), ServerStore(config)};
+  ProxiedStore out;
+  out.proxy = std::move(proxy).value();
+  out.store = ServerStore(config);
   auto* s3_store = dynamic_cast<s3::S3Store*>(out.store.get());
   EXPECT_NE(s3_store, nullptr);
-  if (s3_store) s3_store->set_sleep_for_testing([](std::chrono::milliseconds) {});
+  if (s3_store) s3_store->set_clock_for_testing(out.clock.get());
   return out;
 }
 

@@ -2,12 +2,8 @@
 // directory (identity- and size-checked, locked, atomically renamed) and
 // serves point lookups from one prepared statement.
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -21,6 +17,7 @@
 #include "core/log.h"
 #include "core/py_json.h"
 #include "shardyfusion/sqlite_backend.h"
+#include "storage/local_file.h"
 
 namespace shardyfusion {
 
@@ -34,35 +31,19 @@ using sqlite_internal::SqliteError;
 constexpr const char* kLockFileName = ".cache.lock";
 constexpr const char* kIdentityFileName = "shard.identity.json";
 
-// Holds an exclusive flock on a cache directory's lock file, so that readers
+// Takes the exclusive lock of a cache directory (FileLock), so that readers
 // in several processes sharing the directory download a shard only once.
-class CacheLock {
- public:
-  CacheLock() = default;
-  ~CacheLock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the flock
+Status LockCache(const std::string& path, FileLock* lock) {
+  if (const int err = lock->Open(path, /*create=*/true, 0644); err != 0) {
+    return Status(ErrorCode::kDbAdapter,
+                  "cannot open cache lock " + path + ": " + std::strerror(err));
   }
-  CacheLock(const CacheLock&) = delete;
-  CacheLock& operator=(const CacheLock&) = delete;
-
-  Status Acquire(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      return Status(ErrorCode::kDbAdapter,
-                    "cannot open cache lock " + path + ": " + std::strerror(errno));
-    }
-    while (::flock(fd_, LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        return Status(ErrorCode::kDbAdapter,
-                      "cannot lock cache lock " + path + ": " + std::strerror(errno));
-      }
-    }
-    return Status::OK();
+  if (const int err = lock->Lock(); err != 0) {
+    return Status(ErrorCode::kDbAdapter,
+                  "cannot lock cache lock " + path + ": " + std::strerror(err));
   }
-
- private:
-  int fd_ = -1;
-};
+  return Status::OK();
+}
 
 nlohmann::json ShardIdentity(const ShardReaderContext& ctx) {
   // Written with PyJsonDumps, so the file is byte-identical to the
@@ -110,32 +91,38 @@ bool HasRecordedSize(const ShardReaderContext& ctx, const std::string& path) {
   return ctx.db_bytes == 0 || FileSize(path) == static_cast<int64_t>(ctx.db_bytes);
 }
 
-// Downloads the shard object into `tmp`; a copy of the wrong size is
-// downloaded once more (a transfer cut short), then refused.
+// Downloads the shard object over `db_path` (DownloadToFile: fsynced, file
+// and directory); a copy of the wrong size is downloaded once more (a
+// transfer cut short), then refused. `db_path` changes only to a whole copy
+// of the recorded size.
 Status Download(const ShardReaderContext& ctx, const std::string& object_key,
-                const std::string& tmp) {
+                const std::string& db_path) {
   const std::string url = ctx.store->Url(object_key);
+  int64_t wrong_size = -1;
+  DownloadOptions options;
+  options.file.mode = 0644;
+  options.file.error_code = ErrorCode::kDbAdapter;
+  options.check = [&](const std::string& tmp) {
+    if (HasRecordedSize(ctx, tmp)) return Status::OK();
+    wrong_size = FileSize(tmp);
+    return Status(ErrorCode::kDbAdapter,
+                  "SQLite shard " + url + " is " + std::to_string(wrong_size) +
+                      " bytes but the manifest records db_bytes " + std::to_string(ctx.db_bytes) +
+                      "; the object is damaged or is not the one the manifest published");
+  };
   for (int attempt = 0;; ++attempt) {
-    Result<bool> found = ctx.store->GetToFile(object_key, tmp);
-    if (!found.ok()) {
-      RemoveFileIfExists(tmp);
-      return found.status().annotate("downloading SQLite shard " + url + " to " + tmp);
-    }
-    if (!*found) {
-      RemoveFileIfExists(tmp);
+    wrong_size = -1;
+    Result<bool> found = DownloadToFile(*ctx.store, object_key, db_path, options);
+    if (found.ok() && *found) return Status::OK();
+    if (found.ok()) {
       return Status(ErrorCode::kDbAdapter,
                     "SQLite shard " + url +
                         " does not exist; the manifest names a shard object that is missing");
     }
-    if (HasRecordedSize(ctx, tmp)) return Status::OK();
-    if (attempt == 1) {
-      const int64_t size = FileSize(tmp);
-      RemoveFileIfExists(tmp);
-      return Status(ErrorCode::kDbAdapter,
-                    "SQLite shard " + url + " is " + std::to_string(size) +
-                        " bytes but the manifest records db_bytes " + std::to_string(ctx.db_bytes) +
-                        "; the object is damaged or is not the one the manifest published");
+    if (wrong_size < 0) {
+      return found.status().annotate("downloading SQLite shard " + url + " to " + db_path);
     }
+    if (attempt == 1) return found.status();
   }
 }
 
@@ -157,19 +144,11 @@ Status EnsureCachedShard(const ShardReaderContext& ctx, const std::string& objec
   // the new file (or the reverse).
   RemoveFileIfExists(identity_path);
 
-  const std::string tmp = db_path + ".tmp." + std::to_string(::getpid());
-  SHARDY_RETURN_IF_ERROR(Download(ctx, object_key, tmp));
-  Status st = sqlite_internal::FsyncPath(tmp);
-  if (st.ok() && std::rename(tmp.c_str(), db_path.c_str()) != 0) {
-    st = Status(ErrorCode::kDbAdapter,
-                "cannot rename " + tmp + " to " + db_path + ": " + std::strerror(errno));
-  }
-  if (!st.ok()) {
-    RemoveFileIfExists(tmp);
-    return st;
-  }
-  SHARDY_RETURN_IF_ERROR(sqlite_internal::FsyncPath(ctx.local_dir));
-  return sqlite_internal::WriteFileAtomically(identity_path, PyJsonDumps(identity));
+  SHARDY_RETURN_IF_ERROR(Download(ctx, object_key, db_path));
+  PendingFileOptions identity_file;
+  identity_file.mode = 0644;
+  identity_file.error_code = ErrorCode::kDbAdapter;
+  return WriteFileAtomically(identity_path, PyJsonDumps(identity), identity_file);
 }
 
 class SqliteShardReader : public ShardReader {
@@ -274,8 +253,8 @@ class SqliteReaderFactory : public ShardReaderFactory {
     const std::string object_key = ctx.db_key + "/" + kSqliteShardObjectName;
     const std::string db_path = ctx.local_dir + "/" + kSqliteShardObjectName;
 
-    CacheLock lock;
-    SHARDY_RETURN_IF_ERROR(lock.Acquire(ctx.local_dir + "/" + kLockFileName));
+    FileLock lock;
+    SHARDY_RETURN_IF_ERROR(LockCache(ctx.local_dir + "/" + kLockFileName, &lock));
     SHARDY_RETURN_IF_ERROR(EnsureCachedShard(ctx, object_key, db_path));
     auto reader = std::make_unique<SqliteShardReader>(db_path, ctx.store->Url(object_key));
     Status st = reader->Open(options_);

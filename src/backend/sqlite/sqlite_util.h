@@ -1,6 +1,6 @@
 // Small helpers shared by the SQLite shard writer and reader: turning SQLite
-// result codes into Status values that name the file, and the file-system
-// chores (fsync, atomic replace) of the local shard directory.
+// result codes into Status values that name the file. The local file chores
+// (locks, atomic replace, downloads) are storage/local_file.h's.
 //
 // Thread-safety: the functions are thread-safe as long as each sqlite3
 // connection they are given is used by one thread at a time.
@@ -35,10 +35,6 @@ Status ExecSql(sqlite3* db, const std::string& sql, ErrorCode code, const std::s
 // which the kv table rejects).
 inline const char* BlobData(std::string_view bytes) { return bytes.empty() ? "" : bytes.data(); }
 
-// Local file chores. Each error is kDbAdapter naming the path.
-Status FsyncPath(const std::string& path);
-// Writes `data` to `<path>.tmp.<pid>`, fsyncs it, then renames it over `path`.
-Status WriteFileAtomically(const std::string& path, std::string_view data);
 // Removes `path`; a missing file is fine.
 void RemoveFileIfExists(const std::string& path);
 

@@ -1,6 +1,5 @@
 #include "storage/s3/s3_store.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,16 +11,14 @@
 #include <random>
 #include <thread>
 
-#include "core/ids.h"
 #include "core/log.h"
+#include "storage/local_file.h"
 #include "storage/s3/s3_xml.h"
 #include "storage/s3/sigv4.h"
 
 namespace shardyfusion::s3 {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 constexpr const char* kEmptySha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -140,8 +137,7 @@ S3Store::S3Store(std::string bucket, S3Config config, S3Endpoint endpoint)
       endpoint_(std::move(endpoint)),
       http_(HttpOptions{config_.options.connect_timeout_seconds,
                         config_.options.read_timeout_seconds, config_.options.verify_ssl,
-                        config_.options.ca_bundle}),
-      sleep_([](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }) {}
+                        config_.options.ca_bundle}) {}
 
 S3Store::~S3Store() = default;
 
@@ -150,7 +146,7 @@ std::string S3Store::Url(std::string_view key) const {
 }
 
 Result<HttpResponse> S3Store::Execute(const Call& call, int* attempts) {
-  const Clock::time_point start = Clock::now();
+  const double start = clock_->NowSeconds();
   const S3ConnectionOptions& o = config_.options;
   thread_local std::mt19937_64 rng(std::random_device{}());
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -167,6 +163,8 @@ Result<HttpResponse> S3Store::Execute(const Call& call, int* attempts) {
     sreq.query = call.query;
     sreq.headers = call.headers;
     sreq.payload_sha256 = call.payload_sha256;
+    // The real time, not clock_'s: a server refuses a request signed more
+    // than 15 minutes off its own clock.
     SigV4Result signed_request =
         SignV4(sreq, creds, endpoint_.region, "s3", std::chrono::system_clock::now());
 
@@ -201,7 +199,7 @@ Result<HttpResponse> S3Store::Execute(const Call& call, int* attempts) {
       failure = ErrorFor(call, *r);
     }
     if (!failure.retryable()) return failure;
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const double elapsed = clock_->NowSeconds() - start;
     const std::chrono::milliseconds wait = RetryBackoff(attempt, unit(rng));
     if (attempt >= o.max_attempts ||
         elapsed + std::chrono::duration<double>(wait).count() > o.max_retry_seconds) {
@@ -211,7 +209,7 @@ Result<HttpResponse> S3Store::Execute(const Call& call, int* attempts) {
     Log(LogLevel::kDebug, call.what + ": attempt " + std::to_string(attempt) +
                               " failed, retrying in " + std::to_string(wait.count()) +
                               " ms: " + failure.message());
-    sleep_(wait);
+    clock_->SleepFor(std::chrono::duration<double>(wait).count());
   }
 }
 
@@ -437,39 +435,27 @@ Result<std::optional<std::string>> S3Store::GetSuffix(std::string_view key, uint
 }
 
 Result<bool> S3Store::GetToFile(std::string_view key, const std::string& path) {
-  // Download next to the destination, then rename: the file at `path` is
-  // either what it was or the whole object, never a partial download.
-  const std::string tmp = path + ".download-" + NewUuid4Hex().substr(0, 12);
-  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Status(ErrorCode::kStorage,
-                  "GET " + Url(key) + ": cannot create " + tmp + ": " + std::strerror(errno));
-  }
+  // Downloaded into a PendingFile beside the destination: the file at `path`
+  // is either what it was or the whole object, never a partial download.
+  // Not fsynced: a caller that needs the download durable uses
+  // DownloadToFile (local_file.h).
+  const std::string what = "GET " + Url(key);
+  PendingFileOptions file_options;
+  file_options.mode = 0644;
+  file_options.sync_file = false;
+  Result<PendingFile> pending = PendingFile::Create(path, file_options);
+  if (!pending.ok()) return pending.status().annotate(what);
   Call call;
   call.method = "GET";
   call.key = std::string(key);
-  call.what = "GET " + Url(key);
-  call.response_fd = fd;
-  Result<HttpResponse> r = Execute(call);
-  const bool closed = ::close(fd) == 0;
-  Status failure;
-  if (!r.ok()) {
-    failure = r.status();
-  } else if (IsMissingObject(*r)) {
-    ::unlink(tmp.c_str());
-    return false;
-  } else if (r->status != 200) {
-    failure = ErrorFor(call, *r);
-  } else if (!closed) {
-    failure = Status(ErrorCode::kStorage, call.what + ": cannot write " + tmp);
-  } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    failure = Status(ErrorCode::kStorage, call.what + ": cannot rename the download to " + path +
-                                              ": " + std::strerror(errno));
-  } else {
-    return true;
-  }
-  ::unlink(tmp.c_str());
-  return failure;
+  call.what = what;
+  call.response_fd = pending->fd();
+  SHARDY_ASSIGN_OR_RETURN(HttpResponse r, Execute(call));
+  if (IsMissingObject(r)) return false;
+  if (r.status != 200) return ErrorFor(call, r);
+  Status committed = pending->Commit();
+  if (!committed.ok()) return committed.annotate(what);
+  return true;
 }
 
 Result<std::optional<ObjectInfo>> S3Store::Head(std::string_view key) {

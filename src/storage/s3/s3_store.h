@@ -6,12 +6,12 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/clock.h"
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/s3.h"
 #include "storage/s3/http_client.h"
@@ -38,9 +38,6 @@ std::chrono::milliseconds RetryBackoff(int retry, double unit);
 
 class S3Store : public ObjectStore {
  public:
-  // Test seam: how the store waits between attempts.
-  using SleepFn = std::function<void(std::chrono::milliseconds)>;
-
   S3Store(std::string bucket, S3Config config, S3Endpoint endpoint);
   ~S3Store() override;
 
@@ -58,7 +55,11 @@ class S3Store : public ObjectStore {
   Result<ListResult> List(std::string_view prefix, std::string_view delimiter) override;
   Status Delete(const std::vector<std::string>& keys) override;
 
-  void set_sleep_for_testing(SleepFn sleep) { sleep_ = std::move(sleep); }
+  // The clock that times the retries: the waits between attempts and the
+  // max_retry_seconds budget (not request signing, which needs the real
+  // time). Default SystemClock(). Not owned; must outlive the store.
+  // REQUIRES: no request is in flight.
+  void set_clock_for_testing(Clock* clock) { clock_ = clock; }
 
  private:
   struct Call;
@@ -77,7 +78,7 @@ class S3Store : public ObjectStore {
   const S3Config config_;
   const S3Endpoint endpoint_;
   HttpClient http_;
-  SleepFn sleep_;
+  Clock* clock_ = SystemClock();
 };
 
 }  // namespace shardyfusion::s3

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -121,18 +122,33 @@ std::string ErrorXml(const std::string& code) {
 
 class S3StoreScriptedTest : public ::testing::Test {
  protected:
-  std::shared_ptr<S3Store> StoreFor(const ScriptedServer& server, int max_attempts = 4) {
+  std::shared_ptr<S3Store> StoreFor(const ScriptedServer& server, int max_attempts = 4,
+                                    double max_retry_seconds = 30) {
     S3Config config;
     config.options.endpoint_url = "http://127.0.0.1:" + std::to_string(server.port());
     config.options.max_attempts = max_attempts;
+    config.options.max_retry_seconds = max_retry_seconds;
     config.credentials = {"AKIDEXAMPLE", "SECRETKEYEXAMPLE", ""};
     Result<S3Endpoint> ep = ResolveEndpoint("bucket", config.options);
     EXPECT_TRUE(ep.ok());
     auto store = std::make_shared<S3Store>("bucket", config, *ep);
-    store->set_sleep_for_testing([this](std::chrono::milliseconds d) { waits_.push_back(d); });
+    store->set_clock_for_testing(&clock_);
     return store;
   }
-  std::vector<std::chrono::milliseconds> waits_;
+
+  // Every wait so far is retry k's backoff (k = 1, 2, ...): whole
+  // milliseconds in [cap_k / 2, cap_k), the jitter being random.
+  void ExpectBackoffSchedule() {
+    const std::vector<double> waits = clock_.sleep_log();
+    for (size_t k = 1; k <= waits.size(); ++k) {
+      const double ms = waits[k - 1] * 1000;
+      EXPECT_GE(ms, RetryBackoff(static_cast<int>(k), 0.0).count()) << "retry " << k;
+      EXPECT_LE(ms, RetryBackoff(static_cast<int>(k), 0.999999).count()) << "retry " << k;
+      EXPECT_NEAR(ms, std::round(ms), 1e-6) << "retry " << k;
+    }
+  }
+
+  FakeClock clock_;  // waits take no time, and are recorded
 };
 
 TEST_F(S3StoreScriptedTest, RequestsArePathStyleAndSigned) {
@@ -161,10 +177,31 @@ TEST_F(S3StoreScriptedTest, TransientFailuresAreRetriedWithBackoff) {
   EXPECT_EQ(server.heads().size(), 4u);
   // libcurl itself resends a request whose reused connection was closed
   // unanswered, so the drop may cost no wait of ours.
-  ASSERT_GE(waits_.size(), 2u);
-  EXPECT_GE(waits_[0].count(), 100);
-  EXPECT_LT(waits_[0].count(), 200);
-  EXPECT_GE(waits_[1].count(), 200);
+  const std::vector<double> waits = clock_.sleep_log();
+  ASSERT_GE(waits.size(), 2u);
+  ASSERT_LE(waits.size(), 3u);
+  EXPECT_GE(waits[0], 0.100);
+  EXPECT_LT(waits[0], 0.200);
+  EXPECT_GE(waits[1], 0.200);
+  EXPECT_LT(waits[1], 0.400);
+  ExpectBackoffSchedule();
+}
+
+TEST_F(S3StoreScriptedTest, RetriesStopBeforeAWaitWouldPassMaxRetrySeconds) {
+  // Retry 1 waits [0.1, 0.2) s, within the 0.25 s budget; retry 2 would end
+  // at 0.3 s or later, past it, so the store gives up after two attempts.
+  ScriptedServer server({{503, ErrorXml("SlowDown"), ""},
+                         {503, ErrorXml("SlowDown"), ""},
+                         {503, ErrorXml("SlowDown"), ""}});
+  auto store = StoreFor(server, /*max_attempts=*/10, /*max_retry_seconds=*/0.25);
+  Result<std::optional<std::string>> got = store->Get("k");
+  ASSERT_FALSE(got.ok());
+  EXPECT_TRUE(got.status().retryable());
+  EXPECT_EQ(server.heads().size(), 2u);
+  EXPECT_NE(got.status().message().find("gave up after 2 attempts"), std::string::npos)
+      << got.status().message();
+  EXPECT_EQ(clock_.sleeps(), 1);
+  ExpectBackoffSchedule();
 }
 
 TEST_F(S3StoreScriptedTest, RetriesStopAtMaxAttemptsWithTheLastError) {
@@ -181,6 +218,8 @@ TEST_F(S3StoreScriptedTest, RetriesStopAtMaxAttemptsWithTheLastError) {
   EXPECT_NE(msg.find("503"), std::string::npos) << msg;
   EXPECT_NE(msg.find("SlowDown"), std::string::npos) << msg;
   EXPECT_NE(msg.find("2 attempts"), std::string::npos) << msg;
+  EXPECT_EQ(clock_.sleeps(), 1);  // none after the last attempt
+  ExpectBackoffSchedule();
 }
 
 TEST_F(S3StoreScriptedTest, PermanentErrorsFailAtOnceNamingBucketKeyStatusAndCode) {
@@ -191,7 +230,7 @@ TEST_F(S3StoreScriptedTest, PermanentErrorsFailAtOnceNamingBucketKeyStatusAndCod
   EXPECT_FALSE(put.status().retryable());
   EXPECT_EQ(put.status().code(), ErrorCode::kStorage);
   EXPECT_EQ(server.heads().size(), 1u);
-  EXPECT_TRUE(waits_.empty());
+  EXPECT_EQ(clock_.sleeps(), 0);
   const std::string& msg = put.status().message();
   for (const char* part :
        {"s3://bucket/secret/path", "403", "SignatureDoesNotMatch", "secret key"}) {
