@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "core/rate_limiter.h"
 #include "manifest/py_json.h"
+#include "routing/sharding_spec.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "storage/created_objects.h"
 #include "writer/layout.h"
@@ -68,7 +69,8 @@ class WriteEngine::Impl {
  public:
   WriteConfig config;
   WriteOptions options;
-  std::unique_ptr<ShardRouter> router;
+  std::shared_ptr<const Router> router;
+  ShardCount shard_count;
   StoreLocation root;
   std::shared_ptr<ShardWriterFactory> factory;
   KeyLimits key_limits;  // the factory's, read once
@@ -334,11 +336,13 @@ class WriteEngine::Impl {
 
 Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config,
                                                        const WriteOptions& options,
-                                                       std::unique_ptr<ShardRouter> router) {
+                                                       std::shared_ptr<const Router> router,
+                                                       ShardCount shard_count) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   impl->options = options;
   impl->router = std::move(router);
+  impl->shard_count = std::move(shard_count);
 
   if (config.s3_prefix.empty())
     return ConfigError("s3_prefix is required (a directory, file:// or s3:// URL)");
@@ -426,7 +430,7 @@ Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config
     impl->bytes_limiter = std::make_unique<TokenBucket>(*config.max_write_bytes_per_second, "bytes",
                                                         SystemClock(), metrics);
   }
-  const uint32_t initial = impl->router->initial_num_dbs();
+  const uint32_t initial = impl->shard_count.initial;
   if (initial > kMaxNumDbs) {
     return ConfigError(std::to_string(initial) + " shards are more than the " +
                        std::to_string(kMaxNumDbs) + " a snapshot may have");
@@ -525,7 +529,7 @@ Status WriteEngine::Add(const Key& key, std::string_view value, std::span<const 
     w.failure = st;
     return st;
   }
-  Result<uint32_t> routed = w.router->Route(key, columns);
+  Result<uint32_t> routed = RouteRecord(*w.router, key, columns);
   if (!routed.ok()) {
     w.failure = routed.status();
     return w.failure;
@@ -618,7 +622,7 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   // not dense): checked before anything is sealed.
   std::vector<int64_t> rows;
   for (const std::unique_ptr<ShardState>& s : shards) rows.push_back(s->row_count);
-  Result<uint32_t> final_num_dbs = router->FinalNumDbs(rows);
+  Result<uint32_t> final_num_dbs = shard_count.final(rows);
   if (!final_num_dbs.ok()) return fail_before_publish(final_num_dbs.status());
   const uint32_t num_dbs = *final_num_dbs;
   if (num_dbs > 0) EnsureShard(num_dbs - 1);
@@ -666,13 +670,13 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   manifest.meta.num_dbs = num_dbs;
   manifest.meta.s3_prefix = root.store->Url(root.key);  // canonical URL, not a bare path
   manifest.meta.key_col = "_key";
-  manifest.meta.sharding = router->sharding();
+  manifest.meta.sharding = router->spec();
   manifest.meta.db_path_template = config.db_path_template;
   manifest.meta.shard_prefix = config.shard_prefix;
   manifest.meta.key_encoding = config.key_encoding;
   {
     nlohmann::json custom = *PyJsonLoads(config.custom_manifest_fields_json);  // checked at Open
-    router->AddCustomFields(&custom);
+    AddRoutingCustomFields(*router, &custom);
     manifest.meta.custom_json = PyJsonDumps(custom);
   }
   manifest.shards = sel->winners;

@@ -1,8 +1,9 @@
 // The single-process engine behind every sharded writer: route (through a
-// ShardRouter), encode, batch per shard, flush (lazily opening shard
+// Router, write_routing.h), encode, batch per shard, flush (lazily opening shard
 // writers, also for shard ids first seen mid-build), seal, select winners,
 // publish, clean up. HashShardedWriter and CelShardedWriter validate their
-// strategy's settings, build a router, and delegate the rest here.
+// strategy's settings, build a router and say how the shard count is known,
+// and delegate the rest here.
 //
 // Thread-safety: one producer thread calls Add/Finish/Abort; batches are
 // written by a background thread and sealed by a pool, both internal.
@@ -14,17 +15,19 @@
 #include <string_view>
 
 #include "shardyfusion/writer.h"
-#include "writer/shard_router.h"
+#include "writer/write_routing.h"
 
 namespace shardyfusion {
 
 class WriteEngine {
  public:
   // Validates every setting shared by the strategies before any I/O
-  // (kConfigValidation), then resolves the store.
+  // (kConfigValidation), then resolves the store. `router` is used by the
+  // producer thread only.
   static Result<std::unique_ptr<WriteEngine>> Open(const WriteConfig& config,
                                                    const WriteOptions& options,
-                                                   std::unique_ptr<ShardRouter> router);
+                                                   std::shared_ptr<const Router> router,
+                                                   ShardCount shard_count);
   ~WriteEngine();  // abandons an unfinished build
 
   // Routes, encodes and buffers one record; a failure is sticky (the build
