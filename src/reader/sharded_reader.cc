@@ -7,12 +7,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <span>
 #include <string>
 
 #include "core/log.h"
 #include "core/xxh3.h"
+#include "manifest/py_json.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/slatedb_backend.h"
@@ -55,6 +57,29 @@ Result<std::shared_ptr<const Router>> RouterFor(const std::string& ref, const Ma
   return router;
 }
 
+// The shard backend the manifest records (custom.shard_backend), or nullopt
+// when it records none (a manifest written by the reference).
+Result<std::optional<std::string>> RecordedBackend(const Manifest& m) {
+  Result<nlohmann::json> custom = PyJsonLoads(m.meta.custom_json);
+  if (!custom.ok() || !custom->is_object()) return std::optional<std::string>();
+  const auto it = custom->find(kShardBackendKey);
+  if (it == custom->end()) return std::optional<std::string>();
+  if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return Status(ErrorCode::kManifestParse, std::string("manifest validation failed: custom.") +
+                                                 kShardBackendKey + " must name a backend (got " +
+                                                 PyJsonDumps(*it) + ")");
+  }
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+// The reader factory of a built-in backend, with default options; null for
+// any other name.
+std::shared_ptr<ShardReaderFactory> NewBuiltinReaderFactory(std::string_view name) {
+  if (name == "sqlite") return NewSqliteReaderFactory();
+  if (name == "slatedb") return NewSlateDbReaderFactory();
+  return nullptr;
+}
+
 std::string ShardDirName(int64_t db_id) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "shard=%05lld", static_cast<long long>(db_id));
@@ -69,10 +94,12 @@ class ShardedReader::Impl {
   std::shared_ptr<ObjectStore> store;
   std::unique_ptr<ManifestStore> manifests;
   std::string cache_root;  // per-prefix local cache directory
-  // One factory per backend, made on first use and kept across refreshes (the
-  // SlateDB one holds the block cache every snapshot shares).
-  std::shared_ptr<ShardReaderFactory> sqlite_factory;
-  std::shared_ptr<ShardReaderFactory> slatedb_factory;
+  // The shard reader factories by backend name: the caller's
+  // (options.reader_factories), then the built-ins, each made on first use.
+  // Kept across refreshes (a SlateDB factory holds the block cache every
+  // snapshot shares). Used while building a snapshot: by Open, then under
+  // refresh_mu.
+  std::map<std::string, std::shared_ptr<ShardReaderFactory>, std::less<>> factories;
   std::atomic<std::shared_ptr<const Snapshot>> current;
   std::mutex refresh_mu;  // serialises Refresh
 
@@ -120,20 +147,17 @@ class ShardedReader::Impl {
                   "No valid manifest found after fallback (current: " + m.status().message() + ")");
   }
 
-  std::shared_ptr<ShardReaderFactory> Sqlite() {
-    if (!sqlite_factory) sqlite_factory = NewSqliteReaderFactory();
-    return sqlite_factory;
-  }
-  std::shared_ptr<ShardReaderFactory> SlateDb() {
-    if (!slatedb_factory) slatedb_factory = NewSlateDbReaderFactory(options.slatedb);
-    return slatedb_factory;
+  std::shared_ptr<ShardReaderFactory> FactoryNamed(const std::string& name) {
+    const auto it = factories.find(name);
+    if (it != factories.end()) return it->second;
+    std::shared_ptr<ShardReaderFactory> f = NewBuiltinReaderFactory(name);
+    if (f) factories.emplace(name, f);
+    return f;
   }
 
-  // The backend of the snapshot's shards, from its first non-empty shard's
-  // objects. Checked for every snapshot: a refresh may move from a SQLite
-  // build to a SlateDB one.
-  Result<std::shared_ptr<ShardReaderFactory>> DetectFactory(const Manifest& m) {
-    if (options.reader_factory) return options.reader_factory;
+  // The backend of a snapshot whose manifest records none, from its first
+  // non-empty shard's objects: shard.db (SQLite) or manifest/ (SlateDB).
+  Result<std::string> ProbeBackend(const Manifest& m) {
     for (const ShardMeta& s : m.shards) {
       if (!s.db_url) continue;
       Result<StoreLocation> loc = ResolveInStore(store, *s.db_url);
@@ -141,21 +165,40 @@ class ShardedReader::Impl {
       Result<std::optional<ObjectInfo>> head =
           loc->store->Head(loc->key + "/" + kSqliteShardObjectName);
       if (!head.ok()) return head.status();
-      if (*head) return Sqlite();
+      if (*head) return std::string("sqlite");
       Result<ListResult> manifests = loc->store->List(loc->key + "/manifest/", "/");
       if (!manifests.ok()) return manifests.status();
-      if (!manifests->objects.empty()) return SlateDb();
+      if (!manifests->objects.empty()) return std::string("slatedb");
       return Status(ErrorCode::kDbAdapter, "cannot tell the backend of shard " + *s.db_url +
                                                ": it holds neither " + kSqliteShardObjectName +
                                                " (SQLite) nor manifest/ (SlateDB)");
     }
-    return Sqlite();  // no non-empty shard: nothing will be opened
+    return std::string("sqlite");  // no non-empty shard: nothing will be opened
+  }
+
+  // The factory that opens the snapshot's shards: the caller's override, else
+  // the one named by the backend the manifest records (or its shards show).
+  // Decided for every snapshot: a refresh may move from a SQLite build to a
+  // SlateDB one.
+  Result<std::shared_ptr<ShardReaderFactory>> FactoryFor(const std::string& ref,
+                                                         const Manifest& m) {
+    if (options.reader_factory) return options.reader_factory;
+    SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> backend, RecordedBackend(m));
+    if (!backend) {
+      SHARDY_ASSIGN_OR_RETURN(backend, ProbeBackend(m));
+    }
+    if (std::shared_ptr<ShardReaderFactory> f = FactoryNamed(*backend)) return f;
+    return Status(ErrorCode::kDbAdapter,
+                  "snapshot " + ref + " was written by the shard backend \"" + *backend +
+                      "\", which this reader has no factory for: put a ShardReaderFactory for "
+                      "it in ReaderOptions::reader_factories[\"" +
+                      *backend + "\"] (built in: sqlite, slatedb)");
   }
 
   Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string ref, Manifest m,
                                                         std::string published_at) {
     SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const Router> router, RouterFor(ref, m));
-    SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<ShardReaderFactory> f, DetectFactory(m));
+    SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<ShardReaderFactory> f, FactoryFor(ref, m));
     auto snap = std::make_shared<Snapshot>();
     snap->router = std::move(router);
     snap->manifest = std::move(m);
@@ -238,6 +281,13 @@ Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(const std::string& pr
                                                            const ReaderOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  for (const auto& [name, factory] : options.reader_factories) {
+    if (factory == nullptr) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "ReaderOptions::reader_factories[\"" + name + "\"] is null");
+    }
+    impl->factories.emplace(name, factory);
+  }
   Result<StoreLocation> loc =
       options.store ? ResolveInStore(options.store, prefix_url) : OpenStoreForUrl(prefix_url);
   if (!loc.ok()) return loc.status();

@@ -677,6 +677,7 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   {
     nlohmann::json custom = *PyJsonLoads(config.custom_manifest_fields_json);  // checked at Open
     AddRoutingCustomFields(*router, &custom);
+    custom[kShardBackendKey] = factory->name();
     manifest.meta.custom_json = PyJsonDumps(custom);
   }
   manifest.shards = sel->winners;

@@ -225,6 +225,22 @@ TEST_F(WriterTest, MaxKeysPerShardDerivesShardCount) {
   EXPECT_EQ(unsized.status().code(), ErrorCode::kConfigValidation);
 }
 
+// The manifest records the shard backend the build used (its factory's
+// name()), over a user key of the same name, beside the user's other keys.
+TEST_F(WriterTest, TheManifestRecordsTheShardBackend) {
+  config_.num_dbs = 2;
+  config_.custom_manifest_fields_json = R"({"shard_backend": "mine", "team": "search"})";
+  std::vector<int64_t> keys = {1, 2, 3};
+  Result<BuildResult> r = WriteHashSharded(
+      keys, config_,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Result<Manifest> m =
+      ManifestStore(Store(), OpenStoreForUrl(prefix_)->key).LoadManifest(r->manifest_ref);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->meta.custom_json, R"({"shard_backend": "recording", "team": "search"})");
+}
+
 // The shard count has an upper limit, kMaxNumDbs, instead of a
 // std::bad_alloc: `--num-dbs 4294967295` once aborted the build.
 TEST_F(WriterTest, ShardCountsAboveTheLimitAreConfigErrors) {
