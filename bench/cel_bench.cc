@@ -3,7 +3,8 @@
 // (the floor any engine would pay), measured in the same run.
 //
 //   cel_shard_hash_mod8_int   shard_hash(key) % 8u over an int column,
-//                             beside HashRouter::Route on the same keys;
+//                             beside the hash Router (NewHashRouter) on the
+//                             same keys;
 //   cel_two_column_string     region + "/" + tenant over two string columns,
 //                             beside std::string concatenation.
 #include <cstdio>
@@ -32,7 +33,7 @@ std::shared_ptr<const sf::CelProgram> CompileOrDie(const std::string& expr,
 int CelMode(int64_t n, int runs) {
   // Integer keys: the seed page's routing expression shape.
   auto hash_prog = CompileOrDie("shard_hash(key) % 8u", {{"key", sf::CelType::kInt}});
-  sf::HashRouter router(8);
+  std::shared_ptr<const sf::Router> router = sf::NewHashRouter(8);
   std::vector<sf::CelValue> key_values(1);
   std::vector<double> t_cel, t_native;
   uint64_t check_cel = 0, check_native = 0;
@@ -46,10 +47,10 @@ int CelMode(int64_t n, int runs) {
     }
     t_cel.push_back(Seconds(t0));
     t0 = Clock::now();
-    for (int64_t i = 0; i < n; ++i) check_native += router.Route(sf::Key::Int(i));
+    for (int64_t i = 0; i < n; ++i) check_native += **router->Route(sf::Key::Int(i), {}, nullptr);
     t_native.push_back(Seconds(t0));
   }
-  if (check_cel != check_native) Die("CEL shard_hash routing disagrees with HashRouter");
+  if (check_cel != check_native) Die("CEL shard_hash routing disagrees with the hash router");
   std::printf("%lld evaluations per run, median of %d runs\n", static_cast<long long>(n), runs);
   std::printf(
       "cel_shard_hash_mod8_int        : %10.0f evals/s  (native HashRouter: %10.0f/s, "

@@ -425,10 +425,10 @@ int main(int argc, char** argv) {
   ro.local_root = dir + "/cache";
   auto reader = sf::ShardedReader::Open("file://" + dir + "/snapshot", ro);
   if (!reader.ok()) Die(reader.status().ToString());
-  sf::HashRouter router(8);
+  std::shared_ptr<const sf::Router> router = sf::NewHashRouter(8);
   std::vector<int64_t> probe;
   for (int64_t k : shuffled) {
-    if (router.Route(sf::Key::Int(k)) == 0) probe.push_back(k);
+    if (**router->Route(sf::Key::Int(k), {}, nullptr) == 0) probe.push_back(k);
     if (probe.size() >= 200000) break;
   }
   std::string shard0;

@@ -228,7 +228,7 @@ TEST_F(EndToEndTest, SlateDbShardsEveryKeyReadsBack) {
 }
 
 // A reader opened on a SQLite snapshot follows a refresh to a SlateDB one
-// (and back): the backend is detected per snapshot.
+// (and back): the backend is chosen per snapshot.
 TEST_F(EndToEndTest, RefreshAcrossBackends) {
   HashShardedWriteConfig config = Config(3);
   std::vector<int64_t> keys = {1, 2, 3};

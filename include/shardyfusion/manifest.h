@@ -31,6 +31,13 @@ inline constexpr int kManifestFormatVersion = 4;
 inline constexpr const char* kManifestContentType = "application/x-sqlite3";
 inline constexpr const char* kCurrentContentType = "application/json";
 
+// The key of the manifest's `custom` object under which our writer records
+// the shard backend it wrote with (its ShardWriterFactory::name(), e.g.
+// "sqlite" or "slatedb"), so a reader opens the shards with the factory of
+// that name instead of probing their objects (docs/format/manifest.md). The
+// reference neither writes nor reads it.
+inline constexpr const char* kShardBackendKey = "shard_backend";
+
 struct WriterInfo {
   int64_t attempt = 0;
   int64_t duration_ms = 0;

@@ -1,10 +1,12 @@
 // The sharded reader: point lookups against a published snapshot.
 //
 // Open() follows `_CURRENT` to a manifest, validates it, builds the router
-// (hash, or CEL: the expression is compiled with the manifest's columns) and
-// opens one ShardReader per non-empty shard (empty shards answer "not found"
-// without I/O). If the current manifest is malformed, Open() falls back to up
-// to `max_fallback_attempts` older manifests, newest first.
+// (NewRouter in routing.h: hash, or CEL with the expression compiled over the
+// manifest's columns) and opens one ShardReader per non-empty shard (empty
+// shards answer "not found" without I/O) with the factory of the snapshot's
+// shard backend (ReaderOptions::reader_factories). If the current manifest is
+// malformed, Open() falls back to up to `max_fallback_attempts` older
+// manifests, newest first.
 //
 // A reader serves one snapshot until Refresh() is called; Refresh() loads the
 // new snapshot and swaps it in atomically. A malformed new manifest keeps the
@@ -20,10 +22,13 @@
 //
 // Thread-safety: a ShardedReader may be shared by threads. Get/MultiGet may
 // run concurrently with each other and with Refresh(); a lookup in flight
-// finishes on the snapshot it started with.
+// finishes on the snapshot it started with. The shard reader factories are
+// called from all of them (they are thread-safe, shard_backend.h).
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,7 +40,6 @@
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/shard_backend.h"
-#include "shardyfusion/slatedb_backend.h"
 #include "shardyfusion/status.h"
 
 namespace shardyfusion {
@@ -45,11 +49,26 @@ struct ReaderOptions {
   std::string local_root;
   std::string current_name = "_CURRENT";
   int max_fallback_attempts = 3;
-  // null = detect each snapshot's backend from its first non-empty shard.
+  // Shard reader factories by backend name. Each snapshot's shards are
+  // opened by the factory of its backend: the name the manifest records
+  // (custom.shard_backend, manifest.h: our writer's factory name()) or, for a
+  // manifest that records none (the reference's), the backend its first
+  // non-empty shard's objects show (SQLite's shard.db or SlateDB's
+  // manifest/). A name missing here is served by the built-in factory of that
+  // name, "sqlite" or "slatedb", with default options, made on first use; any
+  // other is a kDbAdapter error naming the backend.
+  //
+  // The reader keeps its factories, built-ins included, for its lifetime:
+  // every snapshot, across refreshes, shares them (a SlateDB factory's block
+  // cache with them). Register your own to change a built-in's options, e.g.
+  //   options.reader_factories["slatedb"] =
+  //       NewSlateDbReaderFactory({.block_cache_bytes = 1ull << 30});
+  // or to read a backend of your own. A null factory is a kInvalidArgument
+  // error at Open.
+  std::map<std::string, std::shared_ptr<ShardReaderFactory>, std::less<>> reader_factories;
+  // Set, it opens every snapshot's shards, whatever their backend; the
+  // manifest and the shards are not consulted.
   std::shared_ptr<ShardReaderFactory> reader_factory;
-  // For detected SlateDB shards: the block cache all of this reader's
-  // snapshots share.
-  SlateDbReaderOptions slatedb;
   // Optional: the store to use instead of resolving the prefix URL.
   std::shared_ptr<ObjectStore> store;
   // Optional: load this manifest instead of the one `_CURRENT` names.
@@ -70,7 +89,7 @@ struct SnapshotInfo {
   int64_t row_count = 0;
   KeyEncoding key_encoding = KeyEncoding::kU64BE;
   std::string hash_algorithm;
-  std::string backend;  // the shard reader factory in use
+  std::string backend;  // name() of the shard reader factory in use
   // CEL categorical snapshots: the typed tokens (bytes when the manifest
   // records them as bytes, manifest.md); nullopt otherwise.
   std::optional<std::vector<RoutingToken>> routing_values;

@@ -4,8 +4,11 @@
 // unsigned 64-bit arithmetic. CEL routing evaluates an expression over
 // declared columns and maps the result to a shard, directly (the result is
 // the shard id) or through a list of categorical tokens
-// (docs/format/routing.md, "CEL routing"). Writer and reader build their
-// router from the same ShardingSpec (the reader from the manifest), so they
+// (docs/format/routing.md, "CEL routing").
+//
+// A Router routes the keys of one snapshot. The writer records its router's
+// ShardingSpec (and, for bytes tokens, a key of the `custom` object) in the
+// manifest; the reader builds its router from them with NewRouter, so the two
 // cannot disagree.
 //
 // Thread-safety: a router is immutable after construction and may be shared
@@ -14,7 +17,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,15 +65,62 @@ using RoutingToken = CelValue;
 // reads more than the key: column name -> value, each of its declared type.
 using RoutingContext = std::map<std::string, CelValue, std::less<>>;
 
-class HashRouter {
+// Routes keys to the shards of one snapshot. Hash and CEL routers implement
+// it (NewHashRouter, NewRouter).
+//
+// A CEL router whose expression reads more than the key takes the values of
+// its columns with every key: in the router's column order, which for a
+// router from NewRouter is column-name order. ColumnValues puts a
+// RoutingContext in that order; convert once and route many keys with it.
+class Router {
  public:
-  // REQUIRES: num_dbs > 0
-  explicit HashRouter(uint32_t num_dbs) : num_dbs_(num_dbs) {}
-  uint32_t num_dbs() const { return num_dbs_; }
-  uint32_t Route(const Key& key) const { return static_cast<uint32_t>(ShardHash(key) % num_dbs_); }
+  Router() = default;
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+  virtual ~Router() = default;
 
- private:
-  uint32_t num_dbs_;
+  // The manifest's `sharding` object for this router.
+  virtual const ShardingSpec& spec() const = 0;
+  // Routes name shard ids in [0, num_dbs()).
+  virtual uint32_t num_dbs() const = 0;
+  // CEL categorical routers: the typed tokens, element i naming shard i
+  // (bytes when the manifest records them as bytes). Null otherwise.
+  virtual const std::vector<RoutingToken>* routing_values() const = 0;
+
+  // The column values Route takes, from `context` by column name. Empty, and
+  // `context` ignored, when the key alone routes (hash, and CEL key-only
+  // mode: columns exactly {"key": T}). Otherwise `context` must hold every
+  // declared column and no other: else a kInvalidArgument error naming the
+  // columns.
+  virtual Result<std::vector<CelValue>> ColumnValues(const RoutingContext& context) const = 0;
+
+  // The shard of `key`, or nullopt when a CEL result names none (a token not
+  // in routing_values(), a direct-mode id outside [0, num_dbs())); then
+  // `*why`, when `why` is not null, says so, naming the key. `columns` holds
+  // the column values in the router's order, as ColumnValues gives them
+  // (empty when the key alone routes).
+  //
+  // Errors name the key: kShardAssignment (the expression failed, or gave a
+  // result that cannot name a shard) or kInvalidArgument (a column value
+  // missing or of the wrong kind, a key that does not fit the key column).
+  // Hash routing never fails and allocates nothing.
+  virtual Result<std::optional<uint32_t>> Route(const Key& key, std::span<const CelValue> columns,
+                                                std::string* why) const = 0;
 };
+
+// The hash router over `num_dbs` shards.
+//   REQUIRES: 0 < num_dbs <= kMaxNumDbs
+std::shared_ptr<const Router> NewHashRouter(uint32_t num_dbs);
+
+// The router of a snapshot, from its manifest: `spec` (the `sharding`
+// column), `custom_json` (the `custom` column, which says whether CEL tokens
+// are bytes) and `num_dbs`. Errors: kManifestParse when they do not describe
+// a routing (a column of an unknown type, tokens the custom type does not
+// fit); kConfigValidation when they do but it cannot route (the expression
+// does not compile over its columns, the tokens break the token rules);
+// kInvalidArgument for num_dbs outside [1, kMaxNumDbs].
+//   REQUIRES: `spec` obeys the manifest rules (ParseManifest checks them)
+Result<std::shared_ptr<const Router>> NewRouter(const ShardingSpec& spec,
+                                                std::string_view custom_json, uint32_t num_dbs);
 
 }  // namespace shardyfusion

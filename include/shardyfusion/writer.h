@@ -269,9 +269,9 @@ class CelShardedWriter : public ShardedWriter {
   Status Add(const Key& key, std::string_view value, std::span<const CelValue> columns = {});
 
  private:
-  class Routing;
-  CelShardedWriter(std::unique_ptr<WriteEngine> engine, Routing* routing);
-  Routing* routing_;  // owned by the engine
+  class TokenInference;  // the engine's router in inferred categorical mode
+  CelShardedWriter(std::unique_ptr<WriteEngine> engine, std::shared_ptr<TokenInference> inference);
+  std::shared_ptr<TokenInference> inference_;  // null unless inferring
 };
 
 // How to get a key and a value from a record of the input range.

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "cel/numeric.h"
-#include "shardyfusion/routing.h"
+#include "core/xxh3.h"
 
 namespace shardyfusion::cel {
 

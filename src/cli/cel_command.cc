@@ -10,7 +10,6 @@
 #include "cel/public_values.h"
 #include "core/base64.h"
 #include "core/utf8.h"
-#include "routing/cel_router.h"
 
 namespace shardyfusion::cli {
 

@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "cli/cel_command.h"
-#include "routing/cel_router.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/reader.h"

@@ -230,11 +230,11 @@ TEST_F(CliShardyTest, InfoShardsAndRoute) {
   ASSERT_EQ(r.code, 0) << r.err;
   const Json shards = ParseLine(r.out)["shards"];
   ASSERT_EQ(shards.size(), 3u);
-  HashRouter router(3);
+  std::shared_ptr<const Router> router = NewHashRouter(3);
   for (int64_t db = 0; db < 3; ++db) {
     int64_t expected_rows = 0, min_key = 0, max_key = 0;
     for (int64_t k = 1; k <= 20; ++k) {
-      if (router.Route(Key::Int(k)) != db) continue;
+      if (**router->Route(Key::Int(k), {}, nullptr) != db) continue;
       if (expected_rows++ == 0) min_key = k;
       max_key = k;
     }
@@ -250,11 +250,13 @@ TEST_F(CliShardyTest, InfoShardsAndRoute) {
   for (int64_t k : {1, 5, 17}) {
     r = Read({"route", std::to_string(k)});
     ASSERT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(ParseLine(r.out),
-              (Json{{"op", "route"}, {"key", k}, {"db_id", router.Route(Key::Int(k))}}));
+    EXPECT_EQ(
+        ParseLine(r.out),
+        (Json{{"op", "route"}, {"key", k}, {"db_id", **router->Route(Key::Int(k), {}, nullptr)}}));
   }
   r = Read({"--output-format", "text", "route", "5"});
-  EXPECT_EQ(r.out, "5 -> shard " + std::to_string(router.Route(Key::Int(5))) + "\n");
+  EXPECT_EQ(r.out,
+            "5 -> shard " + std::to_string(**router->Route(Key::Int(5), {}, nullptr)) + "\n");
 }
 
 TEST_F(CliShardyTest, HistoryAndPinnedManifests) {

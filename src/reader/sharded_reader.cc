@@ -7,10 +7,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
+#include <span>
+#include <string>
 
 #include "core/log.h"
-#include "routing/cel_router.h"
+#include "core/py_json.h"
+#include "core/xxh3.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/slatedb_backend.h"
@@ -24,8 +28,7 @@ struct Snapshot {
   std::string manifest_ref;
   std::string published_at;
   std::string backend;
-  HashRouter router{1};
-  std::shared_ptr<const CelRouter> cel;               // null for hash routing
+  std::shared_ptr<const Router> router;
   std::vector<const ShardMeta*> by_db_id;             // null = empty shard
   std::vector<std::unique_ptr<ShardReader>> readers;  // null = empty shard
 };
@@ -41,52 +44,40 @@ std::string Hex16(uint64_t v) {
   return buf;
 }
 
-// The snapshot's CEL router, from its manifest.
-Result<std::shared_ptr<const CelRouter>> CelRouterFor(const std::string& ref, const Manifest& m) {
-  const ShardingSpec& spec = m.meta.sharding;
-  SHARDY_ASSIGN_OR_RETURN(std::vector<CelColumn> columns, CelColumnsFromManifest(spec));
-  SHARDY_ASSIGN_OR_RETURN(std::optional<std::vector<RoutingToken>> tokens,
-                          RoutingTokensFromManifest(spec, m.meta.custom_json));
-  Result<std::shared_ptr<const CelRouter>> router =
-      CelRouter::Create(spec.cel_expr.value_or(""), std::move(columns), std::move(tokens));
-  if (!router.ok()) {
+// The snapshot's router, from its manifest. A routing the manifest describes
+// but that cannot route (an expression that does not compile) makes the
+// manifest unreadable too.
+Result<std::shared_ptr<const Router>> RouterFor(const std::string& ref, const Manifest& m) {
+  Result<std::shared_ptr<const Router>> router =
+      NewRouter(m.meta.sharding, m.meta.custom_json, static_cast<uint32_t>(m.meta.num_dbs));
+  if (!router.ok() && router.status().code() != ErrorCode::kManifestParse) {
     return Status(ErrorCode::kManifestParse,
                   "snapshot " + ref + " cannot be routed: " + router.status().message());
   }
   return router;
 }
 
-// The column values a multi-column expression evaluates over, in its column
-// order, from the caller's context.
-Result<std::vector<CelValue>> ContextColumns(const CelRouter& router,
-                                             const RoutingContext& context) {
-  const std::vector<CelColumn>& declared = router.program().columns();
-  std::vector<CelValue> values;
-  std::string missing, names;
-  for (const CelColumn& c : declared) {
-    names += (names.empty() ? "" : ", ") + c.name + " (" + CelTypeName(c.type) + ")";
-    const auto it = context.find(c.name);
-    if (it == context.end()) {
-      missing += (missing.empty() ? "" : ", ") + c.name;
-    } else {
-      values.push_back(it->second);
-    }
+// The shard backend the manifest records (custom.shard_backend), or nullopt
+// when it records none (a manifest written by the reference).
+Result<std::optional<std::string>> RecordedBackend(const Manifest& m) {
+  Result<nlohmann::json> custom = PyJsonLoads(m.meta.custom_json);
+  if (!custom.ok() || !custom->is_object()) return std::optional<std::string>();
+  const auto it = custom->find(kShardBackendKey);
+  if (it == custom->end()) return std::optional<std::string>();
+  if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return Status(ErrorCode::kManifestParse, std::string("manifest validation failed: custom.") +
+                                                 kShardBackendKey + " must name a backend (got " +
+                                                 PyJsonDumps(*it) + ")");
   }
-  if (!missing.empty()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "this snapshot's CEL expression \"" + router.program().expr() +
-                      "\" routes by the columns " + names +
-                      ": pass them in the routing context (missing: " + missing + ")");
-  }
-  for (const auto& [name, value] : context) {
-    if (!router.program().ColumnIndex(name)) {
-      return Status(ErrorCode::kInvalidArgument, "routing context column \"" + name +
-                                                     "\" is not one of the snapshot's CEL "
-                                                     "columns: " +
-                                                     names);
-    }
-  }
-  return values;
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+// The reader factory of a built-in backend, with default options; null for
+// any other name.
+std::shared_ptr<ShardReaderFactory> NewBuiltinReaderFactory(std::string_view name) {
+  if (name == "sqlite") return NewSqliteReaderFactory();
+  if (name == "slatedb") return NewSlateDbReaderFactory();
+  return nullptr;
 }
 
 std::string ShardDirName(int64_t db_id) {
@@ -103,10 +94,12 @@ class ShardedReader::Impl {
   std::shared_ptr<ObjectStore> store;
   std::unique_ptr<ManifestStore> manifests;
   std::string cache_root;  // per-prefix local cache directory
-  // One factory per backend, made on first use and kept across refreshes (the
-  // SlateDB one holds the block cache every snapshot shares).
-  std::shared_ptr<ShardReaderFactory> sqlite_factory;
-  std::shared_ptr<ShardReaderFactory> slatedb_factory;
+  // The shard reader factories by backend name: the caller's
+  // (options.reader_factories), then the built-ins, each made on first use.
+  // Kept across refreshes (a SlateDB factory holds the block cache every
+  // snapshot shares). Used while building a snapshot: by Open, then under
+  // refresh_mu.
+  std::map<std::string, std::shared_ptr<ShardReaderFactory>, std::less<>> factories;
   std::atomic<std::shared_ptr<const Snapshot>> current;
   std::mutex refresh_mu;  // serialises Refresh
 
@@ -154,20 +147,17 @@ class ShardedReader::Impl {
                   "No valid manifest found after fallback (current: " + m.status().message() + ")");
   }
 
-  std::shared_ptr<ShardReaderFactory> Sqlite() {
-    if (!sqlite_factory) sqlite_factory = NewSqliteReaderFactory();
-    return sqlite_factory;
-  }
-  std::shared_ptr<ShardReaderFactory> SlateDb() {
-    if (!slatedb_factory) slatedb_factory = NewSlateDbReaderFactory(options.slatedb);
-    return slatedb_factory;
+  std::shared_ptr<ShardReaderFactory> FactoryNamed(const std::string& name) {
+    const auto it = factories.find(name);
+    if (it != factories.end()) return it->second;
+    std::shared_ptr<ShardReaderFactory> f = NewBuiltinReaderFactory(name);
+    if (f) factories.emplace(name, f);
+    return f;
   }
 
-  // The backend of the snapshot's shards, from its first non-empty shard's
-  // objects. Checked for every snapshot: a refresh may move from a SQLite
-  // build to a SlateDB one.
-  Result<std::shared_ptr<ShardReaderFactory>> DetectFactory(const Manifest& m) {
-    if (options.reader_factory) return options.reader_factory;
+  // The backend of a snapshot whose manifest records none, from its first
+  // non-empty shard's objects: shard.db (SQLite) or manifest/ (SlateDB).
+  Result<std::string> ProbeBackend(const Manifest& m) {
     for (const ShardMeta& s : m.shards) {
       if (!s.db_url) continue;
       Result<StoreLocation> loc = ResolveInStore(store, *s.db_url);
@@ -175,32 +165,47 @@ class ShardedReader::Impl {
       Result<std::optional<ObjectInfo>> head =
           loc->store->Head(loc->key + "/" + kSqliteShardObjectName);
       if (!head.ok()) return head.status();
-      if (*head) return Sqlite();
+      if (*head) return std::string("sqlite");
       Result<ListResult> manifests = loc->store->List(loc->key + "/manifest/", "/");
       if (!manifests.ok()) return manifests.status();
-      if (!manifests->objects.empty()) return SlateDb();
+      if (!manifests->objects.empty()) return std::string("slatedb");
       return Status(ErrorCode::kDbAdapter, "cannot tell the backend of shard " + *s.db_url +
                                                ": it holds neither " + kSqliteShardObjectName +
                                                " (SQLite) nor manifest/ (SlateDB)");
     }
-    return Sqlite();  // no non-empty shard: nothing will be opened
+    return std::string("sqlite");  // no non-empty shard: nothing will be opened
+  }
+
+  // The factory that opens the snapshot's shards: the caller's override, else
+  // the one named by the backend the manifest records (or its shards show).
+  // Decided for every snapshot: a refresh may move from a SQLite build to a
+  // SlateDB one.
+  Result<std::shared_ptr<ShardReaderFactory>> FactoryFor(const std::string& ref,
+                                                         const Manifest& m) {
+    if (options.reader_factory) return options.reader_factory;
+    SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> backend, RecordedBackend(m));
+    if (!backend) {
+      SHARDY_ASSIGN_OR_RETURN(backend, ProbeBackend(m));
+    }
+    if (std::shared_ptr<ShardReaderFactory> f = FactoryNamed(*backend)) return f;
+    return Status(ErrorCode::kDbAdapter,
+                  "snapshot " + ref + " was written by the shard backend \"" + *backend +
+                      "\", which this reader has no factory for: put a ShardReaderFactory for "
+                      "it in ReaderOptions::reader_factories[\"" +
+                      *backend + "\"] (built in: sqlite, slatedb)");
   }
 
   Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string ref, Manifest m,
                                                         std::string published_at) {
-    std::shared_ptr<const CelRouter> cel;
-    if (m.meta.sharding.strategy == ShardingSpec::Strategy::kCel) {
-      SHARDY_ASSIGN_OR_RETURN(cel, CelRouterFor(ref, m));
-    }
-    SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<ShardReaderFactory> f, DetectFactory(m));
+    SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const Router> router, RouterFor(ref, m));
+    SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<ShardReaderFactory> f, FactoryFor(ref, m));
     auto snap = std::make_shared<Snapshot>();
-    snap->cel = std::move(cel);
+    snap->router = std::move(router);
     snap->manifest = std::move(m);
     snap->manifest_ref = std::move(ref);
     snap->published_at = std::move(published_at);
     snap->backend = f->name();
     const int64_t n = snap->manifest.meta.num_dbs;
-    snap->router = HashRouter(static_cast<uint32_t>(n));
     snap->by_db_id.assign(n, nullptr);
     snap->readers.resize(n);
     for (const ShardMeta& s : snap->manifest.shards) {
@@ -237,39 +242,25 @@ class ShardedReader::Impl {
     return BuildSnapshot(std::move(loaded.first), std::move(loaded.second), cur->updated_at);
   }
 
-  // The shard of `key`, or nullopt when a CEL result names none (a token not
-  // in routing_values, a direct id outside [0, num_dbs)); then `*why` says so.
-  static Result<std::optional<int64_t>> Route(const Snapshot& snap, const Key& key,
-                                              const RoutingContext& context, std::string* why) {
-    if (!snap.cel) return std::optional<int64_t>(snap.router.Route(key));
-    const CelRouter& cel = *snap.cel;
-    const std::string key_text = "key " + key.DebugString().substr(0, 80) + ": ";
-    std::vector<CelValue> columns;
-    if (!cel.key_only()) {
-      SHARDY_ASSIGN_OR_RETURN(columns, ContextColumns(cel, context));
-    }
-    Result<CelValue> result = cel.Evaluate(key, columns);
-    if (!result.ok())
-      return result.status().annotate(key_text + "cel_expr \"" + cel.program().expr() + "\"");
-    const int64_t num_dbs = snap.manifest.meta.num_dbs;
-    Result<std::optional<int64_t>> id = cel.ShardOf(*result, num_dbs);
-    if (!id.ok()) return id.status().annotate(key_text.substr(0, key_text.size() - 2));
-    if (!*id && why) *why = key_text + cel.DescribeNoShard(*result, num_dbs);
-    return id;
-  }
-
-  // As Route, but a result naming no shard is a kShardAssignment error.
+  // The shard of `key`, or a kShardAssignment error when a CEL result names
+  // none (a token not in routing_values, a direct id outside [0, num_dbs)).
   static Result<int64_t> RouteOrError(const Snapshot& snap, const Key& key,
                                       const RoutingContext& context) {
+    SHARDY_ASSIGN_OR_RETURN(const std::vector<CelValue> columns,
+                            snap.router->ColumnValues(context));
     std::string why;
-    SHARDY_ASSIGN_OR_RETURN(std::optional<int64_t> id, Route(snap, key, context, &why));
+    SHARDY_ASSIGN_OR_RETURN(const std::optional<uint32_t> id,
+                            snap.router->Route(key, columns, &why));
     if (!id) return Status(ErrorCode::kShardAssignment, why);
-    return *id;
+    return static_cast<int64_t>(*id);
   }
 
+  // `columns`: the snapshot router's column values (Router::ColumnValues). A
+  // key whose CEL result names no shard is a miss.
   Result<std::optional<std::string>> GetFrom(const Snapshot& snap, const Key& key,
-                                             const RoutingContext& context) {
-    SHARDY_ASSIGN_OR_RETURN(std::optional<int64_t> db_id, Route(snap, key, context, nullptr));
+                                             std::span<const CelValue> columns) {
+    SHARDY_ASSIGN_OR_RETURN(const std::optional<uint32_t> db_id,
+                            snap.router->Route(key, columns, nullptr));
     if (!db_id) return std::optional<std::string>();
     ShardReader* r = snap.readers[*db_id].get();
     if (r == nullptr) return std::optional<std::string>();
@@ -277,12 +268,26 @@ class ShardedReader::Impl {
     SHARDY_RETURN_IF_ERROR(EncodeLookupKey(snap.manifest.meta.key_encoding, key, &encoded));
     return r->Get(encoded);
   }
+
+  Result<std::optional<std::string>> GetFrom(const Snapshot& snap, const Key& key,
+                                             const RoutingContext& context) {
+    SHARDY_ASSIGN_OR_RETURN(const std::vector<CelValue> columns,
+                            snap.router->ColumnValues(context));
+    return GetFrom(snap, key, columns);
+  }
 };
 
 Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(const std::string& prefix_url,
                                                            const ReaderOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  for (const auto& [name, factory] : options.reader_factories) {
+    if (factory == nullptr) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "ReaderOptions::reader_factories[\"" + name + "\"] is null");
+    }
+    impl->factories.emplace(name, factory);
+  }
   Result<StoreLocation> loc =
       options.store ? ResolveInStore(options.store, prefix_url) : OpenStoreForUrl(prefix_url);
   if (!loc.ok()) return loc.status();
@@ -324,8 +329,13 @@ Result<std::vector<std::optional<std::string>>> ShardedReader::MultiGet(
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::optional<std::string>> out;
   out.reserve(keys.size());
+  // Every key routes with the same context: converted once.
+  std::vector<CelValue> columns;
+  if (!keys.empty()) {
+    SHARDY_ASSIGN_OR_RETURN(columns, snap->router->ColumnValues(context));
+  }
   for (const Key& k : keys) {
-    SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> v, impl_->GetFrom(*snap, k, context));
+    SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> v, impl_->GetFrom(*snap, k, columns));
     out.push_back(std::move(v));
   }
   impl_->Emit(metric_events::kReaderMultiGet,
@@ -365,7 +375,9 @@ SnapshotInfo ShardedReader::snapshot_info() const {
   info.key_encoding = meta.key_encoding;
   info.hash_algorithm = meta.sharding.hash_algorithm;
   info.backend = snap->backend;
-  if (snap->cel && snap->cel->categorical()) info.routing_values = snap->cel->tokens();
+  if (const std::vector<RoutingToken>* tokens = snap->router->routing_values()) {
+    info.routing_values = *tokens;
+  }
   return info;
 }
 

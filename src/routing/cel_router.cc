@@ -7,6 +7,7 @@
 
 #include "core/py_json.h"
 #include "core/utf8.h"
+#include "routing/sharding_spec.h"
 
 namespace shardyfusion {
 namespace {
@@ -14,9 +15,6 @@ namespace {
 Status ConfigError(std::string msg) { return Status(ErrorCode::kConfigValidation, std::move(msg)); }
 Status AssignmentError(std::string msg) {
   return Status(ErrorCode::kShardAssignment, std::move(msg));
-}
-Status ManifestError(std::string msg) {
-  return Status(ErrorCode::kManifestParse, "manifest validation failed: " + std::move(msg));
 }
 
 bool IsTokenKind(CelValue::Kind kind) {
@@ -152,12 +150,15 @@ Result<int64_t> DirectShardId(const CelValue& result) {
   }
 }
 
+std::string KeyPrefix(const Key& key) { return "key " + key.DebugString().substr(0, 80) + ": "; }
+
 Result<std::shared_ptr<const CelRouter>> CelRouter::Create(
     std::string_view expr, std::vector<CelColumn> columns,
-    std::optional<std::vector<RoutingToken>> tokens) {
+    std::optional<std::vector<RoutingToken>> tokens, uint32_t num_dbs) {
   if (columns.empty()) return ConfigError("cel_columns must declare at least one column");
   std::shared_ptr<CelRouter> router(new CelRouter());
   router->key_only_ = IsKeyOnly(columns);
+  router->num_dbs_ = num_dbs;
   Result<std::shared_ptr<const CelProgram>> program = CelProgram::Compile(expr, std::move(columns));
   if (!program.ok()) {
     return Status(program.status().code(),
@@ -171,10 +172,65 @@ Result<std::shared_ptr<const CelRouter>> CelRouter::Create(
     }
     router->tokens_ = std::move(tokens);
   }
+  router->spec_ =
+      CelShardingSpec(router->program_->expr(), router->program_->columns(), router->tokens_);
   return std::shared_ptr<const CelRouter>(std::move(router));
 }
 
+Result<std::vector<CelValue>> CelRouter::ColumnValues(const RoutingContext& context) const {
+  std::vector<CelValue> values;
+  if (key_only_) return values;
+  const std::vector<CelColumn>& declared = program_->columns();
+  std::string missing, names;
+  for (const CelColumn& c : declared) {
+    names += (names.empty() ? "" : ", ") + c.name + " (" + CelTypeName(c.type) + ")";
+    const auto it = context.find(c.name);
+    if (it == context.end()) {
+      missing += (missing.empty() ? "" : ", ") + c.name;
+    } else {
+      values.push_back(it->second);
+    }
+  }
+  if (!missing.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "this snapshot's CEL expression \"" + program_->expr() +
+                      "\" routes by the columns " + names +
+                      ": pass them in the routing context (missing: " + missing + ")");
+  }
+  for (const auto& [name, value] : context) {
+    if (!program_->ColumnIndex(name)) {
+      return Status(ErrorCode::kInvalidArgument, "routing context column \"" + name +
+                                                     "\" is not one of the snapshot's CEL "
+                                                     "columns: " +
+                                                     names);
+    }
+  }
+  return values;
+}
+
+Result<std::optional<uint32_t>> CelRouter::Route(const Key& key, std::span<const CelValue> columns,
+                                                 std::string* why) const {
+  SHARDY_ASSIGN_OR_RETURN(const CelValue result, Evaluate(key, columns));
+  Result<std::optional<int64_t>> id = ShardOf(result);
+  if (!id.ok()) return Status(id.status().code(), KeyPrefix(key) + id.status().message());
+  if (!*id) {
+    if (why) *why = KeyPrefix(key) + DescribeNoShard(result);
+    return std::optional<uint32_t>();
+  }
+  return std::optional<uint32_t>(static_cast<uint32_t>(**id));
+}
+
 Result<CelValue> CelRouter::Evaluate(const Key& key, std::span<const CelValue> columns) const {
+  Result<CelValue> r = EvaluateColumns(key, columns);
+  if (!r.ok()) {
+    return Status(r.status().code(), KeyPrefix(key) + "cel_expr \"" + program_->expr() +
+                                         "\" failed: " + r.status().message());
+  }
+  return r;
+}
+
+Result<CelValue> CelRouter::EvaluateColumns(const Key& key,
+                                            std::span<const CelValue> columns) const {
   if (!key_only_) {
     const std::vector<CelColumn>& declared = program_->columns();
     if (columns.size() != declared.size()) {
@@ -195,7 +251,8 @@ Result<CelValue> CelRouter::Evaluate(const Key& key, std::span<const CelValue> c
   return program_->Evaluate(std::span<const CelValue>(&value, 1));
 }
 
-Result<std::optional<int64_t>> CelRouter::ShardOf(const CelValue& result, int64_t limit) const {
+Result<std::optional<int64_t>> CelRouter::ShardOf(const CelValue& result) const {
+  const int64_t limit = num_dbs_;
   if (!tokens_) {
     SHARDY_ASSIGN_OR_RETURN(int64_t id, DirectShardId(result));
     if (id < 0 || id >= limit) return std::optional<int64_t>();
@@ -212,7 +269,7 @@ Result<std::optional<int64_t>> CelRouter::ShardOf(const CelValue& result, int64_
   return std::optional<int64_t>(it->second);
 }
 
-std::string CelRouter::DescribeNoShard(const CelValue& result, int64_t limit) const {
+std::string CelRouter::DescribeNoShard(const CelValue& result) const {
   const std::string shown = result.DebugString().substr(0, 120);
   if (tokens_) {
     return "routing token " + shown + " (" + CelKindName(result.kind()) + ") is not one of the " +
@@ -221,75 +278,7 @@ std::string CelRouter::DescribeNoShard(const CelValue& result, int64_t limit) co
   Result<int64_t> id = DirectShardId(result);
   const std::string id_text = id.ok() ? std::to_string(*id) : shown;
   return "CEL result " + shown + " gives shard id " + id_text + ", outside [0, " +
-         std::to_string(limit) + ")";
-}
-
-std::vector<std::string> RoutingTokensToJson(std::span<const RoutingToken> tokens) {
-  std::vector<std::string> out;
-  out.reserve(tokens.size());
-  for (const RoutingToken& t : tokens) {
-    out.push_back(t.kind() == CelValue::Kind::kInt ? std::to_string(t.int_value())
-                                                   : PyJsonQuoteBytes(t.bytes()));
-  }
-  return out;
-}
-
-Result<std::optional<std::vector<RoutingToken>>> RoutingTokensFromManifest(
-    const ShardingSpec& spec, std::string_view custom_json) {
-  if (!spec.routing_values_json) return std::optional<std::vector<RoutingToken>>();
-  bool as_bytes = false;
-  Result<nlohmann::json> custom = PyJsonLoads(custom_json);
-  if (custom.ok() && custom->is_object()) {
-    const auto it = custom->find(kRoutingValuesTypeKey);
-    if (it != custom->end()) {
-      if (!it->is_string() || it->get<std::string>() != "bytes") {
-        return ManifestError(std::string("custom.") + kRoutingValuesTypeKey +
-                             " must be \"bytes\" (got " + PyJsonDumps(*it) + ")");
-      }
-      as_bytes = true;
-    }
-  }
-  std::vector<RoutingToken> tokens;
-  for (size_t i = 0; i < spec.routing_values_json->size(); ++i) {
-    Result<nlohmann::json> v = PyJsonLoads((*spec.routing_values_json)[i]);
-    const std::string where = "sharding.routing_values[" + std::to_string(i) + "]";
-    if (!v.ok()) return ManifestError(where + " is not JSON: " + v.status().message());
-    if (v->is_number_integer() && !v->is_number_unsigned()) {
-      tokens.push_back(CelValue::Int(v->get<int64_t>()));
-    } else if (v->is_number_unsigned() &&
-               v->get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      tokens.push_back(CelValue::Int(static_cast<int64_t>(v->get<uint64_t>())));
-    } else if (v->is_string() && as_bytes) {
-      tokens.push_back(CelValue::Bytes(v->get<std::string>()));
-    } else if (v->is_string() && IsValidUtf8(v->get_ref<const std::string&>())) {
-      tokens.push_back(CelValue::String(v->get<std::string>()));
-    } else {
-      return ManifestError(where + " = " + PyJsonDumps(*v) +
-                           (v->is_string()
-                                ? " is not valid text (and custom." +
-                                      std::string(kRoutingValuesTypeKey) + " does not say bytes)"
-                                : " must be an int within int64 or a string"));
-    }
-  }
-  if (as_bytes && !tokens.empty() && tokens[0].kind() != CelValue::Kind::kBytes) {
-    return ManifestError(std::string("custom.") + kRoutingValuesTypeKey +
-                         " says bytes but sharding.routing_values holds ints");
-  }
-  return std::optional<std::vector<RoutingToken>>(std::move(tokens));
-}
-
-Result<std::vector<CelColumn>> CelColumnsFromManifest(const ShardingSpec& spec) {
-  std::vector<CelColumn> columns;
-  if (!spec.cel_columns) return columns;
-  for (const auto& [name, type_name] : *spec.cel_columns) {
-    std::optional<CelType> type = ParseCelType(type_name);
-    if (!type) {
-      return ManifestError("sharding.cel_columns['" + name + "'] has unknown type '" + type_name +
-                           "' (int, uint, double, string, bytes, bool)");
-    }
-    columns.push_back({name, *type});
-  }
-  return columns;
+         std::to_string(num_dbs_) + ")";
 }
 
 }  // namespace shardyfusion

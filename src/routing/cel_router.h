@@ -10,8 +10,9 @@
 // In key-only mode (the columns are exactly {"key": T}) the single column is
 // the logical key itself; otherwise the caller supplies every column value.
 //
-// The writer and the reader share this type, and the manifest conversions at
-// the bottom, so they cannot disagree on a route.
+// CelRouter is the Router (shardyfusion/routing.h) of CEL snapshots: the
+// writer builds it from its configuration, the reader from the manifest
+// (NewRouter, routing/sharding_spec.h), so they cannot disagree on a route.
 //
 // Thread-safety: a CelRouter is immutable after Create; any number of threads
 // may route through one at once.
@@ -33,11 +34,6 @@
 
 namespace shardyfusion {
 
-// The custom-object key under which our writer records that a manifest's
-// routing_values are bytes (JSON cannot tell them from strings). The
-// reference ignores it.
-inline constexpr const char* kRoutingValuesTypeKey = "cel_routing_values_type";
-
 // True when `columns` is exactly one column named "key".
 bool IsKeyOnly(const std::vector<CelColumn>& columns);
 
@@ -57,13 +53,30 @@ Status CheckRoutingTokens(std::span<const RoutingToken> tokens);
 // kShardAssignment error. The id may be negative.
 Result<int64_t> DirectShardId(const CelValue& result);
 
-class CelRouter {
+// "key <the key, cut at 80 characters>: ", how routing errors name a key.
+std::string KeyPrefix(const Key& key);
+
+class CelRouter : public Router {
  public:
   // Compiles `expr` over `columns` (kConfigValidation on failure, naming the
-  // expression) and checks the tokens; nullopt tokens = direct mode.
+  // expression) and checks the tokens; nullopt tokens = direct mode. Routes
+  // name shard ids below `num_dbs`: the snapshot's shard count, or for a
+  // writer in direct mode the most shards it may discover.
+  //   REQUIRES: 0 < num_dbs <= kMaxNumDbs
   static Result<std::shared_ptr<const CelRouter>> Create(
       std::string_view expr, std::vector<CelColumn> columns,
-      std::optional<std::vector<RoutingToken>> tokens);
+      std::optional<std::vector<RoutingToken>> tokens, uint32_t num_dbs);
+
+  // Router. The column order is program().columns()' (in key-only mode
+  // Route takes no column values: the key is the column).
+  const ShardingSpec& spec() const override { return spec_; }
+  uint32_t num_dbs() const override { return num_dbs_; }
+  const std::vector<RoutingToken>* routing_values() const override {
+    return tokens_ ? &*tokens_ : nullptr;
+  }
+  Result<std::vector<CelValue>> ColumnValues(const RoutingContext& context) const override;
+  Result<std::optional<uint32_t>> Route(const Key& key, std::span<const CelValue> columns,
+                                        std::string* why) const override;
 
   const CelProgram& program() const { return *program_; }
   bool key_only() const { return key_only_; }
@@ -74,39 +87,30 @@ class CelRouter {
   // Evaluates for one record. Key-only: the key is the column and `columns`
   // must be empty. Otherwise `columns` holds every column value in
   // program().columns() order. Errors are kShardAssignment (evaluation) or
-  // kInvalidArgument (a missing value or one of the wrong kind), neither
-  // naming the key: callers add it.
+  // kInvalidArgument (a missing value or one of the wrong kind), both
+  // reading `key K: cel_expr "E" failed: ...`.
   Result<CelValue> Evaluate(const Key& key, std::span<const CelValue> columns) const;
 
-  // The shard an evaluation result names, or nullopt when it names none below
-  // `limit`: a categorical result that is no token, or a direct id outside
-  // [0, limit). A result that cannot be a shard id or a token (bool, double,
-  // null, non-numeric text in direct mode) is a kShardAssignment error.
-  Result<std::optional<int64_t>> ShardOf(const CelValue& result, int64_t limit) const;
+  // The shard an evaluation result names, or nullopt when it names none
+  // below num_dbs(): a categorical result that is no token, or a direct id
+  // outside [0, num_dbs()). A result that cannot be a shard id or a token
+  // (bool, double, null, non-numeric text in direct mode) is a
+  // kShardAssignment error (not naming the key).
+  Result<std::optional<int64_t>> ShardOf(const CelValue& result) const;
   // Why ShardOf gave nullopt, for error messages.
-  std::string DescribeNoShard(const CelValue& result, int64_t limit) const;
+  std::string DescribeNoShard(const CelValue& result) const;
 
  private:
   CelRouter() = default;
+  // Evaluate, its errors not yet naming the key and the expression.
+  Result<CelValue> EvaluateColumns(const Key& key, std::span<const CelValue> columns) const;
+
   std::shared_ptr<const CelProgram> program_;
   bool key_only_ = false;
+  uint32_t num_dbs_ = 1;
   std::optional<std::vector<RoutingToken>> tokens_;
   std::unordered_map<std::string, int64_t> token_index_;  // TokenIndexKey -> shard id
+  ShardingSpec spec_;
 };
-
-// The manifest form of categorical tokens: one JSON text per token (ints as
-// numbers, strings and bytes as JSON strings, bytes in surrogateescape
-// form). The writer records bytes tokens under kRoutingValuesTypeKey.
-std::vector<std::string> RoutingTokensToJson(std::span<const RoutingToken> tokens);
-
-// The typed tokens of a manifest's sharding spec (nullopt = direct mode):
-// strings are bytes when `custom_json` has kRoutingValuesTypeKey = "bytes".
-// A custom type that does not fit the tokens is a kManifestParse error.
-Result<std::optional<std::vector<RoutingToken>>> RoutingTokensFromManifest(
-    const ShardingSpec& spec, std::string_view custom_json);
-
-// The declared columns of a manifest's sharding spec, in name order; an
-// unknown type name is a kManifestParse error naming it.
-Result<std::vector<CelColumn>> CelColumnsFromManifest(const ShardingSpec& spec);
 
 }  // namespace shardyfusion

@@ -68,41 +68,41 @@ TEST(CelRouterTest, TokenRules) {
 TEST(CelRouterTest, CategoricalLookupIsExactEquality) {
   auto router = CelRouter::Create(
       "region", {{"region", CelType::kString}},
-      std::vector<RoutingToken>{CelValue::String("eu-west"), CelValue::String("us-east")});
+      std::vector<RoutingToken>{CelValue::String("eu-west"), CelValue::String("us-east")}, 2);
   ASSERT_TRUE(router.ok()) << router.status().ToString();
   const CelRouter& r = **router;
   EXPECT_FALSE(r.key_only());
   EXPECT_TRUE(r.categorical());
-  EXPECT_EQ(**r.ShardOf(CelValue::String("us-east"), 2), 1);
-  EXPECT_EQ(**r.ShardOf(CelValue::String("eu-west"), 2), 0);
-  EXPECT_FALSE(r.ShardOf(CelValue::String("ap-south"), 2)->has_value());
-  EXPECT_FALSE(r.ShardOf(CelValue::Bytes("us-east"), 2)->has_value()) << "bytes != string";
-  EXPECT_EQ(r.ShardOf(CelValue::Double(1), 2).status().code(), ErrorCode::kShardAssignment);
-  EXPECT_NE(r.DescribeNoShard(CelValue::String("ap-south"), 2).find("\"ap-south\""),
+  EXPECT_EQ(**r.ShardOf(CelValue::String("us-east")), 1);
+  EXPECT_EQ(**r.ShardOf(CelValue::String("eu-west")), 0);
+  EXPECT_FALSE(r.ShardOf(CelValue::String("ap-south"))->has_value());
+  EXPECT_FALSE(r.ShardOf(CelValue::Bytes("us-east"))->has_value()) << "bytes != string";
+  EXPECT_EQ(r.ShardOf(CelValue::Double(1)).status().code(), ErrorCode::kShardAssignment);
+  EXPECT_NE(r.DescribeNoShard(CelValue::String("ap-south")).find("\"ap-south\""),
             std::string::npos);
 
   auto ints = CelRouter::Create("key", {{"key", CelType::kInt}},
-                                std::vector<RoutingToken>{CelValue::Int(10), CelValue::Int(1)});
+                                std::vector<RoutingToken>{CelValue::Int(10), CelValue::Int(1)}, 2);
   ASSERT_TRUE(ints.ok()) << ints.status().ToString();
   EXPECT_TRUE((*ints)->key_only());
-  EXPECT_EQ(**(*ints)->ShardOf(CelValue::Int(1), 2), 1);
-  EXPECT_EQ(**(*ints)->ShardOf(CelValue::Uint(1), 2), 1) << "a uint equals the int token";
-  EXPECT_FALSE((*ints)->ShardOf(CelValue::String("1"), 2)->has_value()) << "int 1 != \"1\"";
+  EXPECT_EQ(**(*ints)->ShardOf(CelValue::Int(1)), 1);
+  EXPECT_EQ(**(*ints)->ShardOf(CelValue::Uint(1)), 1) << "a uint equals the int token";
+  EXPECT_FALSE((*ints)->ShardOf(CelValue::String("1"))->has_value()) << "int 1 != \"1\"";
 }
 
 TEST(CelRouterTest, DirectModeBoundsTheId) {
-  auto router = CelRouter::Create("key", {{"key", CelType::kInt}}, std::nullopt);
+  auto router = CelRouter::Create("key", {{"key", CelType::kInt}}, std::nullopt, 4);
   ASSERT_TRUE(router.ok()) << router.status().ToString();
-  EXPECT_EQ(**(*router)->ShardOf(CelValue::Int(3), 4), 3);
-  EXPECT_FALSE((*router)->ShardOf(CelValue::Int(4), 4)->has_value());
-  EXPECT_FALSE((*router)->ShardOf(CelValue::Int(-1), 4)->has_value());
-  EXPECT_NE((*router)->DescribeNoShard(CelValue::Int(4), 4).find("outside [0, 4)"),
-            std::string::npos);
-  EXPECT_EQ(**(*router)->ShardOf(CelValue::String("2"), 4), 2);
+  EXPECT_EQ(**(*router)->ShardOf(CelValue::Int(3)), 3);
+  EXPECT_FALSE((*router)->ShardOf(CelValue::Int(4))->has_value());
+  EXPECT_FALSE((*router)->ShardOf(CelValue::Int(-1))->has_value());
+  EXPECT_NE((*router)->DescribeNoShard(CelValue::Int(4)).find("outside [0, 4)"), std::string::npos);
+  EXPECT_EQ(**(*router)->ShardOf(CelValue::String("2")), 2);
 }
 
 TEST(CelRouterTest, EvaluatesKeyOnlyAndColumnExpressions) {
-  auto key_only = CelRouter::Create("shard_hash(key) % 8u", {{"key", CelType::kInt}}, std::nullopt);
+  auto key_only =
+      CelRouter::Create("shard_hash(key) % 8u", {{"key", CelType::kInt}}, std::nullopt, 8);
   ASSERT_TRUE(key_only.ok()) << key_only.status().ToString();
   Result<CelValue> v = (*key_only)->Evaluate(Key::Int(42), {});
   ASSERT_TRUE(v.ok()) << v.status().ToString();
@@ -112,7 +112,7 @@ TEST(CelRouterTest, EvaluatesKeyOnlyAndColumnExpressions) {
             ErrorCode::kInvalidArgument);
 
   auto columns =
-      CelRouter::Create("a + b", {{"a", CelType::kInt}, {"b", CelType::kInt}}, std::nullopt);
+      CelRouter::Create("a + b", {{"a", CelType::kInt}, {"b", CelType::kInt}}, std::nullopt, 8);
   ASSERT_TRUE(columns.ok()) << columns.status().ToString();
   const std::vector<CelValue> values = {CelValue::Int(1), CelValue::Int(2)};
   EXPECT_EQ(*(*columns)->Evaluate(Key::Int(0), values), CelValue::Int(3));
@@ -122,58 +122,12 @@ TEST(CelRouterTest, EvaluatesKeyOnlyAndColumnExpressions) {
 }
 
 TEST(CelRouterTest, CompileErrorsNameTheExpression) {
-  auto r = CelRouter::Create("nope +", {{"key", CelType::kInt}}, std::nullopt);
+  auto r = CelRouter::Create("nope +", {{"key", CelType::kInt}}, std::nullopt, 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kConfigValidation);
   EXPECT_NE(r.status().message().find("cel_expr does not compile: CEL expression 'nope +'"),
             std::string::npos)
       << r.status().message();
-}
-
-TEST(CelRouterTest, TokensRoundTripThroughTheManifestForm) {
-  const std::vector<RoutingToken> bytes = {CelValue::Bytes(std::string("\xff\x00", 2)),
-                                           CelValue::Bytes("ab")};
-  ShardingSpec spec;
-  spec.strategy = ShardingSpec::Strategy::kCel;
-  spec.routing_values_json = RoutingTokensToJson(bytes);
-  EXPECT_EQ(*spec.routing_values_json, (std::vector<std::string>{"\"\\udcff\\u0000\"", "\"ab\""}));
-  auto typed = RoutingTokensFromManifest(spec, R"({"cel_routing_values_type": "bytes"})");
-  ASSERT_TRUE(typed.ok()) << typed.status().ToString();
-  EXPECT_EQ(**typed, bytes);
-
-  // Without our custom key (a reference manifest), valid text is a string token.
-  spec.routing_values_json = RoutingTokensToJson(
-      std::vector<RoutingToken>{CelValue::String("eu"), CelValue::String("caf\xc3\xa9")});
-  EXPECT_EQ((*spec.routing_values_json)[1], "\"caf\\u00e9\"");
-  typed = RoutingTokensFromManifest(spec, "{}");
-  ASSERT_TRUE(typed.ok());
-  EXPECT_EQ((**typed)[1], CelValue::String("caf\xc3\xa9"));
-
-  spec.routing_values_json =
-      RoutingTokensToJson(std::vector<RoutingToken>{CelValue::Int(-3), CelValue::Int(9)});
-  EXPECT_EQ(*spec.routing_values_json, (std::vector<std::string>{"-3", "9"}));
-  EXPECT_EQ(**RoutingTokensFromManifest(spec, "{}"),
-            (std::vector<RoutingToken>{CelValue::Int(-3), CelValue::Int(9)}));
-  Result<std::optional<std::vector<RoutingToken>>> wrong =
-      RoutingTokensFromManifest(spec, R"({"cel_routing_values_type": "bytes"})");
-  EXPECT_EQ(wrong.status().code(), ErrorCode::kManifestParse);
-  wrong = RoutingTokensFromManifest(spec, R"({"cel_routing_values_type": "str"})");
-  EXPECT_EQ(wrong.status().code(), ErrorCode::kManifestParse);
-
-  spec.routing_values_json.reset();
-  EXPECT_FALSE(RoutingTokensFromManifest(spec, "{}")->has_value()) << "direct mode";
-}
-
-TEST(CelRouterTest, ColumnsFromManifestRejectUnknownTypes) {
-  ShardingSpec spec;
-  spec.cel_columns = std::map<std::string, std::string>{{"b", "int"}, {"a", "string"}};
-  Result<std::vector<CelColumn>> cols = CelColumnsFromManifest(spec);
-  ASSERT_TRUE(cols.ok());
-  ASSERT_EQ(cols->size(), 2u);
-  EXPECT_EQ((*cols)[0].name, "a");
-  EXPECT_EQ((*cols)[1].type, CelType::kInt);
-  spec.cel_columns = std::map<std::string, std::string>{{"a", "timestamp"}};
-  EXPECT_EQ(CelColumnsFromManifest(spec).status().code(), ErrorCode::kManifestParse);
 }
 
 }  // namespace

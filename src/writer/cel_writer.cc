@@ -1,5 +1,7 @@
-// CelShardedWriter: CEL routing's settings, its router, and the first pass of
-// inferred categorical mode; the engine does the rest (write_engine.h).
+// CelShardedWriter: CEL routing's settings, how its shard count is known, and
+// the first pass of inferred categorical mode (a decorator around the CEL
+// router); the engine does the rest (write_engine.h).
+#include <algorithm>
 #include <limits>
 #include <set>
 
@@ -11,19 +13,6 @@ namespace shardyfusion {
 namespace {
 
 Status ConfigError(const std::string& msg) { return Status(ErrorCode::kConfigValidation, msg); }
-
-std::string KeyPrefix(const Key& key) { return "key " + key.DebugString().substr(0, 80) + ": "; }
-
-// Evaluation for one record, its errors naming the key.
-Result<CelValue> EvaluateFor(const CelRouter& router, const Key& key,
-                             std::span<const CelValue> columns) {
-  Result<CelValue> r = router.Evaluate(key, columns);
-  if (!r.ok()) {
-    return Status(r.status().code(), KeyPrefix(key) + "cel_expr \"" + router.program().expr() +
-                                         "\" failed: " + r.status().message());
-  }
-  return r;
-}
 
 // CEL direct mode's shard count: the ids seen must be exactly 0..max.
 Result<uint32_t> DenseDirectNumDbs(std::span<const int64_t> rows) {
@@ -66,7 +55,7 @@ Status CheckKeyColumn(const CelShardedWriteConfig& config) {
 
 // The inferred tokens: one kind, each distinct value once, kept in Python's
 // ascending order by the sets themselves.
-class TokenInference {
+class InferredTokens {
  public:
   Status Observe(const Key& key, const CelValue& result) {
     CelValue::Kind kind = result.kind();
@@ -123,94 +112,61 @@ class TokenInference {
 
 }  // namespace
 
-// The writer's router: CEL routing, and in inferred mode the first pass's
-// tokens, frozen (installed as categorical tokens) at the first Route or at
-// Finish.
-class CelShardedWriter::Routing : public ShardRouter {
+// Inferred categorical mode's router: a decorator around the direct-mode CEL
+// router of the expression. The first pass (Observe) evaluates every record
+// and collects the distinct results; Freeze (at the first Add, or at Finish)
+// makes them the tokens of a categorical router, through which it then
+// routes. Before Freeze it routes nothing.
+//
+// Thread-safety: the writer's producer thread only. Observe and Freeze
+// change it: unlike other routers it is immutable only once frozen.
+class CelShardedWriter::TokenInference : public Router {
  public:
-  Routing(const CelShardedWriteConfig& config, std::shared_ptr<const CelRouter> router)
-      : infer_(config.infer_routing_values_from_data),
-        inferring_(infer_),
-        router_(std::move(router)) {}
+  explicit TokenInference(std::shared_ptr<const CelRouter> direct) : router_(std::move(direct)) {}
 
   Status Observe(const Key& key, std::span<const CelValue> columns) {
-    if (!infer_) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "Observe is the first pass of infer_routing_values_from_data, which this "
-                    "writer does not use");
-    }
-    if (!inferring_) {
+    if (frozen_) {
       return Status(ErrorCode::kInvalidArgument,
                     "Observe after the first Add: observe every record before adding any");
     }
-    SHARDY_ASSIGN_OR_RETURN(CelValue result, EvaluateFor(*router_, key, columns));
-    return inference_.Observe(key, result);
+    SHARDY_ASSIGN_OR_RETURN(CelValue result, router_->Evaluate(key, columns));
+    return tokens_.Observe(key, result);
   }
 
-  uint32_t initial_num_dbs() const override {
-    return router_->categorical() ? CategoricalNumDbs() : 0;
-  }
-
-  Result<uint32_t> Route(const Key& key, std::span<const CelValue> columns) override {
-    SHARDY_RETURN_IF_ERROR(FreezeTokens());
-    SHARDY_ASSIGN_OR_RETURN(CelValue result, EvaluateFor(*router_, key, columns));
-    const int64_t limit = router_->categorical() ? static_cast<int64_t>(router_->tokens().size())
-                                                 : static_cast<int64_t>(kMaxCelDirectShards);
-    Result<std::optional<int64_t>> id = router_->ShardOf(result, limit);
-    if (!id.ok()) return Status(id.status().code(), KeyPrefix(key) + id.status().message());
-    if (!*id) {
-      return Status(
-          ErrorCode::kShardAssignment,
-          KeyPrefix(key) + router_->DescribeNoShard(result, limit) +
-              (router_->categorical() ? " (add it to routing_values, or fix the expression)"
-                                      : " (direct-mode ids must be 0.." +
-                                            std::to_string(kMaxCelDirectShards - 1) + ")"));
-    }
-    return static_cast<uint32_t>(**id);
-  }
-
-  Result<uint32_t> FinalNumDbs(std::span<const int64_t> rows) override {
-    SHARDY_RETURN_IF_ERROR(FreezeTokens());
-    if (router_->categorical()) return CategoricalNumDbs();
-    return DenseDirectNumDbs(rows);
-  }
-
-  ShardingSpec sharding() const override {
-    ShardingSpec spec;
-    spec.strategy = ShardingSpec::Strategy::kCel;
-    spec.cel_expr = router_->program().expr();
-    std::map<std::string, std::string> columns;
-    for (const CelColumn& c : router_->program().columns()) columns[c.name] = CelTypeName(c.type);
-    spec.cel_columns = std::move(columns);
-    if (router_->categorical()) spec.routing_values_json = RoutingTokensToJson(router_->tokens());
-    return spec;
-  }
-
-  void AddCustomFields(nlohmann::json* custom) const override {
-    if (router_->categorical() && !router_->tokens().empty() &&
-        router_->tokens()[0].kind() == CelValue::Kind::kBytes) {
-      (*custom)[kRoutingValuesTypeKey] = "bytes";
-    }
-  }
-
- private:
-  uint32_t CategoricalNumDbs() const {
-    return static_cast<uint32_t>(std::max<size_t>(1, router_->tokens().size()));
-  }
-
-  Status FreezeTokens() {
-    if (!inferring_) return Status::OK();
-    inferring_ = false;
+  // Ends the first pass; later calls do nothing.
+  Status Freeze() {
+    if (frozen_) return Status::OK();
+    std::vector<RoutingToken> tokens = tokens_.Tokens();
+    const auto num_dbs = static_cast<uint32_t>(std::max<size_t>(1, tokens.size()));
     SHARDY_ASSIGN_OR_RETURN(
         router_, CelRouter::Create(router_->program().expr(), router_->program().columns(),
-                                   inference_.Tokens()));
+                                   std::move(tokens), num_dbs));
+    frozen_ = true;
     return Status::OK();
   }
 
-  const bool infer_;
-  bool inferring_;  // inferred mode, tokens not yet frozen
-  std::shared_ptr<const CelRouter> router_;
-  TokenInference inference_;
+  const ShardingSpec& spec() const override { return router_->spec(); }
+  uint32_t num_dbs() const override { return router_->num_dbs(); }
+  const std::vector<RoutingToken>* routing_values() const override {
+    return router_->routing_values();
+  }
+  Result<std::vector<CelValue>> ColumnValues(const RoutingContext& context) const override {
+    return router_->ColumnValues(context);
+  }
+  Result<std::optional<uint32_t>> Route(const Key& key, std::span<const CelValue> columns,
+                                        std::string* why) const override {
+    if (!frozen_) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "a record was routed before the first pass of "
+                    "infer_routing_values_from_data ended");
+    }
+    return router_->Route(key, columns, why);
+  }
+
+ private:
+  std::shared_ptr<const CelRouter> router_;  // direct mode until frozen, then categorical
+  bool frozen_ = false;
+  InferredTokens tokens_;
 };
 
 Result<std::unique_ptr<CelShardedWriter>> CelShardedWriter::Open(
@@ -225,27 +181,57 @@ Result<std::unique_ptr<CelShardedWriter>> CelShardedWriter::Open(
         "infer them");
   }
   if (IsKeyOnly(config.cel_columns)) SHARDY_RETURN_IF_ERROR(CheckKeyColumn(config));
+  // Categorical mode knows its shards up front; direct mode routes to any id
+  // a build may discover, and counts them at Finish.
+  const auto num_dbs =
+      config.routing_values
+          ? static_cast<uint32_t>(std::max<size_t>(1, config.routing_values->size()))
+          : kMaxCelDirectShards;
   Result<std::shared_ptr<const CelRouter>> router =
-      CelRouter::Create(config.cel_expr, config.cel_columns, config.routing_values);
+      CelRouter::Create(config.cel_expr, config.cel_columns, config.routing_values, num_dbs);
   if (!router.ok()) return ConfigError(router.status().message());
 
-  auto routing = std::make_unique<Routing>(config, std::move(router).value());
-  Routing* raw = routing.get();
-  SHARDY_ASSIGN_OR_RETURN(std::unique_ptr<WriteEngine> engine,
-                          WriteEngine::Open(config, options, std::move(routing)));
-  return std::unique_ptr<CelShardedWriter>(new CelShardedWriter(std::move(engine), raw));
+  std::shared_ptr<TokenInference> inference;
+  std::shared_ptr<const Router> routing;
+  ShardCount shard_count;
+  if (config.infer_routing_values_from_data) {
+    inference = std::make_shared<TokenInference>(std::move(router).value());
+    routing = inference;
+    shard_count.final = [inference](std::span<const int64_t>) -> Result<uint32_t> {
+      SHARDY_RETURN_IF_ERROR(inference->Freeze());
+      return inference->num_dbs();
+    };
+  } else if (config.routing_values) {
+    routing = std::move(router).value();
+    shard_count = FixedShardCount(num_dbs);
+  } else {
+    routing = std::move(router).value();
+    shard_count.final = DenseDirectNumDbs;
+  }
+  SHARDY_ASSIGN_OR_RETURN(
+      std::unique_ptr<WriteEngine> engine,
+      WriteEngine::Open(config, options, std::move(routing), std::move(shard_count)));
+  return std::unique_ptr<CelShardedWriter>(
+      new CelShardedWriter(std::move(engine), std::move(inference)));
 }
 
-CelShardedWriter::CelShardedWriter(std::unique_ptr<WriteEngine> engine, Routing* routing)
-    : ShardedWriter(std::move(engine)), routing_(routing) {}
+CelShardedWriter::CelShardedWriter(std::unique_ptr<WriteEngine> engine,
+                                   std::shared_ptr<TokenInference> inference)
+    : ShardedWriter(std::move(engine)), inference_(std::move(inference)) {}
 CelShardedWriter::~CelShardedWriter() = default;
 
 Status CelShardedWriter::Observe(const Key& key, std::span<const CelValue> columns) {
-  return routing_->Observe(key, columns);
+  if (!inference_) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "Observe is the first pass of infer_routing_values_from_data, which this "
+                  "writer does not use");
+  }
+  return inference_->Observe(key, columns);
 }
 
 Status CelShardedWriter::Add(const Key& key, std::string_view value,
                              std::span<const CelValue> columns) {
+  if (inference_) SHARDY_RETURN_IF_ERROR(inference_->Freeze());
   return engine().Add(key, value, columns);
 }
 

@@ -1,5 +1,5 @@
-// HashShardedWriter: hash routing's settings and router; the engine does the
-// rest (write_engine.h).
+// HashShardedWriter: hash routing's settings; the engine routes through the
+// hash router and does the rest (write_engine.h).
 #include <algorithm>
 
 #include "shardyfusion/routing.h"
@@ -8,22 +8,6 @@
 
 namespace shardyfusion {
 namespace {
-
-class HashShardRouter : public ShardRouter {
- public:
-  explicit HashShardRouter(uint32_t num_dbs) : router_(num_dbs) {}
-  uint32_t initial_num_dbs() const override { return router_.num_dbs(); }
-  Result<uint32_t> Route(const Key& key, std::span<const CelValue> /*columns*/) override {
-    return router_.Route(key);
-  }
-  Result<uint32_t> FinalNumDbs(std::span<const int64_t> /*rows*/) override {
-    return router_.num_dbs();
-  }
-  ShardingSpec sharding() const override { return ShardingSpec{}; }
-
- private:
-  HashRouter router_;
-};
 
 Status ConfigError(const std::string& msg) { return Status(ErrorCode::kConfigValidation, msg); }
 
@@ -57,16 +41,13 @@ Result<uint32_t> ResolveNumDbs(const HashShardedWriteConfig& config,
 
 }  // namespace
 
-std::unique_ptr<ShardRouter> NewHashShardRouter(uint32_t num_dbs) {
-  return std::make_unique<HashShardRouter>(num_dbs);
-}
-
 Result<std::unique_ptr<HashShardedWriter>> HashShardedWriter::Open(
     const HashShardedWriteConfig& config, const WriteOptions& options,
     std::optional<uint64_t> record_count) {
   SHARDY_ASSIGN_OR_RETURN(uint32_t num_dbs, ResolveNumDbs(config, record_count));
-  SHARDY_ASSIGN_OR_RETURN(std::unique_ptr<WriteEngine> engine,
-                          WriteEngine::Open(config, options, NewHashShardRouter(num_dbs)));
+  SHARDY_ASSIGN_OR_RETURN(
+      std::unique_ptr<WriteEngine> engine,
+      WriteEngine::Open(config, options, NewHashRouter(num_dbs), FixedShardCount(num_dbs)));
   return std::unique_ptr<HashShardedWriter>(new HashShardedWriter(std::move(engine)));
 }
 

@@ -74,8 +74,10 @@ class PublishTest : public ::testing::Test {
   // Keys split by hash routing over two shards.
   std::map<int64_t, std::string> KeysOf(uint32_t db_id) {
     std::map<int64_t, std::string> out;
+    std::shared_ptr<const Router> router = NewHashRouter(2);
     for (int64_t k = 0; k < 40; ++k) {
-      if (HashRouter(2).Route(Key::Int(k)) == db_id) out[k] = "v" + std::to_string(k);
+      Result<std::optional<uint32_t>> routed = router->Route(Key::Int(k), {}, nullptr);
+      if (routed.ok() && *routed == db_id) out[k] = "v" + std::to_string(k);
     }
     return out;
   }

@@ -12,6 +12,7 @@
 #include "core/py_json.h"
 #include "core/rate_limiter.h"
 #include "core/status_internal.h"
+#include "routing/sharding_spec.h"
 #include "storage/created_objects.h"
 #include "writer/build_plan.h"
 #include "writer/layout.h"
@@ -59,12 +60,19 @@ bool KeyLess(const Key& a, const Key& b) {
 
 class WriteEngine::Impl {
  public:
-  Impl(const WriteConfig& c, const WriteOptions& o, std::unique_ptr<ShardRouter> r, BuildPlan p)
-      : config(c), options(o), router(std::move(r)), plan(std::move(p)), root(plan.root) {}
+  Impl(const WriteConfig& c, const WriteOptions& o, std::shared_ptr<const Router> r, ShardCount n,
+       BuildPlan p)
+      : config(c),
+        options(o),
+        router(std::move(r)),
+        shard_count(std::move(n)),
+        plan(std::move(p)),
+        root(plan.root) {}
 
   const WriteConfig config;
   const WriteOptions options;
-  std::unique_ptr<ShardRouter> router;
+  std::shared_ptr<const Router> router;  // used by the producer thread only
+  ShardCount shard_count;
   const BuildPlan plan;
   const StoreLocation& root;              // plan.root
   std::unique_ptr<LocalStaging> staging;  // owns plan.local_run_dir while the build runs
@@ -326,11 +334,13 @@ class WriteEngine::Impl {
 
 Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config,
                                                        const WriteOptions& options,
-                                                       std::unique_ptr<ShardRouter> router) {
-  const uint32_t initial = router->initial_num_dbs();
+                                                       std::shared_ptr<const Router> router,
+                                                       ShardCount shard_count) {
+  const uint32_t initial = shard_count.initial;
   Result<BuildPlan> plan = ValidateBuild(config, options, initial, MachineDefaults());
   if (!plan.ok()) return plan.status();
-  auto impl = std::make_unique<Impl>(config, options, std::move(router), std::move(plan).value());
+  auto impl = std::make_unique<Impl>(config, options, std::move(router), std::move(shard_count),
+                                     std::move(plan).value());
   if (Status st = impl->Start(); !st.ok()) return st;
   return std::unique_ptr<WriteEngine>(new WriteEngine(std::move(impl)));
 }
@@ -425,7 +435,7 @@ Status WriteEngine::Add(const Key& key, std::string_view value, std::span<const 
     w.failure = st;
     return st;
   }
-  Result<uint32_t> routed = w.router->Route(key, columns);
+  Result<uint32_t> routed = RouteRecord(*w.router, key, columns);
   if (!routed.ok()) {
     w.failure = routed.status();
     return w.failure;
@@ -519,7 +529,7 @@ Result<PublishRequest> WriteEngine::Impl::SealShards() {
   // not dense): checked before anything is sealed.
   std::vector<int64_t> rows;
   for (const std::unique_ptr<ShardState>& s : shards) rows.push_back(s->row_count);
-  Result<uint32_t> num_dbs = router->FinalNumDbs(rows);
+  Result<uint32_t> num_dbs = shard_count.final(rows);
   if (!num_dbs.ok()) return fail(num_dbs.status());
   if (*num_dbs > 0) EnsureShard(*num_dbs - 1);
   std::vector<std::optional<SealResult>> sealed;
@@ -556,12 +566,13 @@ Result<PublishRequest> WriteEngine::Impl::SealShards() {
     a.created_objects = s.attempts->CurrentObjects();
     request.attempts.push_back(std::move(a));
   }
-  request.sharding = router->sharding();
+  request.sharding = router->spec();
   request.db_path_template = config.db_path_template;
   request.shard_prefix = config.shard_prefix;
   request.key_encoding = config.key_encoding;
   request.user_custom = *PyJsonLoads(config.custom_manifest_fields_json);  // checked by Validate
-  router->AddCustomFields(&request.library_custom);
+  AddRoutingCustomFields(*router, &request.library_custom);
+  request.library_custom[kShardBackendKey] = plan.factory->name();
   request.options = config.publish;
   request.emit = env.emit;
   return request;

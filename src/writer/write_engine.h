@@ -1,7 +1,8 @@
 // The engine behind every sharded writer, in the three phases of a build:
 //   1. Validate (build_plan.h): Open turns the configuration into a plan,
 //      before any I/O;
-//   2. write shards (this file): route (through a ShardRouter), encode,
+//   2. write shards (this file): route (through a Router, write_routing.h),
+//      encode,
 //      batch per shard and write behind the producer (one background thread,
 //      or the worker pool in parallel mode), lazily opening each shard's
 //      attempts (shard_attempts.h, retries included), also for shard ids
@@ -21,7 +22,7 @@
 #include <string_view>
 
 #include "shardyfusion/writer.h"
-#include "writer/shard_router.h"
+#include "writer/write_routing.h"
 
 namespace shardyfusion {
 
@@ -29,9 +30,11 @@ class WriteEngine {
  public:
   // Validates every setting shared by the strategies (ValidateBuild), then
   // checks a chosen run id is unused and takes the local staging.
+  // `router` is used by the producer thread only.
   static Result<std::unique_ptr<WriteEngine>> Open(const WriteConfig& config,
                                                    const WriteOptions& options,
-                                                   std::unique_ptr<ShardRouter> router);
+                                                   std::shared_ptr<const Router> router,
+                                                   ShardCount shard_count);
   ~WriteEngine();  // abandons an unfinished build
 
   // Routes, encodes and buffers one record; a failure is sticky (the build

@@ -111,13 +111,13 @@ TEST_F(WriterTest, RoutesEveryKeyToItsHashShard) {
       records, config_,
       RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  HashRouter router(5);
+  std::shared_ptr<const Router> router = NewHashRouter(5);
   for (const ShardMeta& w : r->winners) {
     const std::string key = OpenStoreForUrl(*w.db_url)->key;
     for (const auto& [k, v] : rec_->data[key]) {
       int64_t id = 0;
       for (unsigned char c : k) id = (id << 8) | c;
-      EXPECT_EQ(router.Route(Key::Int(id)), w.db_id) << id;
+      EXPECT_EQ(**router->Route(Key::Int(id), {}, nullptr), w.db_id) << id;
     }
   }
 }
@@ -223,6 +223,22 @@ TEST_F(WriterTest, MaxKeysPerShardDerivesShardCount) {
 
   Result<std::unique_ptr<HashShardedWriter>> unsized = HashShardedWriter::Open(config_, {});
   EXPECT_EQ(unsized.status().code(), ErrorCode::kConfigValidation);
+}
+
+// The manifest records the shard backend the build used (its factory's
+// name()), over a user key of the same name, beside the user's other keys.
+TEST_F(WriterTest, TheManifestRecordsTheShardBackend) {
+  config_.num_dbs = 2;
+  config_.custom_manifest_fields_json = R"({"shard_backend": "mine", "team": "search"})";
+  std::vector<int64_t> keys = {1, 2, 3};
+  Result<BuildResult> r = WriteHashSharded(
+      keys, config_,
+      RecordInput{[](int64_t i) { return i; }, [](int64_t) { return std::string("v"); }});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Result<Manifest> m =
+      ManifestStore(Store(), OpenStoreForUrl(prefix_)->key).LoadManifest(r->manifest_ref);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->meta.custom_json, R"({"shard_backend": "recording", "team": "search"})");
 }
 
 // The shard count has an upper limit, kMaxNumDbs, instead of a

@@ -20,7 +20,8 @@ Checks (docs/format/current.md, manifest.md, layout.md):
     --slatedb-dump, tools/slatedb-oracle/dump.mjs, on a temporary copy):
     each key routes (xxh3_64 of its canonical bytes mod num_dbs) to that
     shard, the key count is consistent with row_count, and min/max keys
-    match. A shard in neither format fails the check.
+    match. A shard in neither format, or not in the format our
+    custom.shard_backend names, fails the check.
   * CEL snapshots (docs/format/routing.md, "CEL routing"): the sharding
     object exactly as the reference's model validates it (key set, types,
     routing_values rules, num_dbs rule), our custom.cel_routing_values_type
@@ -68,6 +69,7 @@ SHARDS_DDL = (
 SHARDING_KEYS = {"cel_columns", "cel_expr", "hash_algorithm", "routing_values", "strategy"}
 CEL_TYPES = {"int", "uint", "double", "string", "bytes", "bool"}
 ROUTING_VALUES_TYPE_KEY = "cel_routing_values_type"  # ours; the reference ignores it
+SHARD_BACKEND_KEY = "shard_backend"  # ours; the reference ignores it
 SHARD_HASH_MOD_RE = re.compile(r"^shard_hash\(key\) % (\d+)u$")
 IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 KEY_ENCODINGS = {"u64be", "u32be", "utf8", "raw"}
@@ -230,6 +232,11 @@ def check_build_meta(con):
     require(meta["key_encoding"] in KEY_ENCODINGS, f"bad key_encoding {meta['key_encoding']!r}")
     custom = canonical(meta["custom"], "build_meta.custom")
     require(isinstance(custom, dict), "custom is not a JSON object")
+    # Our writer records the backend of its shards; check_shard_data holds
+    # every shard to it.
+    meta["shard_backend"] = custom.get(SHARD_BACKEND_KEY)
+    require(meta["shard_backend"] in (None, "sqlite", "slatedb"),
+            f"custom.{SHARD_BACKEND_KEY} is {meta['shard_backend']!r}, not 'sqlite' or 'slatedb'")
 
     sharding = canonical(meta["sharding"], "build_meta.sharding")
     require(isinstance(sharding, dict), "sharding is not a JSON object")
@@ -338,11 +345,16 @@ def check_shard_data(shard, meta, dump_script):
     db_dir = url_to_path(shard["db_url"])
     db_id = shard["db_id"]
     if os.path.isfile(os.path.join(db_dir, "shard.db")):
+        backend = "sqlite"
         items = sqlite_shard_items(os.path.join(db_dir, "shard.db"))
     elif os.path.isdir(os.path.join(db_dir, "manifest")):
+        backend = "slatedb"
         items = slatedb_shard_items(db_dir, dump_script)
     else:
         raise CheckFailed(f"shard {db_id} at {db_dir} holds neither shard.db nor manifest/")
+    require(meta["shard_backend"] in (None, backend),
+            f"shard {db_id} is a {backend} shard but custom.{SHARD_BACKEND_KEY} is "
+            f"{meta['shard_backend']!r}")
     require(items, f"shard {db_id} is listed but holds no keys")
     require(len(items) <= shard["row_count"],
             f"shard {db_id} holds {len(items)} keys but row_count is {shard['row_count']}")

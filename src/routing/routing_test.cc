@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +11,13 @@
 
 namespace shardyfusion {
 namespace {
+
+// The shard the hash router over `num_dbs` shards gives `key`.
+uint32_t HashShard(uint32_t num_dbs, const Key& key) {
+  Result<std::optional<uint32_t>> shard = NewHashRouter(num_dbs)->Route(key, {}, nullptr);
+  EXPECT_TRUE(shard.ok() && shard->has_value());
+  return shard.ok() ? shard->value_or(UINT32_MAX) : UINT32_MAX;
+}
 
 // Golden vectors from the interop contract (xxh3_64, seed 0): key, digest,
 // and the shard ids for num_dbs 2, 3, 4, 8, 10, 16, 100, 1000.
@@ -59,7 +68,7 @@ TEST(RoutingTest, GoldenDigestsAndShards) {
     SCOPED_TRACE(g.key.DebugString());
     EXPECT_EQ(ShardHash(g.key), g.digest);
     for (size_t i = 0; i < 8; ++i) {
-      EXPECT_EQ(HashRouter(kModuli[i]).Route(g.key), g.mods[i]) << "num_dbs=" << kModuli[i];
+      EXPECT_EQ(HashShard(kModuli[i], g.key), g.mods[i]) << "num_dbs=" << kModuli[i];
     }
   }
 }
@@ -78,21 +87,32 @@ TEST(RoutingTest, RawDigestsCoverEveryXxh3CodePath) {
 }
 
 TEST(RoutingTest, CrossChecksFromReferenceTests) {
-  HashRouter three(3), two(2);
-  EXPECT_EQ(three.Route(Key::Int(4)), 0u);
-  EXPECT_EQ(three.Route(Key::Int(9)), 0u);
-  EXPECT_EQ(three.Route(Key::Int(2)), 1u);
-  EXPECT_EQ(three.Route(Key::Int(15)), 1u);
-  EXPECT_EQ(three.Route(Key::Int(1)), 2u);
-  EXPECT_EQ(three.Route(Key::Int(10)), 2u);
-  EXPECT_EQ(two.Route(Key::Int(1)), 0u);
-  EXPECT_EQ(two.Route(Key::Int(6)), 1u);
-  EXPECT_EQ(two.Route(Key::Int(0)), 1u);
+  EXPECT_EQ(HashShard(3, Key::Int(4)), 0u);
+  EXPECT_EQ(HashShard(3, Key::Int(9)), 0u);
+  EXPECT_EQ(HashShard(3, Key::Int(2)), 1u);
+  EXPECT_EQ(HashShard(3, Key::Int(15)), 1u);
+  EXPECT_EQ(HashShard(3, Key::Int(1)), 2u);
+  EXPECT_EQ(HashShard(3, Key::Int(10)), 2u);
+  EXPECT_EQ(HashShard(2, Key::Int(1)), 0u);
+  EXPECT_EQ(HashShard(2, Key::Int(6)), 1u);
+  EXPECT_EQ(HashShard(2, Key::Int(0)), 1u);
+}
+
+TEST(RoutingTest, TheHashRouterIsTheHashSpec) {
+  std::shared_ptr<const Router> router = NewHashRouter(5);
+  EXPECT_EQ(router->num_dbs(), 5u);
+  EXPECT_EQ(router->spec().strategy, ShardingSpec::Strategy::kHash);
+  EXPECT_EQ(router->spec().hash_algorithm, "xxh3_64");
+  EXPECT_FALSE(router->spec().cel_expr.has_value());
+  EXPECT_EQ(router->routing_values(), nullptr);
+  Result<std::vector<CelValue>> columns = router->ColumnValues({{"x", CelValue::Int(1)}});
+  ASSERT_TRUE(columns.ok()) << "hash routing ignores the context";
+  EXPECT_TRUE(columns->empty());
 }
 
 TEST(RoutingTest, SingleShardAlwaysZero) {
-  HashRouter one(1);
-  for (int64_t k = -50; k < 50; ++k) EXPECT_EQ(one.Route(Key::Int(k)), 0u);
+  std::shared_ptr<const Router> one = NewHashRouter(1);
+  for (int64_t k = -50; k < 50; ++k) EXPECT_EQ(**one->Route(Key::Int(k), {}, nullptr), 0u);
 }
 
 TEST(RoutingTest, CanonicalBytesAreSignedLittleEndian) {
