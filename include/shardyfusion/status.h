@@ -107,19 +107,3 @@ class [[nodiscard]] Result {
 };
 
 }  // namespace shardyfusion
-
-// Internal conveniences for propagating errors; used by the library's .cc files.
-#define SHARDY_RETURN_IF_ERROR(expr)     \
-  do {                                   \
-    ::shardyfusion::Status _st = (expr); \
-    if (!_st.ok()) return _st;           \
-  } while (0)
-
-#define SHARDY_CONCAT_INNER(a, b) a##b
-#define SHARDY_CONCAT(a, b) SHARDY_CONCAT_INNER(a, b)
-#define SHARDY_ASSIGN_OR_RETURN(lhs, expr) \
-  SHARDY_ASSIGN_OR_RETURN_IMPL(SHARDY_CONCAT(_res_, __LINE__), lhs, expr)
-#define SHARDY_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                                 \
-  if (!tmp.ok()) return tmp.status();                \
-  lhs = std::move(tmp).value()

@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "core/status_internal.h"
+
 namespace shardyfusion {
 
 namespace {

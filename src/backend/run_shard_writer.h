@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "backend/sorted_run.h"
+#include "core/status_internal.h"
 #include "shardyfusion/shard_backend.h"
 
 namespace shardyfusion {

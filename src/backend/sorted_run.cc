@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/large_buffer.h"
+#include "core/status_internal.h"
 
 namespace shardyfusion {
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cel/lexer.h"
+#include "core/status_internal.h"
 
 namespace shardyfusion::cel {
 

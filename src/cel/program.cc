@@ -20,6 +20,7 @@
 #include "cel/macros.h"
 #include "cel/stdlib.h"
 #include "cel/unifier.h"
+#include "core/status_internal.h"
 
 namespace shardyfusion::cel {
 

@@ -16,6 +16,7 @@
 
 #include "cli/progress.h"
 #include "cli/shardy.h"
+#include "core/status_internal.h"
 #include "shardyfusion/sqlite_backend.h"
 
 namespace shardyfusion::cli {

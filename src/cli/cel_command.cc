@@ -8,14 +8,13 @@
 
 #include "cel/program.h"
 #include "cel/public_values.h"
+#include "cli/shardy.h"
 #include "core/base64.h"
 #include "core/utf8.h"
 
 namespace shardyfusion::cli {
 
 namespace {
-
-constexpr int kExitUsage = 2;
 
 Status ArgError(std::string msg) { return Status(ErrorCode::kInvalidArgument, std::move(msg)); }
 

@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "cli/cel_command.h"
+#include "cli/shardy.h"
+#include "core/status_internal.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/object_store.h"
 #include "shardyfusion/reader.h"
@@ -15,8 +17,6 @@ namespace shardyfusion::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-constexpr int kExitError = 1;
 
 Result<ManifestStore> OpenManifestStore(const ReadContext& ctx) {
   SHARDY_ASSIGN_OR_RETURN(auto split, SplitCurrentUrl(ctx.current_url));

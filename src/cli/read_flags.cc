@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/status_internal.h"
+
 namespace shardyfusion::cli {
 
 void AddReadFlags(CLI::App& app, ReadFlags* f) {

@@ -8,6 +8,7 @@
 
 #include "cli/cel_command.h"
 #include "core/base64.h"
+#include "core/status_internal.h"
 
 namespace shardyfusion::cli {
 

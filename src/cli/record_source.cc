@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/status_internal.h"
+
 namespace shardyfusion::cli {
 
 namespace {

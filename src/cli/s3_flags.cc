@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 
+#include "core/status_internal.h"
+
 namespace shardyfusion::cli {
 
 void AddS3Flags(CLI::App& app, S3Flags* flags) {

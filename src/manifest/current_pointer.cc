@@ -1,6 +1,7 @@
 // The `_CURRENT` pointer (docs/format/current.md).
 
 #include "core/py_json.h"
+#include "core/status_internal.h"
 #include "shardyfusion/manifest.h"
 
 namespace shardyfusion {

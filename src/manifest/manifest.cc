@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/py_json.h"
+#include "core/status_internal.h"
 #include "manifest/manifest_rules.h"
 
 namespace shardyfusion {

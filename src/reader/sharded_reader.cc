@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/py_json.h"
+#include "core/status_internal.h"
 #include "core/xxh3.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"

@@ -6,13 +6,13 @@
 #include <set>
 
 #include "core/py_json.h"
+#include "core/status_internal.h"
 #include "core/utf8.h"
 #include "routing/sharding_spec.h"
 
 namespace shardyfusion {
 namespace {
 
-Status ConfigError(std::string msg) { return Status(ErrorCode::kConfigValidation, std::move(msg)); }
 Status AssignmentError(std::string msg) {
   return Status(ErrorCode::kShardAssignment, std::move(msg));
 }

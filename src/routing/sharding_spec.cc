@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "core/py_json.h"
+#include "core/status_internal.h"
 #include "core/utf8.h"
 #include "routing/cel_router.h"
 

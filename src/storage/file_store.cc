@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "core/status_internal.h"
 #include "storage/listing.h"
 #include "storage/local_file.h"
 

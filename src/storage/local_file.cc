@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "core/status_internal.h"
 #include "shardyfusion/object_store.h"
 
 namespace shardyfusion {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/status_internal.h"
 #include "storage/listing.h"
 #include "storage/local_file.h"
 

@@ -2,6 +2,8 @@
 
 #include "shardyfusion/object_store.h"
 
+#include "core/status_internal.h"
+
 namespace shardyfusion {
 
 Result<std::optional<std::string>> ObjectStore::GetSuffix(std::string_view key, uint64_t length) {

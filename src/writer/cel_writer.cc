@@ -5,14 +5,13 @@
 #include <limits>
 #include <set>
 
+#include "core/status_internal.h"
 #include "routing/cel_router.h"
 #include "shardyfusion/writer.h"
 #include "writer/write_engine.h"
 
 namespace shardyfusion {
 namespace {
-
-Status ConfigError(const std::string& msg) { return Status(ErrorCode::kConfigValidation, msg); }
 
 // CEL direct mode's shard count: the ids seen must be exactly 0..max.
 Result<uint32_t> DenseDirectNumDbs(std::span<const int64_t> rows) {

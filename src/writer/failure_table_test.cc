@@ -23,6 +23,7 @@
 
 #include "backend/fault_shard_writer.h"
 #include "core/metrics_testing.h"
+#include "core/status_internal.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/slatedb_backend.h"

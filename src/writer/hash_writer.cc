@@ -2,14 +2,13 @@
 // hash router and does the rest (write_engine.h).
 #include <algorithm>
 
+#include "core/status_internal.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/writer.h"
 #include "writer/write_engine.h"
 
 namespace shardyfusion {
 namespace {
-
-Status ConfigError(const std::string& msg) { return Status(ErrorCode::kConfigValidation, msg); }
 
 Result<uint32_t> ResolveNumDbs(const HashShardedWriteConfig& config,
                                std::optional<uint64_t> record_count) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "core/status_internal.h"
 #include "storage/local_file.h"
 
 namespace shardyfusion {

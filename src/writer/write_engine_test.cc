@@ -10,6 +10,7 @@
 
 #include "backend/fault_shard_writer.h"
 #include "core/metrics_testing.h"
+#include "core/status_internal.h"
 #include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
 #include "storage/memory_store.h"

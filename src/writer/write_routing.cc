@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/status_internal.h"
+
 namespace shardyfusion {
 
 ShardCount FixedShardCount(uint32_t num_dbs) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <ranges>
 
+#include "core/status_internal.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"

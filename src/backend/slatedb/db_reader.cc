@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/status_internal.h"
+
 namespace shardyfusion::slatedb {
 
 namespace {

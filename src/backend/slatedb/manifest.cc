@@ -10,6 +10,7 @@
 #include "backend/slatedb/coding.h"
 #include "backend/slatedb/manifest_fb.h"
 #include "backend/slatedb/slatedb_generated.h"
+#include "core/status_internal.h"
 
 namespace shardyfusion::slatedb {
 

@@ -4,6 +4,7 @@
 
 #include "backend/slatedb/block_cache.h"
 #include "backend/slatedb/db_reader.h"
+#include "core/status_internal.h"
 
 namespace shardyfusion {
 

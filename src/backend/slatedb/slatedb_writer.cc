@@ -15,6 +15,7 @@
 #include "backend/run_shard_writer.h"
 #include "backend/slatedb/manifest.h"
 #include "backend/slatedb/sst_builder.h"
+#include "core/status_internal.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "storage/file_store.h"
 #include "storage/lost_reply.h"

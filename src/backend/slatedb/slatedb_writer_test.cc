@@ -13,6 +13,7 @@
 
 #include "backend/slatedb/db_reader.h"
 #include "backend/slatedb/manifest.h"
+#include "core/status_internal.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "storage/fault_store.h"
 #include "storage/memory_store.h"

@@ -6,6 +6,7 @@
 
 #include "backend/slatedb/coding.h"
 #include "backend/slatedb/separator.h"
+#include "core/status_internal.h"
 
 namespace shardyfusion::slatedb {
 

@@ -4,6 +4,7 @@
 
 #include "backend/slatedb/coding.h"
 #include "backend/slatedb/compression.h"
+#include "core/status_internal.h"
 
 namespace shardyfusion::slatedb {
 

@@ -16,6 +16,7 @@
 #include "backend/sqlite/sqlite_util.h"
 #include "core/log.h"
 #include "core/py_json.h"
+#include "core/status_internal.h"
 #include "shardyfusion/sqlite_backend.h"
 #include "storage/local_file.h"
 

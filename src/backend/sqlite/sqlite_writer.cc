@@ -12,6 +12,7 @@
 
 #include "backend/run_shard_writer.h"
 #include "backend/sqlite/sqlite_util.h"
+#include "core/status_internal.h"
 #include "shardyfusion/sqlite_backend.h"
 
 namespace shardyfusion {

@@ -11,6 +11,7 @@
 #include "cli/cel_command.h"
 #include "cli/commands/commands.h"
 #include "cli/s3_flags.h"
+#include "core/status_internal.h"
 
 namespace shardyfusion::cli {
 

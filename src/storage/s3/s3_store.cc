@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/status_internal.h"
 #include "storage/local_file.h"
 #include "storage/s3/s3_xml.h"
 #include "storage/s3/sigv4.h"
@@ -282,45 +283,70 @@ Result<std::string> S3Store::PutFile(std::string_view key, const std::string& pa
   return PutSingle(call);
 }
 
+struct S3Store::Multipart {
+  std::string key;
+  std::string url;
+  std::string path;  // the local file
+  uint64_t size = 0;
+  uint64_t part_bytes = 0;
+  uint64_t num_parts = 0;
+  std::string upload_id;
+};
+
 Result<std::string> S3Store::PutMultipart(std::string_view key, const std::string& path,
                                           uint64_t size, const PutOptions& options) {
-  const std::string url = Url(key);
-  uint64_t part_bytes = config_.options.multipart_part_bytes;
+  Multipart upload;
+  upload.key = std::string(key);
+  upload.url = Url(key);
+  upload.path = path;
+  upload.size = size;
+  upload.part_bytes = config_.options.multipart_part_bytes;
   // S3 allows at most 10,000 parts: grow the parts of a huge file.
-  if ((size + part_bytes - 1) / part_bytes > kMaxParts)
-    part_bytes = (size + kMaxParts - 1) / kMaxParts;
-  const uint64_t num_parts = std::max<uint64_t>(1, (size + part_bytes - 1) / part_bytes);
+  if ((size + upload.part_bytes - 1) / upload.part_bytes > kMaxParts)
+    upload.part_bytes = (size + kMaxParts - 1) / kMaxParts;
+  upload.num_parts = std::max<uint64_t>(1, (size + upload.part_bytes - 1) / upload.part_bytes);
 
   Call init;
   init.method = "POST";
-  init.key = std::string(key);
+  init.key = upload.key;
   init.query = {{"uploads", ""}};
   init.headers.emplace_back("Content-Type", options.content_type);
-  init.what = "POST " + url + " (start multipart upload)";
+  init.what = "POST " + upload.url + " (start multipart upload)";
   SHARDY_ASSIGN_OR_RETURN(HttpResponse started, Execute(init));
   if (started.status != 200) return ErrorFor(init, started);
-  SHARDY_ASSIGN_OR_RETURN(std::string upload_id, ParseUploadId(started.body));
+  SHARDY_ASSIGN_OR_RETURN(upload.upload_id, ParseUploadId(started.body));
 
-  std::vector<CompletedPart> parts(num_parts);
+  std::vector<std::string> etags;
+  if (Status st = UploadParts(upload, &etags); !st.ok()) {
+    AbortMultipart(upload);
+    return st;
+  }
+  return CompleteMultipart(upload, etags);
+}
+
+// Uploads every part, max_parts_in_flight at once; the first failure stops
+// the others from starting new parts and is returned.
+Status S3Store::UploadParts(const Multipart& upload, std::vector<std::string>* etags) {
+  etags->assign(upload.num_parts, "");
   std::atomic<uint64_t> next{0};
   std::mutex mu;
   Status failure;
   auto upload_parts = [&] {
-    for (uint64_t i = next++; i < num_parts; i = next++) {
+    for (uint64_t i = next++; i < upload.num_parts; i = next++) {
       {
         std::lock_guard<std::mutex> lock(mu);
         if (!failure.ok()) return;
       }
       Call part;
       part.method = "PUT";
-      part.key = std::string(key);
-      part.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}};
-      part.body_file = path;
-      part.body_offset = i * part_bytes;
-      part.body_length = std::min(part_bytes, size - i * part_bytes);
+      part.key = upload.key;
+      part.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload.upload_id}};
+      part.body_file = upload.path;
+      part.body_offset = i * upload.part_bytes;
+      part.body_length = std::min(upload.part_bytes, upload.size - i * upload.part_bytes);
       part.payload_sha256 = "UNSIGNED-PAYLOAD";
-      part.what = "PUT " + url + " (part " + std::to_string(i + 1) + " of " +
-                  std::to_string(num_parts) + ")";
+      part.what = "PUT " + upload.url + " (part " + std::to_string(i + 1) + " of " +
+                  std::to_string(upload.num_parts) + ")";
       Result<HttpResponse> r = Execute(part);
       Status st = !r.ok() ? r.status() : (r->status == 200 ? Status::OK() : ErrorFor(part, *r));
       if (st.ok() && r->header("etag").empty()) {
@@ -331,62 +357,69 @@ Result<std::string> S3Store::PutMultipart(std::string_view key, const std::strin
         if (failure.ok()) failure = st;
         return;
       }
-      parts[i] = CompletedPart{static_cast<int>(i + 1), Unquote(r->header("etag"))};
+      (*etags)[i] = Unquote(r->header("etag"));
     }
   };
-  const size_t threads =
-      std::min<uint64_t>(num_parts, static_cast<uint64_t>(config_.options.max_parts_in_flight));
+  const size_t threads = std::min<uint64_t>(
+      upload.num_parts, static_cast<uint64_t>(config_.options.max_parts_in_flight));
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(upload_parts);
   upload_parts();
   for (std::thread& t : pool) t.join();
+  return failure;
+}
 
-  auto abort_upload = [&] {
-    Call abort;
-    abort.method = "DELETE";
-    abort.key = std::string(key);
-    abort.query = {{"uploadId", upload_id}};
-    abort.what = "DELETE " + url + " (abort multipart upload)";
-    Result<HttpResponse> r = Execute(abort);
-    if (!r.ok() || (r->status != 204 && r->status != 200 && r->status != 404)) {
-      Log(LogLevel::kWarning, "could not abort multipart upload of " + url +
-                                  "; a bucket lifecycle rule can reclaim its parts");
-    }
-  };
-  if (!failure.ok()) {
-    abort_upload();
-    return failure;
+// Completes the upload; returns the object's ETag. A failure aborts it.
+Result<std::string> S3Store::CompleteMultipart(const Multipart& upload,
+                                               const std::vector<std::string>& etags) {
+  std::vector<CompletedPart> parts;
+  for (size_t i = 0; i < etags.size(); ++i) {
+    parts.push_back(CompletedPart{static_cast<int>(i + 1), etags[i]});
   }
-
   const std::string body = BuildCompleteMultipart(parts);
   Call complete;
   complete.method = "POST";
-  complete.key = std::string(key);
-  complete.query = {{"uploadId", upload_id}};
+  complete.key = upload.key;
+  complete.query = {{"uploadId", upload.upload_id}};
   complete.body = body;
   complete.payload_sha256 = HexSha256(body);
   complete.headers.emplace_back("Content-Type", "application/xml");
-  complete.what = "POST " + url + " (complete multipart upload)";
+  complete.what = "POST " + upload.url + " (complete multipart upload)";
   Result<HttpResponse> done = Execute(complete);
   Status st =
       !done.ok() ? done.status() : (done->status == 200 ? Status::OK() : ErrorFor(complete, *done));
   if (!st.ok()) {
-    abort_upload();
+    AbortMultipart(upload);
     return st;
   }
   Result<std::string> etag = ParseCompleteMultipart(done->body);
   if (!etag.ok()) {
-    abort_upload();
+    AbortMultipart(upload);
     return etag.status().annotate(complete.what);
   }
   if (!etag->empty()) return etag;
   // Ceph RGW leaves the result's ETag empty (it sends it as a header).
   if (std::string header = Unquote(done->header("etag")); !header.empty()) return header;
-  SHARDY_ASSIGN_OR_RETURN(std::optional<ObjectInfo> info, Head(key));
+  SHARDY_ASSIGN_OR_RETURN(std::optional<ObjectInfo> info, Head(upload.key));
   if (!info)
     return Status(ErrorCode::kStorage, complete.what + ": the object is missing after completion",
                   true);
   return info->etag;
+}
+
+// Best effort: parts of an upload that is never completed or aborted cost
+// storage until a lifecycle rule reclaims them.
+void S3Store::AbortMultipart(const Multipart& upload) {
+  Call abort;
+  abort.method = "DELETE";
+  abort.key = upload.key;
+  abort.query = {{"uploadId", upload.upload_id}};
+  abort.what = "DELETE " + upload.url + " (abort multipart upload)";
+  Result<HttpResponse> r = Execute(abort);
+  if (!r.ok() || (r->status != 204 && r->status != 200 && r->status != 404)) {
+    Log(LogLevel::kWarning, "could not abort multipart upload of " + upload.url +
+                                "; a bucket lifecycle rule can reclaim its parts");
+  }
 }
 
 Result<std::optional<std::string>> S3Store::GetWithRange(std::string_view key,

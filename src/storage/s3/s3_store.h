@@ -69,8 +69,15 @@ class S3Store : public ObjectStore {
   // given) receives the number of attempts made.
   Result<HttpResponse> Execute(const Call& call, int* attempts = nullptr);
   Status ErrorFor(const Call& call, const HttpResponse& response) const;
+  // A multipart upload of a local file: started, its parts uploaded (several
+  // at once), then completed; aborted on any failure.
+  struct Multipart;
   Result<std::string> PutMultipart(std::string_view key, const std::string& path, uint64_t size,
                                    const PutOptions& options);
+  Status UploadParts(const Multipart& upload, std::vector<std::string>* etags);
+  Result<std::string> CompleteMultipart(const Multipart& upload,
+                                        const std::vector<std::string>& etags);
+  void AbortMultipart(const Multipart& upload);
   Result<std::string> PutSingle(const Call& call);
   Result<std::optional<std::string>> GetWithRange(std::string_view key, const std::string& range);
 
