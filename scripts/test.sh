@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: the release build, the
-# sanitizer build (ASan + UBSan), the S3 integration tests against a real
+# sanitizer build (ASan + UBSan), the tests that use threads under
+# ThreadSanitizer (tools/tsan/run.sh), the S3 integration tests against a real
 # S3 server (Ceph RGW, started and stopped by tests/s3/run.sh), the SlateDB
 # interop checks against real SlateDB in both directions, the CEL
 # conformance tests, the CEL differential test against @bufbuild/cel, and
@@ -12,10 +13,14 @@ cd "$(dirname "$0")/.."
 echo "== release build done [${SECONDS}s]"
 ./scripts/build.sh asan
 echo "== asan build done [${SECONDS}s]"
+./scripts/build.sh tsan
+echo "== tsan build done [${SECONDS}s]"
 echo "== tests (release) [${SECONDS}s]"
 (cd build/release && ctest --output-on-failure -j2)
 echo "== tests (asan+ubsan) [${SECONDS}s]"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2)
+echo "== tests that use threads (tsan) [${SECONDS}s]"
+./tools/tsan/run.sh build/tsan
 echo "== S3 integration tests against Ceph RGW (release, then asan+ubsan) [${SECONDS}s]"
 ./tests/s3/run.sh build/release
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/s3/run.sh build/asan

@@ -261,13 +261,16 @@ TEST_F(EndToEndTest, ReaderWithoutPublishedSnapshotSaysSo) {
   EXPECT_NE(reader.status().message().find("_CURRENT"), std::string::npos);
 }
 
-TEST_F(EndToEndTest, LookupsRunConcurrentlyWithRefresh) {
-  HashShardedWriteConfig config = Config(4);
+// Three threads look keys up while the snapshot is rewritten and refreshed
+// three times; every lookup must find its value. tools/tsan/run.sh runs this
+// under ThreadSanitizer.
+void LookUpWhileRefreshing(const HashShardedWriteConfig& config, const std::string& prefix,
+                           const ReaderOptions& options) {
   std::vector<int64_t> keys(2000);
   for (int i = 0; i < 2000; ++i) keys[i] = i;
   ASSERT_TRUE(
       WriteHashSharded(keys, config, RecordInput{[](int64_t i) { return i; }, ValueFor}).ok());
-  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, ReadOpts());
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix, options);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   std::atomic<bool> stop{false};
   std::atomic<int64_t> wrong{0}, lookups{0};
@@ -294,6 +297,22 @@ TEST_F(EndToEndTest, LookupsRunConcurrentlyWithRefresh) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_GT(lookups.load(), 0);
+}
+
+TEST_F(EndToEndTest, LookupsRunConcurrentlyWithRefresh) {
+  LookUpWhileRefreshing(Config(4), prefix_, ReadOpts());
+}
+
+// The same over SlateDB shards built as several small sorted-run SSTs, which
+// each shard opens on first use while other lookups run, through the block
+// cache the snapshots share.
+TEST_F(EndToEndTest, SlateDbLookupsRunConcurrentlyWithRefresh) {
+  HashShardedWriteConfig config = Config(4);
+  SlateDbWriterOptions o;
+  o.mode = SlateDbWriteMode::kLocal;
+  o.max_sst_size_bytes = 4 << 10;
+  config.adapter_factory = NewSlateDbWriterFactory(o);
+  LookUpWhileRefreshing(config, prefix_, ReadOpts());
 }
 
 // The reader's metric events reach its collector, and the Prometheus

@@ -236,9 +236,10 @@ TEST(CelParserTest, DeepInputsFitASmallStack) {
   pthread_attr_t attr;
   ASSERT_EQ(pthread_attr_init(&attr), 0);
   // 1 MiB in an optimised build. AddressSanitizer's unoptimised frames with
-  // redzones are several times larger, so that build gets the usual 8 MiB
-  // main-thread size: still a fixed bound the depth limit must respect.
-#if defined(__SANITIZE_ADDRESS__)
+  // redzones, and ThreadSanitizer's instrumented ones, are several times
+  // larger, so those builds get the usual 8 MiB main-thread size: still a
+  // fixed bound the depth limit must respect.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   constexpr size_t kStack = 8 << 20;
 #else
   constexpr size_t kStack = 1 << 20;

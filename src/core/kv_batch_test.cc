@@ -1,8 +1,8 @@
+#include "shardyfusion/kv_batch.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "shardyfusion/shard_backend.h"
 
 namespace shardyfusion {
 namespace {

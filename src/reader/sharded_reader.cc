@@ -1,9 +1,8 @@
 // ShardedReader: `_CURRENT` -> manifest -> router + shard readers.
 //
-// A Snapshot is immutable once built; the reader holds it through an atomic
-// shared_ptr so Refresh() can swap in a new one while lookups in flight
-// finish on the old one (which closes when its last user lets go).
-#include <atomic>
+// A Snapshot is immutable once built; the reader holds it in a SnapshotSlot
+// so Refresh() can swap in a new one while lookups in flight finish on the
+// old one (which closes when its last user lets go).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 #include "core/py_json.h"
 #include "core/status_internal.h"
 #include "core/xxh3.h"
+#include "reader/snapshot_slot.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
 #include "shardyfusion/slatedb_backend.h"
@@ -101,7 +101,7 @@ class ShardedReader::Impl {
   // snapshot shares). Used while building a snapshot: by Open, then under
   // refresh_mu.
   std::map<std::string, std::shared_ptr<ShardReaderFactory>, std::less<>> factories;
-  std::atomic<std::shared_ptr<const Snapshot>> current;
+  SnapshotSlot<const Snapshot> current;
   std::mutex refresh_mu;  // serialises Refresh
 
   void Emit(std::string_view event, std::vector<std::pair<std::string_view, double>> numbers) {
@@ -112,9 +112,7 @@ class ShardedReader::Impl {
     options.metrics->Emit(e);
   }
 
-  std::shared_ptr<const Snapshot> snapshot() const {
-    return current.load(std::memory_order_acquire);
-  }
+  std::shared_ptr<const Snapshot> snapshot() const { return current.load(); }
 
   // Loads the manifest `ref`, falling back to older manifests when it is
   // malformed (cold start only).
@@ -421,7 +419,7 @@ Result<bool> ShardedReader::Refresh() {
   SHARDY_ASSIGN_OR_RETURN(
       std::shared_ptr<const Snapshot> snap,
       impl_->BuildSnapshot(cur->manifest_ref, std::move(m).value(), cur->updated_at));
-  impl_->current.store(std::move(snap), std::memory_order_release);
+  impl_->current.store(std::move(snap));
   impl_->Emit(metric_events::kReaderRefreshed, {{"changed", 1}});
   return true;
 }
