@@ -1,4 +1,5 @@
-// The single-process engine behind the sharded writers (write_engine.h).
+// The write-shards phase of a build, and the engine that runs all three
+// phases (write_engine.h).
 #include "writer/write_engine.h"
 
 #include <algorithm>
