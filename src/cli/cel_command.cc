@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "cli/shardy.h"
 #include "core/base64.h"
 #include "core/utf8.h"
+#include "routing/sharding_spec.h"
 
 namespace shardyfusion::cli {
 
@@ -97,31 +99,32 @@ Result<RoutingToken> ParseRoutingValueSpec(std::string_view spec) {
 
 Result<RoutingContext> ParseRoutingContext(const ShardingSpec& sharding,
                                            const std::vector<std::string>& args) {
-  RoutingContext context;
-  std::string names;
+  std::vector<CelColumn> columns;
   if (sharding.cel_columns) {
-    for (const auto& [name, type] : *sharding.cel_columns) {
-      names += fmt::format("{}{}:{}", names.empty() ? "" : ", ", name, type);
-    }
+    Result<std::vector<CelColumn>> declared = CelColumnsFromManifest(sharding);
+    if (!declared.ok()) return declared.status();
+    columns = std::move(declared).value();
   }
+  std::string names;
+  for (const CelColumn& c : columns) {
+    names += fmt::format("{}{}:{}", names.empty() ? "" : ", ", c.name, CelTypeName(c.type));
+  }
+  RoutingContext context;
   for (const std::string& arg : args) {
     const size_t eq = arg.find('=');
     if (eq == std::string::npos || eq == 0) {
       return ArgError(fmt::format("--routing-context \"{}\" must be NAME=VALUE", arg));
     }
     const std::string name = arg.substr(0, eq);
-    std::optional<CelType> type;
-    if (sharding.cel_columns) {
-      const auto it = sharding.cel_columns->find(name);
-      if (it != sharding.cel_columns->end()) type = ParseCelType(it->second);
-    }
-    if (!type) {
+    const auto column = std::find_if(columns.begin(), columns.end(),
+                                     [&](const CelColumn& c) { return c.name == name; });
+    if (column == columns.end()) {
       return ArgError(
           fmt::format("--routing-context \"{}\": the snapshot has no CEL column \"{}\" (its "
                       "columns: {})",
                       arg, name, names.empty() ? "none, it is not CEL-routed" : names));
     }
-    Result<CelValue> v = ParseCelValueText(*type, std::string_view(arg).substr(eq + 1));
+    Result<CelValue> v = ParseCelValueText(column->type, std::string_view(arg).substr(eq + 1));
     if (!v.ok()) return v.status().annotate(fmt::format("--routing-context {}", name));
     context[name] = std::move(v).value();
   }
