@@ -11,10 +11,10 @@ targets=()
 case "$flavour" in
   # -O2: g++ 12 at -O3 reports false -Wrestrict errors inside std::string (GCC bug 105329).
   release) flags=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG") ;;
-  asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DSHARDY_SANITIZE=ON -DSHARDY_BUILD_BENCH=OFF) ;;
+  asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DSHARDY_SANITIZE=ON -DSHARDY_BUILD_BENCH=OFF -DSHARDY_PYTHON=OFF) ;;
   tsan)
     flags=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" -DSHARDY_TSAN=ON
-           -DSHARDY_BUILD_BENCH=OFF)
+           -DSHARDY_BUILD_BENCH=OFF -DSHARDY_PYTHON=OFF)
     targets=(shardyfusion_tests)
     ;;
   *) echo "usage: $0 [release|asan|tsan]" >&2; exit 2 ;;

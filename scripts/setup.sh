@@ -13,6 +13,7 @@ PACKAGES=(
   nodejs   # real SlateDB (@slatedb/uniffi from npm; the image's nodejs bundles npm)
   libgtest-dev libgmock-dev
   sqlite3 python3 python3-xxhash python3-yaml   # the independent snapshot checker (tests/python)
+  pybind11-dev python3-dev python3-pytest   # the Python package (src/python, python/): /usr/bin/python3
   curl uuid-runtime ceph-mon ceph-osd radosgw ceph-common   # a real S3 server for the tests (Ceph RGW)
 )
 

@@ -1,0 +1,125 @@
+"""ShardedReader: point lookups against a published snapshot.
+
+Unlike the reference's ShardedReader, this one may be shared by threads: the
+C++ reader is thread-safe, lookups release the GIL, and refresh() swaps the
+snapshot atomically while lookups in flight finish on the old one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from shardyfusion import _native
+from shardyfusion.errors import ConfigValidationError, ReaderStateError
+from shardyfusion.reader._types import ShardDetail, SnapshotInfo
+from shardyfusion.sharding_types import KeyEncoding
+from shardyfusion.type_defs import KeyInput
+
+
+class ShardedReader:
+    def __init__(
+        self,
+        *,
+        s3_prefix: str,
+        local_root: str,
+        manifest_store: Any = None,
+        current_pointer_key: str = "_CURRENT",
+        reader_factory: Any = None,
+        slate_env_file: str | None = None,
+        credential_provider: Any = None,
+        s3_connection_options: Any = None,
+        max_workers: int | None = None,
+        max_fallback_attempts: int = 3,
+        metrics_collector: Any = None,
+        rate_limiter: Any = None,
+    ) -> None:
+        if max_workers is not None and (not isinstance(max_workers, int) or max_workers < 1):
+            raise ValueError("max_workers must be a positive integer (>= 1)")
+        for name, value in (
+            ("manifest_store", manifest_store),
+            ("slate_env_file", slate_env_file),
+            ("credential_provider", credential_provider),
+            ("s3_connection_options", s3_connection_options),
+            ("metrics_collector", metrics_collector),
+            ("rate_limiter", rate_limiter),
+        ):
+            if value is not None:
+                raise ConfigValidationError(
+                    f"ShardedReader({name}=...) is not supported by the C++ engine's Python "
+                    "binding yet; S3 settings come from the environment"
+                )
+        native_factory = None
+        if reader_factory is not None:
+            if not hasattr(reader_factory, "_native_factory"):
+                raise ConfigValidationError(
+                    "reader_factory must be SlateDbReaderFactory or SqliteReaderFactory, got "
+                    f"{type(reader_factory).__name__}"
+                )
+            native_factory = reader_factory._native_factory()
+        self._native = _native.Reader(
+            s3_prefix,
+            {
+                "local_root": local_root,
+                "current_name": current_pointer_key,
+                "max_fallback_attempts": max_fallback_attempts,
+                "reader_factory": native_factory,
+            },
+        )
+        # What introspection answers after close().
+        self._last_info: SnapshotInfo | None = None
+        self._last_details: list[ShardDetail] | None = None
+
+    # Lookups.
+    def get(self, key: KeyInput, *, routing_context: dict[str, object] | None = None) -> bytes | None:
+        return self._native.get(key, routing_context)
+
+    def multi_get(
+        self, keys: Sequence[KeyInput], *, routing_context: dict[str, object] | None = None
+    ) -> dict[KeyInput, bytes | None]:
+        keys = list(keys)
+        values = self._native.multi_get(keys, routing_context)
+        return dict(zip(keys, values))
+
+    # Routing introspection.
+    def route_key(self, key: KeyInput, *, routing_context: dict[str, object] | None = None) -> int:
+        return self._native.route_key(key, routing_context)
+
+    def shard_for_key(
+        self, key: KeyInput, *, routing_context: dict[str, object] | None = None
+    ) -> ShardDetail:
+        return ShardDetail(**self._native.shard_for_key(key, routing_context))
+
+    @property
+    def key_encoding(self) -> KeyEncoding:
+        return self.snapshot_info().key_encoding
+
+    # Snapshot introspection: keeps answering from the last state after close().
+    def snapshot_info(self) -> SnapshotInfo:
+        if self._native.closed and self._last_info is not None:
+            return self._last_info
+        return SnapshotInfo._from_native(self._native.snapshot_info())
+
+    def shard_details(self) -> list[ShardDetail]:
+        if self._native.closed and self._last_details is not None:
+            return list(self._last_details)
+        return [ShardDetail(**d) for d in self._native.shard_details()]
+
+    # Lifecycle.
+    def refresh(self) -> bool:
+        return self._native.refresh()
+
+    def close(self) -> None:
+        if self._native.closed:
+            return
+        try:
+            self._last_info = self.snapshot_info()
+            self._last_details = self.shard_details()
+        except ReaderStateError:  # closed by another thread meanwhile
+            pass
+        self._native.close()
+
+    def __enter__(self) -> "ShardedReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

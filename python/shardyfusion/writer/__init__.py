@@ -1,0 +1,1 @@
+"""Writers: shardyfusion.writer.python builds a snapshot from any Python iterable."""

@@ -1,0 +1,60 @@
+import pytest
+
+import shardyfusion
+from shardyfusion import errors
+
+
+def test_hierarchy_and_retryable_defaults():
+    expected = {
+        "ConfigValidationError": False,
+        "ShardAssignmentError": False,
+        "ShardCoverageError": False,
+        "DbAdapterError": False,
+        "PublishManifestError": True,
+        "PublishCurrentError": True,
+        "ManifestParseError": False,
+        "ReaderStateError": False,
+        "ShardWriteError": True,
+        "PoolExhaustedError": True,
+        "S3TransientError": True,
+    }
+    for name, retryable in expected.items():
+        cls = getattr(shardyfusion, name)
+        assert issubclass(cls, shardyfusion.ShardyfusionError)
+        assert cls.retryable is retryable, name
+    assert shardyfusion.ShardyfusionError.retryable is False
+
+
+@pytest.mark.parametrize(
+    "code,cls",
+    [
+        ("ConfigValidation", errors.ConfigValidationError),
+        ("ShardAssignment", errors.ShardAssignmentError),
+        ("ShardCoverage", errors.ShardCoverageError),
+        ("ShardWrite", errors.ShardWriteError),
+        ("DbAdapter", errors.DbAdapterError),
+        ("PublishManifest", errors.PublishManifestError),
+        ("PublishCurrent", errors.PublishCurrentError),
+        ("ManifestParse", errors.ManifestParseError),
+        ("ReaderState", errors.ReaderStateError),
+        ("Storage", errors.StorageError),
+        ("PreconditionFailed", errors.StorageError),
+        ("InvalidInput", errors.InvalidInputError),
+        ("InvalidArgument", errors.InvalidArgumentError),
+        ("Internal", errors.InternalError),
+    ],
+)
+def test_every_engine_code_maps_to_one_class(code, cls):
+    e = errors.from_status(code, "boom", False, None)
+    assert type(e) is cls
+    assert isinstance(e, shardyfusion.ShardyfusionError)
+    assert str(e) == "boom"
+    assert e.retryable is False  # the engine's verdict wins over the class default
+
+
+def test_publish_current_carries_the_manifest_ref():
+    e = errors.from_status("PublishCurrent", "lost the race", True, "file:///x/manifests/m")
+    assert isinstance(e, shardyfusion.PublishCurrentError)
+    assert e.manifest_ref == "file:///x/manifests/m"
+    assert e.retryable is True
+    assert shardyfusion.PublishCurrentError("x").manifest_ref is None
