@@ -23,6 +23,12 @@ from shardyfusion.config import (
     WriterRetryConfig,
     WriterStorageConfig,
 )
+from shardyfusion.credentials import (
+    CredentialProvider,
+    EnvCredentialProvider,
+    S3Credentials,
+    StaticCredentialProvider,
+)
 from shardyfusion.errors import (
     ConfigValidationError,
     DbAdapterError,
@@ -62,6 +68,8 @@ __all__ = [
     "CelShardedWriteConfig",
     "CelShardingConfig",
     "ConfigValidationError",
+    "CredentialProvider",
+    "EnvCredentialProvider",
     "DbAdapterError",
     "HashShardedWriteConfig",
     "HashShardingConfig",
@@ -82,6 +90,7 @@ __all__ = [
     "RequiredShardMeta",
     "RetryConfig",
     "S3ConnectionOptions",
+    "S3Credentials",
     "S3TransientError",
     "ShardAssignmentError",
     "ShardCoverageError",
@@ -95,6 +104,7 @@ __all__ = [
     "SlateDbFactory",
     "SlateDbReaderFactory",
     "SnapshotInfo",
+    "StaticCredentialProvider",
     "WriterInfo",
     "WriterLifecycleConfig",
     "WriterManifestConfig",

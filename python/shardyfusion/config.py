@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, TypeVar
 
+from shardyfusion._factory_support import s3_settings
 from shardyfusion.errors import ConfigValidationError
 from shardyfusion.sharding_types import DB_ID_COL, KeyEncoding, coerce_key_encoding
 from shardyfusion.type_defs import RetryConfig, S3ConnectionOptions
@@ -393,8 +394,6 @@ class BaseShardedWriteConfig:
     def _native_config(self) -> dict[str, Any]:
         """The engine's WriteConfig fields, as writer_binding.cc reads them."""
         unsupported = [
-            ("storage.credential_provider", self.storage.credential_provider),
-            ("storage.s3_connection_options", self.storage.s3_connection_options),
             ("manifest.store", self.manifest.store),
             ("manifest.credential_provider", self.manifest.credential_provider),
             ("manifest.s3_connection_options", self.manifest.s3_connection_options),
@@ -405,8 +404,8 @@ class BaseShardedWriteConfig:
         for name, value in unsupported:
             if value is not None:
                 raise ConfigValidationError(
-                    f"{name} is not supported by the C++ engine's Python binding yet; "
-                    "S3 settings come from the environment (AWS_ENDPOINT_URL, AWS_REGION, ...)"
+                    f"{name} is not supported by the C++ engine's Python binding yet "
+                    "(the manifest goes to the same store as the shards)"
                 )
         if self.kv.profile_value_sizes_for_page_size:
             raise ConfigValidationError(
@@ -421,6 +420,14 @@ class BaseShardedWriteConfig:
                     f"(Python adapter factories are not supported), got {type(factory).__name__}"
                 )
             native_factory = factory._native_factory()
+        s3 = s3_settings(
+            ("storage", self.storage.s3_connection_options, self.storage.credential_provider),
+            (
+                "kv.adapter_factory",
+                getattr(factory, "s3_connection_options", None),
+                getattr(factory, "credential_provider", None),
+            ),
+        )
         retry = self.retry.shard_retry
         try:
             custom = json.dumps(self.manifest.custom_manifest_fields)
@@ -428,6 +435,7 @@ class BaseShardedWriteConfig:
             raise ConfigValidationError(f"manifest.custom_manifest_fields is not JSON: {e}") from None
         return {
             "s3_prefix": self.storage.s3_prefix,
+            "s3": s3,
             "run_id": self.output.run_id,
             "db_path_template": self.output.db_path_template,
             "shard_prefix": self.output.shard_prefix,

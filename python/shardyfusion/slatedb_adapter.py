@@ -11,7 +11,11 @@ from shardyfusion.type_defs import S3ConnectionOptions
 
 @dataclass(slots=True)
 class SlateDbFactory:
-    """Direct mode: SSTs go to the object store as the build runs."""
+    """Direct mode: SSTs go to the object store as the build runs.
+
+    s3_connection_options and credential_provider configure the build's
+    object store (shards and manifest share it).
+    """
 
     env_file: str | None = None
     settings: object = None
@@ -26,7 +30,6 @@ class SlateDbFactory:
             type(self).__name__,
             env_file=self.env_file,
             settings=self.settings,
-            credential_provider=self.credential_provider,
-            s3_connection_options=self.s3_connection_options,
+            bridge_timeouts=self.bridge_timeouts,
         )
         return _native.slatedb_writer_factory(self._LOCAL)

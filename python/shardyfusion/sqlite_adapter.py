@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shardyfusion import _native
-from shardyfusion._factory_support import refuse_unsupported
 from shardyfusion.errors import ConfigValidationError, ShardyfusionError
 from shardyfusion.type_defs import S3ConnectionOptions
 
@@ -40,11 +39,6 @@ class SqliteFactory:
             )
 
     def _native_factory(self):
-        refuse_unsupported(
-            "SqliteFactory",
-            s3_connection_options=self.s3_connection_options,
-            credential_provider=self.credential_provider,
-        )
         return _native.sqlite_writer_factory(self.page_size, self.cache_size_pages)
 
 
@@ -58,9 +52,4 @@ class SqliteReaderFactory:
     cache_size_pages: int = -8000
 
     def _native_factory(self):
-        refuse_unsupported(
-            "SqliteReaderFactory",
-            s3_connection_options=self.s3_connection_options,
-            credential_provider=self.credential_provider,
-        )
         return _native.sqlite_reader_factory(self.mmap_size, self.cache_size_pages)

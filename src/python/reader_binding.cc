@@ -18,6 +18,7 @@
 
 #include "python/bindings.h"
 #include "python/py_convert.h"
+#include "python/s3_settings.h"
 #include "shardyfusion/reader.h"
 
 namespace shardyfusion::python {
@@ -68,9 +69,10 @@ py::dict SnapshotInfoDict(const SnapshotInfo& s) {
 class Reader {
  public:
   // options: local_root, current_name, max_fallback_attempts, reader_factory
-  // (a _native.ReaderFactory or None).
+  // (a _native.ReaderFactory or None), s3 (s3_settings.h).
   Reader(const std::string& prefix, const py::dict& options) {
     ReaderOptions o;
+    if (options.contains("s3")) o.store = StoreFromS3Settings(prefix, options["s3"]);
     if (auto v = OptionalString(options, "local_root")) o.local_root = *v;
     if (auto v = OptionalString(options, "current_name")) o.current_name = *v;
     if (options.contains("max_fallback_attempts")) {

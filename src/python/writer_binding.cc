@@ -23,6 +23,7 @@
 
 #include "python/bindings.h"
 #include "python/py_convert.h"
+#include "python/s3_settings.h"
 #include "shardyfusion/writer.h"
 
 namespace shardyfusion::python {
@@ -41,6 +42,7 @@ std::optional<T> Optional(const py::dict& d, const char* name) {
 // shardyfusion/config.py's _native_config() builds.
 void FillWriteConfig(const py::dict& d, WriteConfig* c) {
   c->s3_prefix = d["s3_prefix"].cast<std::string>();
+  if (d.contains("s3")) c->store = StoreFromS3Settings(c->s3_prefix, d["s3"]);
   c->run_id = OptionalString(d, "run_id");
   if (auto v = OptionalString(d, "db_path_template")) c->db_path_template = *v;
   if (auto v = OptionalString(d, "shard_prefix")) c->shard_prefix = *v;

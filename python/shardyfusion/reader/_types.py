@@ -79,10 +79,5 @@ class SlateDbReaderFactory:
             )
 
     def _native_factory(self):
-        refuse_unsupported(
-            "SlateDbReaderFactory",
-            env_file=self.env_file,
-            credential_provider=self.credential_provider,
-            s3_connection_options=self.s3_connection_options,
-        )
+        refuse_unsupported("SlateDbReaderFactory", env_file=self.env_file)
         return _native.slatedb_reader_factory(self.block_cache_bytes)

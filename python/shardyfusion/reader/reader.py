@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from shardyfusion import _native
+from shardyfusion._factory_support import s3_settings
 from shardyfusion.errors import ConfigValidationError, ReaderStateError
 from shardyfusion.reader._types import ShardDetail, SnapshotInfo
 from shardyfusion.sharding_types import KeyEncoding
@@ -38,15 +39,13 @@ class ShardedReader:
         for name, value in (
             ("manifest_store", manifest_store),
             ("slate_env_file", slate_env_file),
-            ("credential_provider", credential_provider),
-            ("s3_connection_options", s3_connection_options),
             ("metrics_collector", metrics_collector),
             ("rate_limiter", rate_limiter),
         ):
             if value is not None:
                 raise ConfigValidationError(
                     f"ShardedReader({name}=...) is not supported by the C++ engine's Python "
-                    "binding yet; S3 settings come from the environment"
+                    "binding yet"
                 )
         native_factory = None
         if reader_factory is not None:
@@ -63,6 +62,14 @@ class ShardedReader:
                 "current_name": current_pointer_key,
                 "max_fallback_attempts": max_fallback_attempts,
                 "reader_factory": native_factory,
+                "s3": s3_settings(
+                    ("ShardedReader", s3_connection_options, credential_provider),
+                    (
+                        "reader_factory",
+                        getattr(reader_factory, "s3_connection_options", None),
+                        getattr(reader_factory, "credential_provider", None),
+                    ),
+                ),
             },
         )
         # What introspection answers after close().
