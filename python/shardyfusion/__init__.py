@@ -4,6 +4,7 @@ Build a snapshot with shardyfusion.writer.python.write_hash_sharded /
 write_cel_sharded; read it with ShardedReader.
 """
 
+from shardyfusion.cel import CelColumn, CelType
 from shardyfusion.config import (
     BaseShardedWriteConfig,
     BufferingOptions,
@@ -65,8 +66,10 @@ __all__ = [
     "BuildDurations",
     "BuildResult",
     "BuildStats",
+    "CelColumn",
     "CelShardedWriteConfig",
     "CelShardingConfig",
+    "CelType",
     "ConfigValidationError",
     "CredentialProvider",
     "EnvCredentialProvider",

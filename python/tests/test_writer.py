@@ -8,6 +8,7 @@ import pytest
 
 from conftest import files_under, shardy
 from shardyfusion import (
+    CelType,
     CelShardedWriteConfig,
     ConfigValidationError,
     HashShardedWriteConfig,
@@ -20,6 +21,7 @@ from shardyfusion import (
     ShardedReader,
     WriterOutputConfig,
 )
+from shardyfusion.cel import UnknownRoutingTokenError
 from shardyfusion.sqlite_adapter import SqliteFactory, SqliteReaderFactory
 from shardyfusion.writer.python import write_cel_sharded, write_hash_sharded
 
@@ -109,7 +111,7 @@ def test_cel_multi_column_categorical(store, local_root):
     ]
     config = CelShardedWriteConfig(
         cel_expr="region",
-        cel_columns={"region": "string", "id": "int"},
+        cel_columns={"region": CelType.STRING, "id": "int"},
         routing_values=["eu-west", "us-east"],
         s3_prefix=prefix,
         adapter_factory=SqliteFactory(),
@@ -128,6 +130,10 @@ def test_cel_multi_column_categorical(store, local_root):
         assert r.get(4, routing_context={"region": "us-east", "id": 4}) == b"4"
         assert r.route_key(3, routing_context={"region": "eu-west", "id": 3}) == 0
         assert r.get(4, routing_context={"region": "nowhere", "id": 4}) is None
+        with pytest.raises(UnknownRoutingTokenError):
+            r.route_key(4, routing_context={"region": "nowhere", "id": 4})
+        with pytest.raises(ValueError):
+            r.shard_for_key(4, routing_context={"region": "nowhere", "id": 4})
         assert r.snapshot_info().routing_values == ["eu-west", "us-east"]
 
 

@@ -11,7 +11,8 @@ from typing import Any, Sequence
 
 from shardyfusion import _native
 from shardyfusion._factory_support import s3_settings
-from shardyfusion.errors import ConfigValidationError, ReaderStateError
+from shardyfusion.cel import UnknownRoutingTokenError
+from shardyfusion.errors import ConfigValidationError, ReaderStateError, ShardAssignmentError
 from shardyfusion.reader._types import ShardDetail, SnapshotInfo
 from shardyfusion.sharding_types import KeyEncoding
 from shardyfusion.type_defs import KeyInput
@@ -89,12 +90,22 @@ class ShardedReader:
 
     # Routing introspection.
     def route_key(self, key: KeyInput, *, routing_context: dict[str, object] | None = None) -> int:
-        return self._native.route_key(key, routing_context)
+        """The db_id of ``key``; UnknownRoutingTokenError if its CEL result names no shard."""
+        try:
+            return self._native.route_key(key, routing_context)
+        except ShardAssignmentError as e:
+            raise UnknownRoutingTokenError(str(e)) from None
 
     def shard_for_key(
         self, key: KeyInput, *, routing_context: dict[str, object] | None = None
     ) -> ShardDetail:
-        return ShardDetail(**self._native.shard_for_key(key, routing_context))
+        try:
+            return ShardDetail(**self._native.shard_for_key(key, routing_context))
+        except ShardAssignmentError as e:
+            raise UnknownRoutingTokenError(str(e)) from None
+
+    def shards_for_keys(self, keys: Sequence[KeyInput]) -> dict[KeyInput, ShardDetail]:
+        return {key: self.shard_for_key(key) for key in keys}
 
     @property
     def key_encoding(self) -> KeyEncoding:
