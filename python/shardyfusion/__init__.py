@@ -55,7 +55,14 @@ from shardyfusion.manifest import (
     RequiredShardMeta,
     WriterInfo,
 )
-from shardyfusion.reader import ShardDetail, ShardedReader, SlateDbReaderFactory, SnapshotInfo
+from shardyfusion.reader import (
+    ConcurrentShardedReader,
+    ReaderHealth,
+    ShardDetail,
+    ShardedReader,
+    SlateDbReaderFactory,
+    SnapshotInfo,
+)
 from shardyfusion.sharding_types import KeyEncoding, ShardHashAlgorithm, ShardingStrategy
 from shardyfusion.slatedb_adapter import SlateDbFactory
 from shardyfusion.type_defs import RetryConfig, S3ConnectionOptions
@@ -70,6 +77,7 @@ __all__ = [
     "CelShardedWriteConfig",
     "CelShardingConfig",
     "CelType",
+    "ConcurrentShardedReader",
     "ConfigValidationError",
     "CredentialProvider",
     "EnvCredentialProvider",
@@ -89,6 +97,7 @@ __all__ = [
     "PublishManifestError",
     "PythonRecordInput",
     "PythonWriteOptions",
+    "ReaderHealth",
     "ReaderStateError",
     "RequiredShardMeta",
     "RetryConfig",

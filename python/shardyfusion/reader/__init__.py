@@ -1,6 +1,13 @@
 """Readers of published snapshots."""
 
-from shardyfusion.reader._types import ShardDetail, SlateDbReaderFactory, SnapshotInfo
-from shardyfusion.reader.reader import ShardedReader
+from shardyfusion.reader._types import ReaderHealth, ShardDetail, SlateDbReaderFactory, SnapshotInfo
+from shardyfusion.reader.reader import ConcurrentShardedReader, ShardedReader
 
-__all__ = ["ShardDetail", "ShardedReader", "SlateDbReaderFactory", "SnapshotInfo"]
+__all__ = [
+    "ConcurrentShardedReader",
+    "ReaderHealth",
+    "ShardDetail",
+    "ShardedReader",
+    "SlateDbReaderFactory",
+    "SnapshotInfo",
+]

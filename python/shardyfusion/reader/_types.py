@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from shardyfusion import _native
 from shardyfusion._factory_support import refuse_unsupported
@@ -81,3 +81,14 @@ class SlateDbReaderFactory:
     def _native_factory(self):
         refuse_unsupported("SlateDbReaderFactory", env_file=self.env_file)
         return _native.slatedb_reader_factory(self.block_cache_bytes)
+
+
+@dataclass(slots=True, frozen=True)
+class ReaderHealth:
+    status: Literal["healthy", "degraded", "unhealthy"]
+    manifest_ref: str
+    # Since the snapshot's manifest was created (the reference measures from
+    # the reader's construction, which says nothing about the data's age).
+    manifest_age: timedelta
+    num_shards: int
+    is_closed: bool

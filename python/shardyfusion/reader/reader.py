@@ -7,13 +7,14 @@ snapshot atomically while lookups in flight finish on the old one.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
 from shardyfusion import _native
 from shardyfusion._factory_support import s3_settings
 from shardyfusion.cel import UnknownRoutingTokenError
 from shardyfusion.errors import ConfigValidationError, ReaderStateError, ShardAssignmentError
-from shardyfusion.reader._types import ShardDetail, SnapshotInfo
+from shardyfusion.reader._types import ReaderHealth, ShardDetail, SnapshotInfo
 from shardyfusion.sharding_types import KeyEncoding
 from shardyfusion.type_defs import KeyInput
 
@@ -122,6 +123,14 @@ class ShardedReader:
             return list(self._last_details)
         return [ShardDetail(**d) for d in self._native.shard_details()]
 
+    def health(self, *, staleness_threshold: timedelta | None = None) -> ReaderHealth:
+        if self._native.closed:
+            return ReaderHealth("unhealthy", "", timedelta(0), 0, True)
+        info = self.snapshot_info()
+        age = max(datetime.now(timezone.utc) - info.created_at, timedelta(0))
+        stale = staleness_threshold is not None and age > staleness_threshold
+        return ReaderHealth("degraded" if stale else "healthy", info.manifest_ref, age, info.num_dbs, False)
+
     # Lifecycle.
     def refresh(self) -> bool:
         return self._native.refresh()
@@ -141,3 +150,41 @@ class ShardedReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ConcurrentShardedReader(ShardedReader):
+    """The reference's thread-safe reader. ShardedReader already is one here,
+    so both modes behave alike: "lock" and "pool" only choose how the
+    reference would have guarded its shard readers. Unlike ShardedReader,
+    every method but health() raises ReaderStateError once closed."""
+
+    def __init__(
+        self,
+        *,
+        thread_safety: str = "lock",
+        pool_checkout_timeout: timedelta = timedelta(seconds=30.0),
+        **kwargs: Any,
+    ) -> None:
+        if thread_safety not in ("lock", "pool"):
+            raise ValueError("thread_safety must be 'lock' or 'pool'")
+        if pool_checkout_timeout <= timedelta(0):
+            raise ValueError("pool_checkout_timeout must be > 0")
+        super().__init__(**kwargs)
+        self.thread_safety = thread_safety
+        self.pool_checkout_timeout = pool_checkout_timeout
+
+    def _check_open(self) -> None:
+        if self._native.closed:
+            raise ReaderStateError("Reader is closed")
+
+    def snapshot_info(self) -> SnapshotInfo:
+        self._check_open()
+        return super().snapshot_info()
+
+    def shard_details(self) -> list[ShardDetail]:
+        self._check_open()
+        return super().shard_details()
+
+    @property
+    def key_encoding(self) -> KeyEncoding:
+        return self.snapshot_info().key_encoding

@@ -1,0 +1,64 @@
+"""Reader extras: health(), ConcurrentShardedReader, lookup key rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from shardyfusion import (
+    ConcurrentShardedReader,
+    ConfigValidationError,
+    HashShardedWriteConfig,
+    PythonRecordInput,
+    ReaderStateError,
+    ShardedReader,
+)
+from shardyfusion.writer.python import write_hash_sharded
+
+
+@pytest.fixture
+def snapshot(store) -> str:
+    prefix = str(store / "snap")
+    write_hash_sharded(
+        range(100),
+        HashShardedWriteConfig(num_dbs=3, s3_prefix=prefix),
+        PythonRecordInput(key_fn=lambda r: r, value_fn=lambda r: b"%d" % r),
+    )
+    return prefix
+
+
+def test_health(snapshot, local_root):
+    reader = ShardedReader(s3_prefix=snapshot, local_root=local_root)
+    h = reader.health()
+    assert (h.status, h.num_shards, h.is_closed) == ("healthy", 3, False)
+    assert h.manifest_ref == reader.snapshot_info().manifest_ref
+    assert reader.health(staleness_threshold=timedelta(microseconds=1)).status == "degraded"
+    reader.close()
+    assert reader.health() == type(h)("unhealthy", "", timedelta(0), 0, True)
+
+
+def test_concurrent_reader(snapshot, local_root):
+    with pytest.raises(ValueError, match="thread_safety"):
+        ConcurrentShardedReader(s3_prefix=snapshot, local_root=local_root, thread_safety="mutex")
+    with ConcurrentShardedReader(s3_prefix=snapshot, local_root=local_root, thread_safety="pool") as reader:
+        assert reader.get(5) == b"5"
+        assert reader.multi_get([5, 500]) == {5: b"5", 500: None}
+    with pytest.raises(ReaderStateError):
+        reader.snapshot_info()
+    with pytest.raises(ReaderStateError):
+        reader.get(5)
+    assert reader.health().status == "unhealthy"
+
+
+def test_lookup_key_rules(snapshot, local_root):
+    with ShardedReader(s3_prefix=snapshot, local_root=local_root) as reader:
+        # bool is an int (0/1), as in the reference; str and negative ints do not fit u64be.
+        assert reader.get(True) == b"1"
+        with pytest.raises(ConfigValidationError):
+            reader.get("5")
+        with pytest.raises(ConfigValidationError):
+            reader.get(-1)
+        with pytest.raises(ValueError, match="out of range"):
+            reader.get(2**70)
+        assert reader.shards_for_keys([1, 2]).keys() == {1, 2}
