@@ -62,3 +62,14 @@ def test_lookup_key_rules(snapshot, local_root):
         with pytest.raises(ValueError, match="out of range"):
             reader.get(2**70)
         assert reader.shards_for_keys([1, 2]).keys() == {1, 2}
+
+        class NumpyLikeInt:  # what numpy.int64 offers: __index__
+            def __init__(self, v):
+                self.v = v
+
+            def __index__(self):
+                return self.v
+
+        assert reader.get(NumpyLikeInt(7)) == b"7"
+        with pytest.raises(ConfigValidationError):
+            reader.get(7.0)

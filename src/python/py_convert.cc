@@ -46,6 +46,11 @@ Key ToKey(py::handle obj, const char* what) {
   if (PyBytes_Check(p)) {
     return Key::Bytes(std::string(PyBytes_AS_STRING(p), static_cast<size_t>(PyBytes_GET_SIZE(p))));
   }
+  if (PyIndex_Check(p)) {  // an integer type of another library (numpy.int64, ...)
+    py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(p));
+    if (!index) throw py::error_already_set();
+    return ToKey(index, what);
+  }
   ThrowStatus(Status(ErrorCode::kConfigValidation,
                      std::string(what) + " must return int, str or bytes, got " + TypeName(obj)));
 }

@@ -28,9 +28,9 @@ inline void Check(const Status& status) {
   if (!status.ok()) ThrowStatus(status);
 }
 
-// int (bool as 0/1), str or bytes. An int outside signed 64 bits is a
-// ValueError (the reference's routing rule); any other type is a
-// ConfigValidationError. `what` names the source in messages ("key_fn").
+// int (bool as 0/1; any __index__ type, e.g. numpy ints), str or bytes. An int outside signed 64
+// bits is a ValueError (the reference's routing rule); any other type is a ConfigValidationError.
+// `what` names the source in messages ("key_fn").
 Key ToKey(py::handle obj, const char* what);
 py::object FromKey(const Key& key);
 
