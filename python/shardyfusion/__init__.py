@@ -55,6 +55,7 @@ from shardyfusion.manifest import (
     RequiredShardMeta,
     WriterInfo,
 )
+from shardyfusion.metrics import MetricEvent, MetricsCollector
 from shardyfusion.reader import (
     ConcurrentShardedReader,
     ReaderHealth,
@@ -92,6 +93,8 @@ __all__ = [
     "ManifestParseError",
     "ManifestRef",
     "ManifestStoreError",
+    "MetricEvent",
+    "MetricsCollector",
     "PoolExhaustedError",
     "PublishCurrentError",
     "PublishManifestError",

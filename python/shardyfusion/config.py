@@ -22,6 +22,7 @@ from typing import Any, Callable, Generic, TypeVar
 
 from shardyfusion._factory_support import s3_settings
 from shardyfusion.errors import ConfigValidationError
+from shardyfusion.metrics import native_emitter
 from shardyfusion.sharding_types import DB_ID_COL, KeyEncoding, coerce_key_encoding
 from shardyfusion.type_defs import RetryConfig, S3ConnectionOptions
 
@@ -397,7 +398,6 @@ class BaseShardedWriteConfig:
             ("manifest.store", self.manifest.store),
             ("manifest.credential_provider", self.manifest.credential_provider),
             ("manifest.s3_connection_options", self.manifest.s3_connection_options),
-            ("observability.metrics_collector", self.observability.metrics_collector),
             ("lifecycle.run_registry", self.lifecycle.run_registry),
             ("vector", self.vector),
         ]
@@ -436,6 +436,7 @@ class BaseShardedWriteConfig:
         return {
             "s3_prefix": self.storage.s3_prefix,
             "s3": s3,
+            "metrics": native_emitter(self.observability.metrics_collector),
             "run_id": self.output.run_id,
             "db_path_template": self.output.db_path_template,
             "shard_prefix": self.output.shard_prefix,

@@ -107,7 +107,8 @@ def cel_cfg(prefix, **kw):
         lambda p: write_hash_sharded(range(3), hash_cfg(p), INPUT, PythonWriteOptions(max_queue_size=0)),
         lambda p: write_hash_sharded(range(3), hash_cfg(p), INPUT,
                                      PythonWriteOptions(buffering=BufferingOptions(max_total_batched_items=0))),
-        lambda p: write_hash_sharded(range(3), hash_cfg(p, metrics_collector=object()), INPUT),
+        lambda p: write_hash_sharded(range(3), hash_cfg(p, metrics_collector=object()), INPUT),  # no emit
+        lambda p: write_hash_sharded(range(3), hash_cfg(p, run_registry=object()), INPUT),  # not bound yet
         lambda p: write_hash_sharded(range(3), cel_cfg(p, cel_expr="key", cel_columns={"key": "int"}), INPUT),
     ],
 )

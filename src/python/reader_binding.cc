@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "python/bindings.h"
+#include "python/metrics_bridge.h"
 #include "python/py_convert.h"
 #include "python/s3_settings.h"
 #include "shardyfusion/reader.h"
@@ -73,6 +74,7 @@ class Reader {
   Reader(const std::string& prefix, const py::dict& options) {
     ReaderOptions o;
     if (options.contains("s3")) o.store = StoreFromS3Settings(prefix, options["s3"]);
+    if (options.contains("metrics")) o.metrics = MetricsBridge(options["metrics"]);
     if (auto v = OptionalString(options, "local_root")) o.local_root = *v;
     if (auto v = OptionalString(options, "current_name")) o.current_name = *v;
     if (options.contains("max_fallback_attempts")) {
@@ -124,7 +126,10 @@ class Reader {
     std::shared_ptr<ShardedReader> r = Live();
     Key k = ToKey(key, "key");
     RoutingContext ctx = ToContext(*r, context);
-    Result<int64_t> id = r->RouteKey(k, ctx);
+    Result<int64_t> id = [&] {
+      py::gil_scoped_release nogil;
+      return r->RouteKey(k, ctx);
+    }();
     Check(id.status());
     return *id;
   }
@@ -133,7 +138,10 @@ class Reader {
     std::shared_ptr<ShardedReader> r = Live();
     Key k = ToKey(key, "key");
     RoutingContext ctx = ToContext(*r, context);
-    Result<ShardDetail> d = r->ShardForKey(k, ctx);
+    Result<ShardDetail> d = [&] {
+      py::gil_scoped_release nogil;
+      return r->ShardForKey(k, ctx);
+    }();
     Check(d.status());
     return ShardDetailDict(*d);
   }
@@ -148,11 +156,19 @@ class Reader {
     return *changed;
   }
 
-  py::dict Info() { return SnapshotInfoDict(Live()->snapshot_info()); }
+  py::dict Info() {
+    std::shared_ptr<ShardedReader> r = Live();
+    return SnapshotInfoDict(InfoOf(*r));
+  }
 
   py::list ShardDetails() {
+    std::shared_ptr<ShardedReader> r = Live();
+    std::vector<ShardDetail> details = [&] {
+      py::gil_scoped_release nogil;
+      return r->shard_details();
+    }();
     py::list out;
-    for (const ShardDetail& s : Live()->shard_details()) out.append(ShardDetailDict(s));
+    for (const ShardDetail& s : details) out.append(ShardDetailDict(s));
     return out;
   }
 
@@ -163,9 +179,14 @@ class Reader {
       last.swap(reader_);
     }
     // Lookups in flight hold their own copies; closing shard files may take
-    // a moment, so not under the GIL.
+    // a moment (and emits reader.closed), so not under the GIL.
     py::gil_scoped_release nogil;
     last.reset();
+  }
+
+  ~Reader() {
+    py::gil_scoped_release nogil;  // closing may emit reader.closed
+    reader_.reset();
   }
 
   bool closed() {
@@ -180,12 +201,18 @@ class Reader {
     return reader_;
   }
 
+  // Every engine call runs without the GIL (metrics_bridge.h).
+  static SnapshotInfo InfoOf(const ShardedReader& r) {
+    py::gil_scoped_release nogil;
+    return r.snapshot_info();
+  }
+
   // The column values of a multi-column CEL snapshot, each converted to the
   // type the snapshot declares for it.
   static RoutingContext ToContext(const ShardedReader& r, const py::object& context) {
     RoutingContext ctx;
     if (context.is_none()) return ctx;
-    SnapshotInfo info = r.snapshot_info();
+    SnapshotInfo info = InfoOf(r);
     const auto& declared = info.sharding.cel_columns;
     for (auto [name, value] : context.cast<py::dict>()) {
       std::string column = name.cast<std::string>();

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "python/bindings.h"
+#include "python/metrics_bridge.h"
 #include "python/py_convert.h"
 #include "python/s3_settings.h"
 #include "shardyfusion/writer.h"
@@ -43,6 +44,7 @@ std::optional<T> Optional(const py::dict& d, const char* name) {
 void FillWriteConfig(const py::dict& d, WriteConfig* c) {
   c->s3_prefix = d["s3_prefix"].cast<std::string>();
   if (d.contains("s3")) c->store = StoreFromS3Settings(c->s3_prefix, d["s3"]);
+  if (d.contains("metrics")) c->metrics = MetricsBridge(d["metrics"]);
   c->run_id = OptionalString(d, "run_id");
   if (auto v = OptionalString(d, "db_path_template")) c->db_path_template = *v;
   if (auto v = OptionalString(d, "shard_prefix")) c->shard_prefix = *v;
@@ -256,6 +258,14 @@ class Writer {
   }
 
   const std::vector<std::string>& column_names() const { return column_names_; }
+
+  ~Writer() {
+    // An unfinished writer is abandoned here, which joins the engine's
+    // threads; they may be waiting for the GIL to emit a metric event.
+    py::gil_scoped_release nogil;
+    hash_.reset();
+    cel_.reset();
+  }
 
  private:
   Writer() = default;

@@ -14,6 +14,7 @@ from shardyfusion import _native
 from shardyfusion._factory_support import s3_settings
 from shardyfusion.cel import UnknownRoutingTokenError
 from shardyfusion.errors import ConfigValidationError, ReaderStateError, ShardAssignmentError
+from shardyfusion.metrics import native_emitter
 from shardyfusion.reader._types import ReaderHealth, ShardDetail, SnapshotInfo
 from shardyfusion.sharding_types import KeyEncoding
 from shardyfusion.type_defs import KeyInput
@@ -41,7 +42,6 @@ class ShardedReader:
         for name, value in (
             ("manifest_store", manifest_store),
             ("slate_env_file", slate_env_file),
-            ("metrics_collector", metrics_collector),
             ("rate_limiter", rate_limiter),
         ):
             if value is not None:
@@ -64,6 +64,7 @@ class ShardedReader:
                 "current_name": current_pointer_key,
                 "max_fallback_attempts": max_fallback_attempts,
                 "reader_factory": native_factory,
+                "metrics": native_emitter(metrics_collector),
                 "s3": s3_settings(
                     ("ShardedReader", s3_connection_options, credential_provider),
                     (
