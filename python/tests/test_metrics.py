@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 import threading
 
-from shardyfusion import HashShardedWriteConfig, MetricEvent, PythonRecordInput, PythonWriteOptions, ShardedReader
+from shardyfusion import (
+    HashShardedWriteConfig,
+    MetricEvent,
+    PythonRecordInput,
+    PythonWriteOptions,
+    ReaderStateError,
+    ShardedReader,
+)
 from shardyfusion.writer.python import write_hash_sharded
 
 
@@ -69,3 +76,41 @@ def test_a_failing_collector_never_fails_the_build(store, local_root, monkeypatc
     with ShardedReader(s3_prefix=prefix, local_root=local_root, metrics_collector=Broken()) as reader:
         assert reader.get(5) == b"v"
     assert reported and all(str(u.exc_value) == "collector bug" for u in reported)
+
+
+def test_threads_collector_refresh_and_close_race_without_deadlock(store, local_root):
+    prefix = str(store / "race")
+    write_hash_sharded(
+        range(5_000),
+        HashShardedWriteConfig(num_dbs=4, s3_prefix=prefix),
+        PythonRecordInput(key_fn=lambda r: r, value_fn=lambda r: b"%d" % r),
+    )
+    rec = Recorder()
+    reader = ShardedReader(s3_prefix=prefix, local_root=local_root, metrics_collector=rec)
+    started = threading.Barrier(5)
+    wrong = []
+
+    def work(offset):
+        started.wait()
+        i = offset
+        while True:
+            try:
+                got = reader.get(i % 5_000)
+            except ReaderStateError:
+                return
+            if got != b"%d" % (i % 5_000):
+                wrong.append(i)
+            i += 7
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    started.wait()
+    for _ in range(20):
+        reader.refresh()
+    reader.close()
+    for t in threads:
+        t.join(timeout=60)
+        assert not t.is_alive()
+    assert wrong == []
+    assert MetricEvent.READER_CLOSED in rec.names()
