@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 
 import shardyfusion
@@ -58,3 +60,21 @@ def test_publish_current_carries_the_manifest_ref():
     assert e.manifest_ref == "file:///x/manifests/m"
     assert e.retryable is True
     assert shardyfusion.PublishCurrentError("x").manifest_ref is None
+
+
+def test_star_import_and_the_import_map():
+    namespace: dict = {}
+    exec("from shardyfusion import *", namespace)
+    assert all(name in namespace for name in shardyfusion.__all__)
+    for module, name in [
+        ("shardyfusion.reader", "SlateDbReaderFactory"),
+        ("shardyfusion.sqlite_adapter", "SqliteFactory"),
+        ("shardyfusion.sqlite_adapter", "SqliteReaderFactory"),
+        ("shardyfusion.type_defs", "S3ConnectionOptions"),
+        ("shardyfusion.writer.python", "write_hash_sharded"),
+        ("shardyfusion.writer.python", "write_cel_sharded"),
+        ("shardyfusion.cel", "UnknownRoutingTokenError"),
+    ]:
+        assert hasattr(importlib.import_module(module), name), (module, name)
+
+    assert shardyfusion.LocalSlateDbFactory.__module__ == "shardyfusion.local_slatedb_adapter"
