@@ -32,6 +32,9 @@ def waiting_thread():
     thread.start()
     time.sleep(0.05)  # it is running and waiting for the GIL
     sys.setswitchinterval(100.0)
+    # A wait for the GIL begun under the old interval would still force one
+    # switch when it times out; let it go now, so later waits use the new one.
+    time.sleep(0.05)
     try:
         yield count
     finally:
