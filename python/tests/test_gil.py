@@ -3,7 +3,10 @@
 With a huge switch interval the interpreter never preempts the main thread,
 so a second thread that always waits for the GIL (sleep(0) gives it up and
 asks for it again) can only run while the main thread's C++ call has let it
-go. Holding the GIL through a call would leave its count unchanged.
+go. Holding the GIL through a call leaves its count unchanged, but for at
+most one step: a wait for the GIL that began under the old interval may still
+force one switch on a loaded machine. A call that lets the GIL go lets the
+thread run thousands of steps.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def test_writes_and_lookups_release_the_gil(store, local_root):
             PythonRecordInput(key_fn=int, value_fn=lambda k: b"%d" % k),
         )
         during_write = count[0] - before
-    assert during_write > 0
+    assert during_write > 1
 
     with ShardedReader(s3_prefix=prefix, local_root=local_root) as reader:
         with waiting_thread() as count:
@@ -63,11 +66,11 @@ def test_writes_and_lookups_release_the_gil(store, local_root):
                 got = reader.multi_get(keys)
             during_lookups = count[0] - before
         assert got[19_999] == b"19999"
-    assert during_lookups > 0
+    assert during_lookups > 1
 
 
 def test_the_probe_sees_a_call_that_holds_the_gil():
     with waiting_thread() as count:
         before = count[0]
         sorted(range(3_000_000), key=None, reverse=True)  # C code that never lets the GIL go
-        assert count[0] - before == 0
+        assert count[0] - before <= 1
