@@ -120,6 +120,11 @@ Result<BuildPlan> ValidateBuild(const WriteConfig& config, const WriteOptions& o
   Result<DbPathTemplate> tmpl = DbPathTemplate::Compile(config.db_path_template);
   if (!tmpl.ok()) return tmpl.status();
   plan.db_path = std::move(tmpl).value();
+  if (!plan.db_path.names_db_id() && initial_num_dbs != 1) {
+    return ConfigError("db_path_template \"" + config.db_path_template +
+                       "\" has no {db_id} field, so every shard would be written to the same "
+                       "path (e.g. \"db={db_id:05d}\")");
+  }
   Result<nlohmann::json> custom = PyJsonLoads(config.custom_manifest_fields_json);
   if (!custom.ok() || !custom->is_object()) {
     return ConfigError("custom_manifest_fields_json must be a JSON object");

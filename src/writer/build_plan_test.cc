@@ -81,6 +81,8 @@ TEST(BuildPlanTest, EachBadSettingIsNamed) {
        "run_registry_prefix \"\" must be one path segment"},
       {"bad template", [](WriteConfig& c, WriteOptions&) { c.db_path_template = "{db_id:x}"; },
        "db_path_template"},
+      {"template without db_id", [](WriteConfig& c, WriteOptions&) { c.db_path_template = "db"; },
+       "db_path_template \"db\" has no {db_id} field"},
       {"custom not an object",
        [](WriteConfig& c, WriteOptions&) { c.custom_manifest_fields_json = "[1]"; },
        "custom_manifest_fields_json must be a JSON object"},
@@ -107,6 +109,13 @@ TEST(BuildPlanTest, EachBadSettingIsNamed) {
     EXPECT_NE(plan.status().message().find(row.error), std::string::npos)
         << row.name << ": " << plan.status().message();
   }
+}
+
+TEST(BuildPlanTest, OneShardNeedsNoDbIdInItsPath) {
+  WriteConfig config = BaseConfig();
+  config.db_path_template = "db";
+  EXPECT_TRUE(ValidateBuild(config, {}, 1, Defaults()).ok());
+  EXPECT_FALSE(ValidateBuild(config, {}, 0, Defaults()).ok()) << "CEL direct mode: any count";
 }
 
 TEST(BuildPlanTest, TooManyShardsAreRefused) {

@@ -21,6 +21,14 @@ class DbPathTemplate {
   static Result<DbPathTemplate> Compile(std::string_view text);
   std::string Format(int64_t db_id) const;
   const std::string& text() const { return text_; }
+  // False when the template has no {db_id} field: every shard would get the
+  // same path.
+  bool names_db_id() const {
+    for (const Part& p : parts_) {
+      if (p.is_field) return true;
+    }
+    return false;
+  }
 
  private:
   struct Part {
