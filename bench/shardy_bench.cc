@@ -1,6 +1,7 @@
 // shardy_bench: one line per workload, like LevelDB's db_bench.
 //
 //   shardy_bench [--records N] [--runs R] [--dir DIR]     writer + lookup workloads
+//                [--writer-only [--ascending]]            only the writer line
 //   shardy_bench --slatedb-only [--records N] [--runs R] [--writer-only]
 //                                                          only the SlateDB vs RocksDB lines
 //   shardy_bench --memory [--records N] [--sort-memory-mib M]
@@ -301,6 +302,7 @@ int main(int argc, char** argv) {
   int runs = 3;
   bool memory = false;
   bool writer_only = false;  // for profiling the writer alone
+  bool ascending = false;    // --writer-only with keys in ascending order (bench/python_bench.py)
   bool slatedb_only = false;
   bool cel = false;
   bool parallel = false;
@@ -333,6 +335,8 @@ int main(int argc, char** argv) {
       backend = argv[++i];
     else if (a == "--writer-only")
       writer_only = true;
+    else if (a == "--ascending")
+      ascending = true;
     else if (a == "--slatedb-only")
       slatedb_only = true;
     else if (a == "--cel")
@@ -351,7 +355,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(
           stderr,
-          "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only] "
+          "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only [--ascending]] "
           "[--slatedb-only]\n"
           "       shardy_bench --memory [--records N] [--sort-memory-mib M] [--parallel]\n"
           "                    [--backend slatedb|slatedb-local|sqlite] [--shard-counts A,B,..]\n"
@@ -402,13 +406,14 @@ int main(int argc, char** argv) {
   sf::BuildResult build;
   for (int r = 0; r < runs; ++r) {
     std::filesystem::remove_all(dir + "/snapshot");
-    t_writer.push_back(RunWriter(dir, shuffled, &build));
+    t_writer.push_back(RunWriter(dir, writer_only && ascending ? sorted_keys : shuffled, &build));
     if (writer_only) continue;
     t_bare_input.push_back(BareSqliteInsert(dir + "/bare.db", shuffled));
     t_bare_sorted.push_back(BareSqliteInsert(dir + "/bare.db", sorted_keys));
   }
   if (writer_only) {
-    std::printf("writer_sqlite_8shards_shuffled : %10.0f records/s\n", n / Median(t_writer));
+    std::printf("writer_sqlite_8shards_%s : %10.0f records/s\n",
+                ascending ? "ascending" : "shuffled", n / Median(t_writer));
     return 0;
   }
   const double w = Median(t_writer), bi = Median(t_bare_input), bs = Median(t_bare_sorted);
