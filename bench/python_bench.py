@@ -4,6 +4,8 @@ the same workload in the same run, then warm lookups from Python.
 
   PYTHONPATH=build/release/python /usr/bin/python3 bench/python_bench.py \
       [--records N] [--runs R] [--shardy-bench build/release/shardy_bench]
+  scripts/with-s3-server.sh env PYTHONPATH=build/release/python \
+      /usr/bin/python3 bench/python_bench.py --s3   (the same writer lines onto the RGW)
 
 Writer workload (the reference bench's): N records with ids ascending and
 100-byte values, built in a list first; 8 shards, SQLite, a local
@@ -38,9 +40,12 @@ def python_write(records, prefix, local_root, factory):
     return time.perf_counter() - start
 
 
-def cpp_write(shardy_bench, n, work):
-    out = subprocess.run([shardy_bench, "--writer-only", "--ascending", "--records", str(n),
-                          "--runs", "1", "--dir", work], check=True, capture_output=True, text=True)
+def cpp_write(shardy_bench, n, work, prefix=None):
+    command = [shardy_bench, "--writer-only", "--ascending", "--records", str(n), "--runs", "1",
+               "--dir", work]
+    if prefix:
+        command += ["--prefix", prefix]
+    out = subprocess.run(command, check=True, capture_output=True, text=True)
     rate = float(out.stdout.split(":")[1].split()[0])  # "writer_sqlite_8shards_ascending : R records/s"
     return n / rate
 
@@ -69,27 +74,36 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--lookups", type=int, default=200_000)
     parser.add_argument("--shardy-bench", default="build/release/shardy_bench")
+    parser.add_argument("--s3", action="store_true",
+                        help="write onto the S3 server of scripts/with-s3-server.sh")
     args = parser.parse_args()
+    if args.s3:
+        os.environ["AWS_ENDPOINT_URL"] = os.environ["SHARDY_TEST_S3_ENDPOINT"]
+        s3_root = "s3://" + os.environ["SHARDY_TEST_S3_BUCKET"] + "/python-bench"
     n = args.records
     work = tempfile.mkdtemp(prefix="shardy_python_bench_")
     try:
         records = list(range(n))
         t_py, t_cpp = [], []
         for r in range(args.runs):
-            prefix = os.path.join(work, f"py{r}")
+            prefix = f"{s3_root}/py{r}" if args.s3 else os.path.join(work, f"py{r}")
             t_py.append(python_write(records, prefix, os.path.join(work, "staging"), SqliteFactory()))
-            if r + 1 < args.runs:
+            if r + 1 < args.runs and not args.s3:
                 shutil.rmtree(prefix)
             cpp_dir = os.path.join(work, "cpp")
-            t_cpp.append(cpp_write(args.shardy_bench, n, cpp_dir))
+            t_cpp.append(cpp_write(args.shardy_bench, n, cpp_dir,
+                                   f"{s3_root}/cpp{r}" if args.s3 else None))
             shutil.rmtree(cpp_dir, ignore_errors=True)
         py, cpp = statistics.median(t_py), statistics.median(t_cpp)
-        print(f"{n} records, ids ascending, 100-byte values, 8 shards, SQLite, local directory; "
+        where = "S3 (" + os.environ["SHARDY_TEST_S3_ENDPOINT"] + ")" if args.s3 else "local directory"
+        print(f"{n} records, ids ascending, 100-byte values, 8 shards, SQLite, {where}; "
               f"median of {args.runs} runs")
         print(f"python_write_hash_sharded       : {n / py:10.0f} records/s")
         print(f"cpp_api_writer (shardy_bench)   : {n / cpp:10.0f} records/s")
         print(f"ratio python / cpp time         : {py / cpp:.2f}x")
 
+        if args.s3:
+            return  # the lookup lines are local: warm lookups read the local cache either way
         sqlite_prefix = os.path.join(work, f"py{args.runs - 1}")
         slatedb_prefix = os.path.join(work, "slatedb")
         python_write(records, slatedb_prefix, os.path.join(work, "staging"), None)

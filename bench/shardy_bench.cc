@@ -1,7 +1,8 @@
 // shardy_bench: one line per workload, like LevelDB's db_bench.
 //
 //   shardy_bench [--records N] [--runs R] [--dir DIR]     writer + lookup workloads
-//                [--writer-only [--ascending]]            only the writer line
+//                [--writer-only [--ascending] [--prefix URL]]
+//                                                          only the writer line (into URL)
 //   shardy_bench --slatedb-only [--records N] [--runs R] [--writer-only]
 //                                                          only the SlateDB vs RocksDB lines
 //   shardy_bench --memory [--records N] [--sort-memory-mib M]
@@ -91,9 +92,12 @@ double BareSqliteInsert(const std::string& path, const std::vector<int64_t>& key
   return s;
 }
 
-double RunWriter(const std::string& dir, const std::vector<int64_t>& keys, sf::BuildResult* out) {
-  return shardy_bench::RunShardedWriter("file://" + dir + "/snapshot", dir + "/staging", keys, 8,
-                                        sf::NewSqliteWriterFactory(), out);
+// `prefix` empty = file://<dir>/snapshot.
+double RunWriter(const std::string& dir, const std::vector<int64_t>& keys, sf::BuildResult* out,
+                 const std::string& prefix = "") {
+  return shardy_bench::RunShardedWriter(prefix.empty() ? "file://" + dir + "/snapshot" : prefix,
+                                        dir + "/staging", keys, 8, sf::NewSqliteWriterFactory(),
+                                        out);
 }
 
 struct Latency {
@@ -303,6 +307,7 @@ int main(int argc, char** argv) {
   bool memory = false;
   bool writer_only = false;  // for profiling the writer alone
   bool ascending = false;    // --writer-only with keys in ascending order (bench/python_bench.py)
+  std::string prefix;        // --writer-only into this URL (e.g. s3://) instead of a local dir
   bool slatedb_only = false;
   bool cel = false;
   bool parallel = false;
@@ -337,6 +342,8 @@ int main(int argc, char** argv) {
       writer_only = true;
     else if (a == "--ascending")
       ascending = true;
+    else if (a == "--prefix" && i + 1 < argc)
+      prefix = argv[++i];
     else if (a == "--slatedb-only")
       slatedb_only = true;
     else if (a == "--cel")
@@ -355,7 +362,8 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(
           stderr,
-          "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only [--ascending]] "
+          "usage: shardy_bench [--records N] [--runs R] [--dir DIR] [--writer-only [--ascending] "
+          "[--prefix URL]] "
           "[--slatedb-only]\n"
           "       shardy_bench --memory [--records N] [--sort-memory-mib M] [--parallel]\n"
           "                    [--backend slatedb|slatedb-local|sqlite] [--shard-counts A,B,..]\n"
@@ -406,7 +414,8 @@ int main(int argc, char** argv) {
   sf::BuildResult build;
   for (int r = 0; r < runs; ++r) {
     std::filesystem::remove_all(dir + "/snapshot");
-    t_writer.push_back(RunWriter(dir, writer_only && ascending ? sorted_keys : shuffled, &build));
+    t_writer.push_back(RunWriter(dir, writer_only && ascending ? sorted_keys : shuffled, &build,
+                                 writer_only ? prefix : ""));
     if (writer_only) continue;
     t_bare_input.push_back(BareSqliteInsert(dir + "/bare.db", shuffled));
     t_bare_sorted.push_back(BareSqliteInsert(dir + "/bare.db", sorted_keys));
