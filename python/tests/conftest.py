@@ -33,6 +33,7 @@ def shardy(*args: str) -> dict:
     """Runs the shardy CLI (SHARDY_CLI, set by ctest) and parses its one JSON line."""
     cli = os.environ.get("SHARDY_CLI")
     if not cli:
-        pytest.skip("SHARDY_CLI is not set (ctest sets it)")
+        pytest.fail("SHARDY_CLI must name the shardy binary (ctest sets it; by hand: "
+                    "SHARDY_CLI=build/release/shardy)")
     out = subprocess.run([cli, *args], check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
