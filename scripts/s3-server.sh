@@ -180,7 +180,9 @@ paxos propose interval = 0.05
 paxos min wait = 0.01
 client mount timeout = 30
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+# tcp_nodelay: without it a response written in two parts waits for the client's delayed ACK,
+# about 40 ms a request (a cold SlateDB read of 200 keys took 4.2 s instead of 0.11 s).
+rgw frontends = beast endpoint=127.0.0.1:$rgw_port tcp_nodelay=1
 CONF
   local conf=(-c "$dir/ceph.conf")
 
