@@ -2,7 +2,8 @@
 # Installs dependencies, builds, and runs every test: the release build, the
 # sanitizer build (ASan + UBSan), the tests that use threads under
 # ThreadSanitizer (tools/tsan/run.sh), the S3 integration tests against a real
-# S3 server (Ceph RGW, started and stopped by tests/s3/run.sh), the SlateDB
+# S3 server (Ceph RGW, started and stopped by tests/s3/run.sh; the C++ ones and
+# the Python API's python/tests_s3), the SlateDB
 # interop checks against real SlateDB in both directions, the CEL
 # conformance tests, the CEL differential test against @bufbuild/cel, and
 # the independent Python snapshot check.

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs the S3 integration tests (shardyfusion_s3_tests) against a throwaway Ceph RGW.
+# Runs the S3 integration tests (shardyfusion_s3_tests, then the Python API's
+# python/tests_s3 when BUILD_DIR has the Python package; tests/s3/suite.sh)
+# against a throwaway Ceph RGW.
 #
 #   tests/s3/run.sh BUILD_DIR [gtest args...]
 #
@@ -18,4 +20,5 @@ binary="$build_dir/shardyfusion_s3_tests"
   echo "run.sh: $binary not found; build it with: ninja -C $build_dir shardyfusion_s3_tests" >&2
   exit 2
 }
-exec "$(cd "$(dirname "$0")/../.." && pwd)/scripts/with-s3-server.sh" "$binary" "$@"
+here=$(cd "$(dirname "$0")" && pwd)
+exec "$here/../../scripts/with-s3-server.sh" "$here/suite.sh" "$build_dir" "$@"
