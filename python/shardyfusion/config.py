@@ -464,7 +464,29 @@ def _split_kwargs(kwargs: dict[str, Any], names: tuple[str, ...]) -> dict[str, A
 
 @dataclass(slots=True, init=False)
 class HashShardedWriteConfig(BaseShardedWriteConfig):
-    """xxh3_64(key) % num_dbs routing."""
+    """A build whose shard is xxh3_64(key) % num_dbs (the reference's hash routing).
+
+    Flat keywords (each fills a field of a nested group, which may be given
+    whole instead):
+
+    - ``num_dbs``: the number of shards; or ``max_keys_per_shard``, which
+      derives it from ``len(records)`` (``sharding``).
+    - ``s3_prefix``: where the snapshot goes, ``s3://bucket/prefix`` or a local
+      directory (``storage``); ``s3_connection_options`` and
+      ``credential_provider`` reach the S3 store, else the AWS_* environment.
+    - ``adapter_factory``: the shard format, ``SlateDbFactory()`` (default),
+      ``LocalSlateDbFactory()`` or ``SqliteFactory()`` (``output``;
+      ``output.local_root`` is the local staging directory).
+    - ``key_encoding``: ``u64be`` (default, int keys), ``u32be``, ``utf8``,
+      ``raw``; ``batch_size``: records per shard batch (``kv``).
+    - ``shard_retry``: a ``RetryConfig`` for failed shard attempts (``retry``).
+    - ``max_writes_per_second`` / ``max_write_bytes_per_second``: one rate
+      limit shared by all shard writers (``rate_limits``).
+    - ``metrics_collector``: an object with ``emit(event, payload)``
+      (``observability``).
+
+    Bad values raise ``ConfigValidationError`` here, before any I/O.
+    """
 
     sharding: HashShardingConfig
 
@@ -510,7 +532,14 @@ class HashShardedWriteConfig(BaseShardedWriteConfig):
 
 @dataclass(slots=True, init=False)
 class CelShardedWriteConfig(BaseShardedWriteConfig):
-    """CEL routing: the expression's result is the shard id or a categorical token."""
+    """A build whose shard a CEL expression picks (the reference's CEL routing).
+
+    ``cel_expr`` over ``cel_columns`` (name -> CEL type name or ``CelType``);
+    its result is the shard id (an int or uint), or a categorical token:
+    listed in ``routing_values`` (shard i holds the i-th), or collected from
+    the data with ``infer_routing_values_from_data=True``. Every other flat
+    keyword is as in ``HashShardedWriteConfig``.
+    """
 
     sharding: CelShardingConfig
 
@@ -581,7 +610,13 @@ class CelShardedWriteConfig(BaseShardedWriteConfig):
 
 @dataclass(slots=True)
 class PythonRecordInput(Generic[T]):
-    """How to get a key, a value and (CEL) the column values from a record."""
+    """How to get a key, a value and (CEL) the column values from a record.
+
+    ``key_fn(record)``: the key, an int for the u64be/u32be encodings, str
+    (utf8) or bytes (raw). ``value_fn(record)``: the value, bytes.
+    ``columns_fn(record)``: for CEL routing, a dict holding every column of
+    ``cel_columns``. The callbacks run on the calling thread, once per record.
+    """
 
     key_fn: Callable[[T], int | str | bytes]
     value_fn: Callable[[T], bytes]

@@ -1,4 +1,5 @@
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,26 @@ def test_star_import_and_the_import_map():
         assert hasattr(importlib.import_module(module), name), (module, name)
 
     assert shardyfusion.LocalSlateDbFactory.__module__ == "shardyfusion.local_slatedb_adapter"
+
+
+def test_help_explains_the_calls():
+    import pydoc
+
+    from shardyfusion.writer import python as writer
+
+    def text(obj) -> str:
+        return pydoc.render_doc(obj, renderer=pydoc.plaintext)
+
+    hash_help = text(writer.write_hash_sharded)
+    for needle in ("records", "generator", "key_fn", "value_fn", "BuildResult", "manifest_ref",
+                   "ConfigValidationError", "ShardWriteError", "PublishCurrentError", "parallel=True"):
+        assert needle in hash_help, needle
+    cel_help = text(writer.write_cel_sharded)
+    for needle in ("cel_columns", "routing_values", "infer_routing_values_from_data", "key % 4u"):
+        assert needle in cel_help, needle
+    for needle in ("num_dbs", "s3_prefix", "adapter_factory", "shard_retry", "key_encoding"):
+        assert needle in text(shardyfusion.HashShardedWriteConfig), needle
+    reader_help = text(shardyfusion.ShardedReader)
+    for needle in ("multi_get", "routing_context", "threads", "refresh", "ReaderStateError"):
+        assert needle in reader_help, needle
+    assert (Path(shardyfusion.__file__).parent / "py.typed").is_file()

@@ -301,8 +301,13 @@ def test_a_failing_callback_propagates_and_publishes_nothing(store, fail_in):
             yield i
 
     cfg = HashShardedWriteConfig(num_dbs=2, s3_prefix=str(prefix), batch_size=1_000)
-    with pytest.raises(Boom):
+    with pytest.raises(Boom) as e:
         write_hash_sharded(records(), cfg, PythonRecordInput(key_fn=key_fn, value_fn=value_fn))
+    last_read = 5_999 if fail_in == "iterator" else 6_000
+    assert e.value.__notes__ == [
+        f"shardyfusion: raised at input record #{last_read} or just after it (the last one read) "
+        "(0-based); nothing was published"
+    ]
     assert not (prefix / "_CURRENT").exists()
     assert not [f for f in files_under(prefix) if f.startswith("manifests/")]
 
@@ -331,8 +336,9 @@ def test_bad_keys_and_values(store):
         write_hash_sharded([1.5], cfg, PythonRecordInput(key_fn=lambda r: r, value_fn=lambda r: b"v"))
     with pytest.raises(ValueError, match="out of range"):
         write_hash_sharded([2**64], cfg, PythonRecordInput(key_fn=lambda r: r, value_fn=lambda r: b"v"))
-    with pytest.raises(TypeError, match="value_fn must return bytes"):
+    with pytest.raises(TypeError, match="value_fn must return bytes") as e:
         write_hash_sharded([1], cfg, PythonRecordInput(key_fn=lambda r: r, value_fn=lambda r: "text"))
+    assert "at one of input records #0..#0" in e.value.__notes__[0]
     assert not (store / "k" / "_CURRENT").exists()
 
 

@@ -21,6 +21,26 @@ from shardyfusion.type_defs import KeyInput
 
 
 class ShardedReader:
+    """Point lookups on the snapshot that ``<s3_prefix>/_CURRENT`` names.
+
+    ``ShardedReader(s3_prefix=..., local_root=..., reader_factory=...)`` loads
+    the manifest and opens the shards (``SlateDbReaderFactory()`` by default;
+    ``SqliteReaderFactory()`` for SQLite snapshots; ``local_root`` holds the
+    local copies). A manifest that does not parse falls back to the newest
+    one that does (``max_fallback_attempts``).
+
+    ``get(key)`` returns the value or None; ``multi_get(keys)`` a dict key ->
+    value or None; ``route_key`` / ``shard_for_key`` tell which shard a key
+    belongs to; ``refresh()`` follows ``_CURRENT`` to a newer snapshot
+    (True if it moved); ``snapshot_info()`` / ``shard_details()`` describe the
+    snapshot. CEL snapshots take ``routing_context={column: value}``.
+
+    One reader may be shared by any number of threads: lookups run in C++
+    without the GIL. Use it as a context manager, or call ``close()``.
+    Errors: ``ReaderStateError`` (nothing published, no valid manifest, closed),
+    ``ManifestParseError``, ``DbAdapterError`` (a damaged shard), ``StorageError``.
+    """
+
     def __init__(
         self,
         *,
@@ -81,11 +101,13 @@ class ShardedReader:
 
     # Lookups.
     def get(self, key: KeyInput, *, routing_context: dict[str, object] | None = None) -> bytes | None:
+        """The value stored under ``key``, or None."""
         return self._native.get(key, routing_context)
 
     def multi_get(
         self, keys: Sequence[KeyInput], *, routing_context: dict[str, object] | None = None
     ) -> dict[KeyInput, bytes | None]:
+        """A dict holding every key of ``keys`` -> its value, or None when absent."""
         keys = list(keys)
         values = self._native.multi_get(keys, routing_context)
         return dict(zip(keys, values))
@@ -115,11 +137,13 @@ class ShardedReader:
 
     # Snapshot introspection: keeps answering from the last state after close().
     def snapshot_info(self) -> SnapshotInfo:
+        """The snapshot served: manifest ref, run id, num_dbs, row count, encoding, time."""
         if self._native.closed and self._last_info is not None:
             return self._last_info
         return SnapshotInfo._from_native(self._native.snapshot_info())
 
     def shard_details(self) -> list[ShardDetail]:
+        """One ShardDetail per shard: db_id, row_count, min/max key, db_url."""
         if self._native.closed and self._last_details is not None:
             return list(self._last_details)
         return [ShardDetail(**d) for d in self._native.shard_details()]
@@ -134,9 +158,11 @@ class ShardedReader:
 
     # Lifecycle.
     def refresh(self) -> bool:
+        """Follows _CURRENT to a newer snapshot; True if the reader moved to it."""
         return self._native.refresh()
 
     def close(self) -> None:
+        """Closes the shards; lookups in flight finish first. Idempotent."""
         if self._native.closed:
             return
         try:

@@ -38,7 +38,42 @@ def write_hash_sharded(
     input: PythonRecordInput[T],
     options: PythonWriteOptions | None = None,
 ) -> BuildResult:
-    """Writes every record with xxh3_64 routing and publishes the snapshot."""
+    """Writes every record to ``config.num_dbs`` shards by xxh3_64 of the key, then publishes.
+
+    Args:
+        records: any iterable: a list, a generator, an open file. It is iterated
+            once and never held whole (a ``max_keys_per_shard`` config needs
+            ``len(records)`` instead of ``num_dbs``).
+        config: a ``HashShardedWriteConfig``: ``num_dbs`` or
+            ``max_keys_per_shard``, ``s3_prefix`` (``s3://bucket/prefix``, or a
+            local directory), ``adapter_factory`` (``SlateDbFactory()`` by
+            default, ``LocalSlateDbFactory()``, ``SqliteFactory()``),
+            ``key_encoding``, ``batch_size``, ``shard_retry``, rate limits.
+        input: a ``PythonRecordInput``: ``key_fn(record)`` returns the key (an
+            int for the u64be/u32be encodings, str or bytes for utf8/raw),
+            ``value_fn(record)`` the value as bytes.
+        options: ``PythonWriteOptions``: ``parallel=True`` writes the shards on
+            the engine's worker threads; ``buffering`` caps the memory held in
+            batches.
+
+    Returns:
+        ``BuildResult``: ``run_id``, ``manifest_ref`` (a str with ``.ref``),
+        ``winners`` (one ``RequiredShardMeta`` per non-empty shard), ``stats``.
+        When it returns, the manifest and ``_CURRENT`` are published: a reader
+        opened afterwards sees this snapshot.
+
+    Raises:
+        ConfigValidationError: a bad setting, before anything is written.
+        ShardWriteError: a shard could not be written (retried first when
+            ``shard_retry`` is set and the failure is transient).
+        ShardCoverageError: a shard that received records has no successful attempt.
+        PublishManifestError: the manifest could not be written.
+        PublishCurrentError: the manifest is written (``e.manifest_ref``) but
+            ``_CURRENT`` could not be switched to it; rerun to publish.
+        Any exception from ``key_fn`` / ``value_fn``, the iterator or Ctrl-C
+        propagates as itself, with a note naming the record's position. In
+        every failure nothing is published and the build's objects are removed.
+    """
     if not isinstance(config, HashShardedWriteConfig):
         raise ConfigValidationError("config must be HashShardedWriteConfig")
     options = _prepare(config, input, options)
@@ -62,7 +97,25 @@ def write_cel_sharded(
     input: PythonRecordInput[T],
     options: PythonWriteOptions | None = None,
 ) -> BuildResult:
-    """Writes every record with CEL routing and publishes the snapshot."""
+    """Writes every record to the shard a CEL expression picks, then publishes.
+
+    ``config`` is a ``CelShardedWriteConfig``: ``cel_expr`` over ``cel_columns``
+    (name -> CEL type: "int", "uint", "string", "bytes", "double", "bool").
+    The expression yields the shard id (``shard_hash(key) % 8u``; then
+    ``num_dbs`` is the number of shards), or a categorical token that
+    ``routing_values`` lists (shard i holds token i), or, with
+    ``infer_routing_values_from_data=True``, tokens collected from a first
+    pass over ``records`` (which must then be re-iterable, e.g. a list).
+
+    ``input.columns_fn(record)`` returns a dict with every column of
+    ``cel_columns``; with ``cel_columns`` exactly ``{"key": T}`` the key is
+    the column and ``columns_fn`` is not needed. CEL has no implicit int/uint
+    mixing: ``key % 4u`` over an ``int`` column is a ``ConfigValidationError``
+    when the write opens; write ``key % 4``.
+
+    Args, return value and the other errors as ``write_hash_sharded``; a
+    record whose result names no shard raises ``ShardAssignmentError``.
+    """
     if not isinstance(config, CelShardedWriteConfig):
         raise ConfigValidationError("config must be CelShardedWriteConfig")
     options = _prepare(config, input, options)
@@ -133,29 +186,45 @@ def _feed(writer, records, input, columns, *, observe: bool) -> None:
     values: list = []
     rows: list | None = None if columns is None else []
     nbytes = 0
+    position = -1  # of the last record read
+    flushing = False  # set while a chunk goes to the engine
 
     def flush() -> None:
+        nonlocal flushing
+        flushing = True
         if observe:
             writer.observe_chunk(keys, rows)
         else:
             writer.add_chunk(keys, values, rows)
+        flushing = False
         keys.clear()
         values.clear()
         if rows is not None:
             rows.clear()
 
-    for record in records:
-        key = key_fn(record)
-        keys.append(key)
-        if rows is not None:
-            rows.append(columns(record, key))
-        if not observe:
-            value = value_fn(record)
-            values.append(value)
-            if type(value) is bytes:
-                nbytes += len(value)
-        if len(keys) >= _CHUNK_RECORDS or nbytes >= _CHUNK_BYTES:
+    try:
+        for position, record in enumerate(records):
+            key = key_fn(record)
+            keys.append(key)
+            if rows is not None:
+                rows.append(columns(record, key))
+            if not observe:
+                value = value_fn(record)
+                values.append(value)
+                if type(value) is bytes:
+                    nbytes += len(value)
+            if len(keys) >= _CHUNK_RECORDS or nbytes >= _CHUNK_BYTES:
+                flush()
+                nbytes = 0
+        if keys:
             flush()
-            nbytes = 0
-    if keys:
-        flush()
+    except Exception as e:
+        # The exception stays itself; a note (shown with its traceback) says where it happened.
+        if flushing:
+            where = f"at one of input records #{position - len(keys) + 1}..#{position}"
+        elif position < 0:
+            where = "before the first record was read"
+        else:
+            where = f"at input record #{position} or just after it (the last one read)"
+        e.add_note(f"shardyfusion: raised {where} (0-based); nothing was published")
+        raise
