@@ -10,6 +10,7 @@ from shardyfusion.config import (
     BufferingOptions,
     CelShardedWriteConfig,
     CelShardingConfig,
+    ColumnWriteInput,
     HashShardedWriteConfig,
     HashShardingConfig,
     KeyValueWriteConfig,
@@ -17,6 +18,7 @@ from shardyfusion.config import (
     PythonRecordInput,
     PythonWriteOptions,
     SharedMemoryOptions,
+    VectorColumnInput,
     WriterLifecycleConfig,
     WriterManifestConfig,
     WriterObservabilityConfig,
@@ -66,6 +68,7 @@ from shardyfusion.reader import (
 )
 from shardyfusion.sharding_types import KeyEncoding, ShardHashAlgorithm, ShardingStrategy
 from shardyfusion.slatedb_adapter import SlateDbFactory
+from shardyfusion.serde import ValueSpec
 from shardyfusion.type_defs import RetryConfig, S3ConnectionOptions
 
 __all__ = [
@@ -99,6 +102,9 @@ __all__ = [
     "PublishCurrentError",
     "PublishManifestError",
     "PythonRecordInput",
+    "ColumnWriteInput",
+    "VectorColumnInput",
+    "ValueSpec",
     "PythonWriteOptions",
     "ReaderHealth",
     "ReaderStateError",

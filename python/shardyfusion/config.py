@@ -608,6 +608,43 @@ class CelShardedWriteConfig(BaseShardedWriteConfig):
         return d
 
 
+@dataclass(slots=True, frozen=True)
+class VectorColumnInput:
+    """The reference's KV+vector column mapping (accepted; vector writes are not supported yet)."""
+
+    vector_col: str
+    id_col: str | None = None
+    payload_cols: list[str] | None = None
+    shard_id_col: str | None = None
+    routing_context_cols: dict[str, str] | None = None
+
+
+@dataclass(slots=True)
+class ColumnWriteInput:
+    """How a DataFrame writer reads a row: the key column and a ValueSpec for the value."""
+
+    key_col: str
+    value_spec: Any
+    vector: VectorColumnInput | None = None
+    vector_fn: Callable[[Any], Any] | None = None
+
+    def validate(self) -> None:
+        if not isinstance(self.key_col, str) or not self.key_col:
+            raise ConfigValidationError("input.key_col must be non-empty")
+        if self.value_spec is None:
+            raise ConfigValidationError("input.value_spec is required")
+        if isinstance(self.value_spec, (str, bytes)) or not callable(
+            getattr(self.value_spec, "encode", None)
+        ):
+            raise ConfigValidationError(
+                f"input.value_spec must be a ValueSpec, got {type(self.value_spec).__name__}"
+            )
+        if self.vector_fn is not None and not callable(self.vector_fn):
+            raise ConfigValidationError("input.vector_fn must be callable")
+        if self.vector is not None or self.vector_fn is not None:
+            raise ConfigValidationError("input.vector: KV+vector writes are not supported yet")
+
+
 @dataclass(slots=True)
 class PythonRecordInput(Generic[T]):
     """How to get a key, a value and (CEL) the column values from a record.
