@@ -12,7 +12,8 @@ Writer workload (the reference bench's): N records with ids ascending and
 directory; only the write call is timed. The C++ line is shardy_bench's
 `--writer-only --ascending` run of the same workload, interleaved run by run
 with the Python one so both see the same machine noise. Lookups: warm gets and
-multi_gets (1,000 keys a call) from one Python thread, SQLite and SlateDB.
+multi_gets (1,000 keys a call; shards read on the default lookup threads, and
+with max_workers=1) from one Python thread, SQLite and SlateDB.
 Every line is the median of R runs.
 """
 
@@ -51,21 +52,25 @@ def cpp_write(shardy_bench, n, work, prefix=None):
 
 
 def lookups(prefix, local_root, factory, keys, runs):
+    """Median gets/s, multi_get keys/s (default lookup threads) and with max_workers=1."""
     kwargs = {"reader_factory": factory} if factory is not None else {}
-    with ShardedReader(s3_prefix=prefix, local_root=local_root, **kwargs) as reader:
+    chunks = [keys[i:i + 1000] for i in range(0, len(keys), 1000)]
+    with ShardedReader(s3_prefix=prefix, local_root=local_root, **kwargs) as reader, \
+            ShardedReader(s3_prefix=prefix, local_root=local_root, max_workers=1, **kwargs) as one:
         for k in keys[:1000]:
             reader.get(k)  # warm
-        gets, multi = [], []
+        gets, multi, multi_one = [], [], []
         for _ in range(runs):
             start = time.perf_counter()
             for k in keys:
                 reader.get(k)
             gets.append(len(keys) / (time.perf_counter() - start))
-            start = time.perf_counter()
-            for i in range(0, len(keys), 1000):
-                reader.multi_get(keys[i:i + 1000])
-            multi.append(len(keys) / (time.perf_counter() - start))
-    return statistics.median(gets), statistics.median(multi)
+            for target, rates in ((reader, multi), (one, multi_one)):
+                start = time.perf_counter()
+                for chunk in chunks:
+                    target.multi_get(chunk)
+                rates.append(len(keys) / (time.perf_counter() - start))
+    return statistics.median(gets), statistics.median(multi), statistics.median(multi_one)
 
 
 def main():
@@ -110,10 +115,13 @@ def main():
         keys = random.Random(42).sample(records, min(args.lookups, n))
         for name, prefix, factory in (("sqlite", sqlite_prefix, SqliteReaderFactory()),
                                       ("slatedb", slatedb_prefix, None)):
-            get, multi = lookups(prefix, os.path.join(work, "reader-" + name), factory, keys,
-                                 args.runs)
+            get, multi, multi_one = lookups(prefix, os.path.join(work, "reader-" + name), factory,
+                                            keys, args.runs)
             print(f"python_get_{name:<8}             : {get:10.0f} gets/s ({1e6 / get:.2f} us)")
-            print(f"python_multi_get_{name:<8}       : {multi:10.0f} keys/s (1,000 keys a call)")
+            print(f"python_multi_get_{name:<8}       : {multi:10.0f} keys/s (1,000 keys a call, "
+                  f"shards read on {os.cpu_count()} cores)")
+            print(f"{'python_multi_get_' + name + '_1thread':<32}: {multi_one:10.0f} keys/s "
+                  "(max_workers=1)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

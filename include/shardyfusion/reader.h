@@ -73,6 +73,13 @@ struct ReaderOptions {
   std::shared_ptr<ObjectStore> store;
   // Optional: load this manifest instead of the one `_CURRENT` names.
   std::optional<std::string> pinned_ref;
+  // How many threads read one MultiGet's shards at once, the caller's
+  // included: 0 = the machine's cores (at most 8), 1 = every shard on the
+  // caller, in turn. A batch of at least kParallelMultiGetKeys keys that
+  // routes to more than one shard is split by shard across these threads
+  // (started on the first such batch); smaller ones run on the caller.
+  int lookup_threads = 0;
+  static constexpr size_t kParallelMultiGetKeys = 128;
   // Receives reader.initialized, reader.get{duration_ms, found},
   // reader.multi_get{duration_ms, num_keys}, reader.refreshed{changed} and
   // reader.closed{num_handles} (metrics.h). Null = none.
@@ -115,6 +122,9 @@ class ShardedReader {
   // above); ignored by hash and key-only CEL snapshots.
   Result<std::optional<std::string>> Get(const Key& key, const RoutingContext& context = {});
   // Results in input order; every key is routed with the same `context`.
+  // The keys are grouped by shard and the shards read in parallel
+  // (ReaderOptions::lookup_threads). A shard read that fails fails the call
+  // with its error (the lowest db_id's when several fail).
   Result<std::vector<std::optional<std::string>>> MultiGet(const std::vector<Key>& keys,
                                                            const RoutingContext& context = {});
 

@@ -73,3 +73,17 @@ def test_lookup_key_rules(snapshot, local_root):
         assert reader.get(NumpyLikeInt(7)) == b"7"
         with pytest.raises(ConfigValidationError):
             reader.get(7.0)
+
+
+def test_multi_get_on_every_thread_count_and_input_kind(snapshot, local_root):
+    keys = [7, 250, 3, 99, 7, 1000] + list(range(0, 100, 3)) * 10  # misses, duplicates, > 128 keys
+    expected = {k: (b"%d" % k if k < 100 else None) for k in keys}
+    for workers in (None, 1, 2, 4):
+        with ShardedReader(s3_prefix=snapshot, local_root=local_root, max_workers=workers) as reader:
+            assert reader.multi_get(keys) == expected
+            assert list(reader.multi_get(keys)) == list(expected)  # input order, duplicates collapsed
+            assert reader.multi_get(tuple(keys)) == expected
+            assert reader.multi_get(k for k in keys) == expected  # any iterable
+            assert reader.multi_get([]) == {}
+    with pytest.raises(ValueError, match="max_workers"):
+        ShardedReader(s3_prefix=snapshot, local_root=local_root, max_workers=0)

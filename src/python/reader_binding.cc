@@ -69,7 +69,7 @@ py::dict SnapshotInfoDict(const SnapshotInfo& s) {
 
 class Reader {
  public:
-  // options: local_root, current_name, max_fallback_attempts, reader_factory
+  // options: local_root, current_name, max_fallback_attempts, lookup_threads, reader_factory
   // (a _native.ReaderFactory or None), s3 (s3_settings.h).
   Reader(const std::string& prefix, const py::dict& options) {
     ReaderOptions o;
@@ -80,6 +80,8 @@ class Reader {
     if (options.contains("max_fallback_attempts")) {
       o.max_fallback_attempts = options["max_fallback_attempts"].cast<int>();
     }
+    if (options.contains("lookup_threads"))
+      o.lookup_threads = options["lookup_threads"].cast<int>();
     if (options.contains("reader_factory") && !options["reader_factory"].is_none()) {
       o.reader_factory = options["reader_factory"].cast<std::shared_ptr<ShardReaderFactory>>();
     }
@@ -104,20 +106,30 @@ class Reader {
     return py::bytes(**got);
   }
 
-  py::list MultiGet(const py::list& keys, const py::object& context) {
+  // keys: any iterable. Returns the dict key -> value or None that
+  // ShardedReader.multi_get returns, keyed by the caller's own key objects.
+  py::dict MultiGet(const py::object& keys, const py::object& context) {
     std::shared_ptr<ShardedReader> r = Live();
+    py::list listed =
+        py::isinstance<py::list>(keys) ? py::reinterpret_borrow<py::list>(keys) : py::list(keys);
     std::vector<Key> ks;
-    ks.reserve(keys.size());
-    for (py::handle k : keys) ks.push_back(ToKey(k, "key"));
+    ks.reserve(listed.size());
+    for (py::handle k : listed) ks.push_back(ToKey(k, "key"));
     RoutingContext ctx = ToContext(*r, context);
     Result<std::vector<std::optional<std::string>>> got = [&] {
       py::gil_scoped_release nogil;
       return r->MultiGet(ks, ctx);
     }();
     Check(got.status());
-    py::list out;
-    for (const std::optional<std::string>& v : *got) {
-      out.append(v ? py::object(py::bytes(*v)) : py::object(py::none()));
+    py::dict out;
+    for (size_t i = 0; i < got->size(); ++i) {
+      const std::optional<std::string>& v = (*got)[i];
+      py::object value = v ? py::reinterpret_steal<py::object>(PyBytes_FromStringAndSize(
+                                 v->data(), static_cast<Py_ssize_t>(v->size())))
+                           : py::none();
+      if (!value) throw py::error_already_set();
+      if (PyDict_SetItem(out.ptr(), listed[i].ptr(), value.ptr()) != 0)
+        throw py::error_already_set();
     }
     return out;
   }

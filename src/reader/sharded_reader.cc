@@ -3,18 +3,22 @@
 // A Snapshot is immutable once built; the reader holds it in a SnapshotSlot
 // so Refresh() can swap in a new one while lookups in flight finish on the
 // old one (which closes when its last user lets go).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 
 #include "core/log.h"
 #include "core/py_json.h"
 #include "core/status_internal.h"
 #include "core/xxh3.h"
+#include "reader/lookup_pool.h"
 #include "reader/snapshot_slot.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/routing.h"
@@ -102,7 +106,8 @@ class ShardedReader::Impl {
   // refresh_mu.
   std::map<std::string, std::shared_ptr<ShardReaderFactory>, std::less<>> factories;
   SnapshotSlot<const Snapshot> current;
-  std::mutex refresh_mu;  // serialises Refresh
+  std::mutex refresh_mu;                // serialises Refresh
+  std::unique_ptr<LookupPool> lookups;  // MultiGet's shard reads (options.lookup_threads)
 
   void Emit(std::string_view event, std::vector<std::pair<std::string_view, double>> numbers) {
     if (!options.metrics) return;
@@ -294,6 +299,15 @@ Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(const std::string& pr
   impl->manifests = std::make_unique<ManifestStore>(loc->store, loc->key, options.current_name);
   const std::string root = options.local_root.empty() ? DefaultReaderRoot() : options.local_root;
   impl->cache_root = root + "/" + Hex16(Xxh3Digest(loc->store->Url(loc->key)));
+  int threads = options.lookup_threads;
+  if (threads < 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "ReaderOptions::lookup_threads must be >= 0 (0 = the machine's cores), got " +
+                      std::to_string(threads));
+  }
+  if (threads == 0)
+    threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+  impl->lookups = std::make_unique<LookupPool>(threads);
   SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snap, impl->LoadLatest());
   impl->current.store(std::move(snap));
   impl->Emit(metric_events::kReaderInitialized, {});
@@ -327,15 +341,63 @@ Result<std::vector<std::optional<std::string>>> ShardedReader::MultiGet(
   std::shared_ptr<const Snapshot> snap = impl_->snapshot();
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::optional<std::string>> out;
-  out.reserve(keys.size());
   // Every key routes with the same context: converted once.
   std::vector<CelValue> columns;
   if (!keys.empty()) {
     SHARDY_ASSIGN_OR_RETURN(columns, snap->router->ColumnValues(context));
   }
-  for (const Key& k : keys) {
-    SHARDY_ASSIGN_OR_RETURN(std::optional<std::string> v, impl_->GetFrom(*snap, k, columns));
-    out.push_back(std::move(v));
+  // Route and encode every key, then group the keys by shard (a counting
+  // sort of their indices), so each shard is read by one task.
+  const size_t n = keys.size();
+  const size_t num_shards = snap->readers.size();
+  out.resize(n);
+  std::vector<std::string> encoded(n);
+  std::vector<uint32_t> shard_of(n, UINT32_MAX);  // UINT32_MAX: a miss without a read
+  std::vector<size_t> per_shard(num_shards + 1, 0);
+  for (size_t i = 0; i < n; ++i) {
+    SHARDY_ASSIGN_OR_RETURN(const std::optional<uint32_t> db_id,
+                            snap->router->Route(keys[i], columns, nullptr));
+    if (!db_id || snap->readers[*db_id] == nullptr) continue;
+    SHARDY_RETURN_IF_ERROR(EncodeLookupKey(snap->manifest.meta.key_encoding, keys[i], &encoded[i]));
+    shard_of[i] = *db_id;
+    ++per_shard[*db_id + 1];
+  }
+  for (size_t s = 0; s < num_shards; ++s) per_shard[s + 1] += per_shard[s];
+  std::vector<size_t> order(per_shard[num_shards]);
+  {
+    std::vector<size_t> fill(per_shard.begin(), per_shard.end() - 1);
+    for (size_t i = 0; i < n; ++i) {
+      if (shard_of[i] != UINT32_MAX) order[fill[shard_of[i]]++] = i;
+    }
+  }
+  std::vector<uint32_t> involved;  // the shards with keys, by db_id
+  for (uint32_t s = 0; s < num_shards; ++s) {
+    if (per_shard[s + 1] > per_shard[s]) involved.push_back(s);
+  }
+  std::vector<Status> failed(involved.size());
+  const std::function<void(size_t)> read_shard = [&](size_t t) {
+    const uint32_t db_id = involved[t];
+    ShardReader& reader = *snap->readers[db_id];
+    for (size_t j = per_shard[db_id]; j < per_shard[db_id + 1]; ++j) {
+      const size_t i = order[j];
+      Result<std::optional<std::string>> v = reader.Get(encoded[i]);
+      if (!v.ok()) {
+        failed[t] = v.status();
+        return;
+      }
+      out[i] = std::move(v).value();
+    }
+  };
+  if (involved.size() > 1 && n >= ReaderOptions::kParallelMultiGetKeys) {
+    impl_->lookups->Run(involved.size(), read_shard);
+  } else {
+    for (size_t t = 0; t < involved.size(); ++t) {
+      read_shard(t);
+      if (!failed[t].ok()) break;
+    }
+  }
+  for (const Status& st : failed) {
+    if (!st.ok()) return st;
   }
   impl_->Emit(metric_events::kReaderMultiGet,
               {{"duration_ms", MillisSince(t0)}, {"num_keys", static_cast<double>(keys.size())}});

@@ -41,6 +41,9 @@ tests=(
   # reader and its block cache, CEL programs evaluated from many threads (the
   # reader's router).
   'SqliteBackendTest.*'
+  # MultiGet's shard reads on the reader's lookup threads, and the pool itself.
+  'LookupPoolTest.*'
+  'Backends/MultiGetTest.*'
   'SlateDbReaderTest.*'
   'SlateDbReaderDamageTest.*'
   'RealSlateDb/SlateDbReaderFixtureTest.*'

@@ -34,6 +34,9 @@ class ShardedReader:
     belongs to; ``refresh()`` follows ``_CURRENT`` to a newer snapshot
     (True if it moved); ``snapshot_info()`` / ``shard_details()`` describe the
     snapshot. CEL snapshots take ``routing_context={column: value}``.
+    ``multi_get`` reads the shards its keys route to in parallel on up to
+    ``max_workers`` threads (default: the machine's cores, at most 8; 1 reads
+    them in turn on the calling thread).
 
     One reader may be shared by any number of threads: lookups run in C++
     without the GIL. Use it as a context manager, or call ``close()``.
@@ -83,6 +86,7 @@ class ShardedReader:
                 "local_root": local_root,
                 "current_name": current_pointer_key,
                 "max_fallback_attempts": max_fallback_attempts,
+                "lookup_threads": 0 if max_workers is None else max_workers,
                 "reader_factory": native_factory,
                 "metrics": native_emitter(metrics_collector),
                 "s3": s3_settings(
@@ -108,9 +112,7 @@ class ShardedReader:
         self, keys: Sequence[KeyInput], *, routing_context: dict[str, object] | None = None
     ) -> dict[KeyInput, bytes | None]:
         """A dict holding every key of ``keys`` -> its value, or None when absent."""
-        keys = list(keys)
-        values = self._native.multi_get(keys, routing_context)
-        return dict(zip(keys, values))
+        return self._native.multi_get(keys, routing_context)
 
     # Routing introspection.
     def route_key(self, key: KeyInput, *, routing_context: dict[str, object] | None = None) -> int:
