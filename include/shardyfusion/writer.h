@@ -209,6 +209,15 @@ class ShardedWriter {
   // own failure, or "the build was aborted".
   void Abort();
   void Abort(const Status& cause);
+  // Asks a Finish in progress on another thread (or the next Finish) to stop
+  // before it publishes: shards not yet sealed are abandoned, what the build
+  // created is deleted, and Finish returns a kInvalidArgument error "the
+  // build was cancelled"; nothing is published. Finish looks for it before
+  // each shard's seal and before the manifest is written; once the manifest
+  // is being written it has no effect and the build ends as it would have.
+  // Thread-safe, unlike every other member (not async-signal-safe: from a
+  // signal handler, set a flag that a thread turns into Cancel()).
+  void Cancel();
 
   // The shards known so far (CEL direct mode: the ids seen so far).
   uint32_t num_dbs() const;

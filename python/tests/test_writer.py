@@ -312,7 +312,7 @@ def test_a_failing_callback_propagates_and_publishes_nothing(store, fail_in):
     assert not [f for f in files_under(prefix) if f.startswith("manifests/")]
 
 
-def test_keyboard_interrupt_aborts_the_build(store):
+def test_keyboard_interrupt_aborts_the_build(store, tmp_path):
     prefix = store / "interrupted"
 
     def key_fn(r):
@@ -320,10 +320,59 @@ def test_keyboard_interrupt_aborts_the_build(store):
             raise KeyboardInterrupt
         return r
 
-    cfg = HashShardedWriteConfig(num_dbs=2, s3_prefix=str(prefix))
+    cfg = HashShardedWriteConfig(num_dbs=2, s3_prefix=str(prefix), batch_size=1_000)
+    cfg.output.local_root = str(tmp_path / "staging")
     with pytest.raises(KeyboardInterrupt):
         write_hash_sharded(range(10_000), cfg, PythonRecordInput(key_fn=key_fn, value_fn=lambda r: b"v"))
     assert not (prefix / "_CURRENT").exists()
+    assert [f for f in files_under(prefix) if f.startswith(("shards/", "manifests/"))] == []
+    assert files_under(tmp_path / "staging") == []
+
+
+_CTRL_C_CHILD = r"""
+import os, signal, sys, time
+from shardyfusion import HashShardedWriteConfig, MetricEvent, PythonRecordInput
+from shardyfusion.sqlite_adapter import SqliteFactory
+from shardyfusion.writer.python import write_hash_sharded
+
+prefix, staging = sys.argv[1], sys.argv[2]
+
+
+class CtrlCWhileSealing:
+    # Runs on a seal worker: the first shard sealed presses Ctrl-C, then holds that worker
+    # long enough for the interrupt to be seen before the build could publish.
+    pressed = False
+
+    def emit(self, event, payload):
+        if event is MetricEvent.SHARD_WRITE_COMPLETED and not self.pressed:
+            self.pressed = True
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.5)
+
+
+cfg = HashShardedWriteConfig(num_dbs=8, s3_prefix=prefix, adapter_factory=SqliteFactory(),
+                             metrics_collector=CtrlCWhileSealing())
+cfg.output.local_root = staging
+try:
+    write_hash_sharded(range(200_000), cfg, PythonRecordInput(key_fn=lambda r: r, value_fn=lambda r: b"v" * 50))
+except KeyboardInterrupt as e:
+    print("interrupted", getattr(e, "__notes__", []))
+else:
+    print("published")
+"""
+
+
+def test_ctrl_c_while_shards_seal_cancels_the_build(store, tmp_path):
+    prefix, staging = store / "ctrl-c", tmp_path / "staging"
+    out = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_CHILD, str(prefix), str(staging)],
+        check=True, capture_output=True, text=True, timeout=120,
+    ).stdout
+    assert out.strip() == "interrupted []"
+    assert not (prefix / "_CURRENT").exists()
+    objects = [f for f in files_under(prefix) if not f.startswith("runs/") and not f.endswith(".shardy-lock")]
+    assert objects == []  # no manifest, no shard left behind
+    assert files_under(staging) == []
 
 
 def test_bad_keys_and_values(store):

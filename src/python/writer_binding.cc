@@ -13,12 +13,15 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "python/bindings.h"
@@ -240,14 +243,57 @@ class Writer {
     Check(st);
   }
 
+  // Finish runs on a helper thread while this one, without the GIL, looks
+  // for Ctrl-C every 50 ms (PyErr_CheckSignals; the main thread only). An
+  // interrupt cancels the build (ShardedWriter::Cancel), waits for Finish to
+  // wind down and raises the KeyboardInterrupt: nothing is published unless
+  // the manifest was already being written, which the exception's note says.
   py::dict Finish() {
-    Result<BuildResult> r = [&] {
+    std::optional<Result<BuildResult>> r;
+    bool interrupted = false;
+    std::optional<py::error_already_set> interrupt;
+    {
       py::gil_scoped_release nogil;
       std::lock_guard<std::mutex> lock(mu_);
-      return base_->Finish();
-    }();
-    Check(r.status());
-    return BuildResultDict(*r);
+      std::mutex done_mu;
+      std::condition_variable done_cv;
+      bool done = false;
+      std::thread finisher([&] {
+        Result<BuildResult> out = base_->Finish();
+        std::lock_guard<std::mutex> l(done_mu);
+        r.emplace(std::move(out));
+        done = true;
+        done_cv.notify_all();
+      });
+      std::unique_lock<std::mutex> l(done_mu);
+      while (!done) {
+        if (done_cv.wait_for(l, std::chrono::milliseconds(50), [&] { return done; })) break;
+        if (interrupted) continue;
+        l.unlock();
+        {
+          py::gil_scoped_acquire gil;
+          if (PyErr_CheckSignals() != 0) {
+            interrupted = true;
+            interrupt.emplace();  // takes the pending exception (KeyboardInterrupt)
+          }
+        }
+        if (interrupted) base_->Cancel();
+        l.lock();
+      }
+      l.unlock();
+      finisher.join();
+    }
+    if (interrupted) {
+      if ((*r).ok()) {
+        interrupt->value().attr("add_note")(
+            "shardyfusion: the interrupt came while the manifest was being published; the "
+            "snapshot " +
+            (*r)->manifest_ref + " is published");
+      }
+      throw std::move(*interrupt);
+    }
+    Check((*r).status());
+    return BuildResultDict(**r);
   }
 
   // `cause`: why the caller gave up (the run record's error_message).

@@ -77,8 +77,13 @@ class WriteEngine::Impl {
   const BuildPlan plan;
   const StoreLocation& root;              // plan.root
   std::unique_ptr<LocalStaging> staging;  // owns plan.local_run_dir while the build runs
-  // Requested when the build fails: cuts retry backoffs short.
+  // Requested when the build fails or is cancelled: cuts retry backoffs short.
   std::stop_source stop;
+  std::atomic<bool> cancelled{false};  // Cancel(), from any thread
+
+  Status CancelledError() const {
+    return Status(ErrorCode::kInvalidArgument, "the build was cancelled; nothing was published");
+  }
   ShardAttemptEnv env;  // shared by every shard's attempts
   // Index = db_id. Grows when the router names a new id (CEL direct mode);
   // background jobs hold ShardState pointers, which growth keeps valid.
@@ -287,7 +292,7 @@ class WriteEngine::Impl {
         const uint32_t db_id = todo[i];
         ShardState& s = *shards[db_id];
         if (!s.attempts) s.attempts = std::make_unique<ShardAttempts>(&env, db_id);
-        if (failed()) {
+        if (failed() || cancelled) {
           s.attempts->Abandon();
           s.batch.Release();
           continue;
@@ -319,6 +324,7 @@ class WriteEngine::Impl {
     for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
     work();
     for (std::thread& t : helpers) t.join();
+    if (first_failure.ok() && cancelled) return CancelledError();
     return first_failure;
   }
 
@@ -484,6 +490,11 @@ void WriteEngine::Abort(const Status& cause) {
   impl_->Emit(metric_events::kWriteFailed, {});
 }
 
+void WriteEngine::Cancel() {
+  impl_->cancelled = true;
+  impl_->stop.request_stop();
+}
+
 Result<BuildResult> WriteEngine::Finish() {
   if (impl_->done) return Status(ErrorCode::kInvalidArgument, "Finish called twice or after Abort");
   impl_->done = true;
@@ -508,6 +519,7 @@ ShardedWriter::~ShardedWriter() = default;
 Result<BuildResult> ShardedWriter::Finish() { return engine_->Finish(); }
 void ShardedWriter::Abort() { engine_->Abort(); }
 void ShardedWriter::Abort(const Status& cause) { engine_->Abort(cause); }
+void ShardedWriter::Cancel() { engine_->Cancel(); }
 uint32_t ShardedWriter::num_dbs() const { return engine_->num_dbs(); }
 uint64_t ShardedWriter::records_added() const { return engine_->records_added(); }
 
@@ -525,7 +537,8 @@ Result<PublishRequest> WriteEngine::Impl::SealShards() {
   // The shards' last batches are written by the seal workers, in parallel.
   Status drained = pool->Drain();
   pool->Stop();
-  if (!drained.ok()) return fail(drained);
+  if (!drained.ok()) return fail(cancelled ? CancelledError() : drained);
+  if (cancelled) return fail(CancelledError());
   // Known only now in CEL direct mode, where it may also fail (ids that are
   // not dense): checked before anything is sealed.
   std::vector<int64_t> rows;
@@ -589,6 +602,11 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   Emit(metric_events::kWriteShardsCompleted, {{"duration_ms", static_cast<double>(write_ms)},
                                               {"rows_written", static_cast<double>(rows_sealed)}});
   const int64_t num_dbs = request->num_dbs;
+  // The last point at which a cancel is honoured: after it, the manifest is written.
+  if (cancelled) {
+    DeleteBestEffort(*root.store, CreatedObjects(), "cancel_cleanup");
+    return CancelledError();
+  }
   Result<PublishedSnapshot> published = PublishSnapshot(std::move(request).value());
   // Publish keeps or deletes the attempts' objects as its outcome requires.
   if (!published.ok()) {

@@ -11,7 +11,8 @@
 // HashShardedWriter and CelShardedWriter validate their strategy's settings,
 // build a router, and delegate the rest here.
 //
-// Thread-safety: one producer thread calls Add/Finish/Abort; batches are
+// Thread-safety: one producer thread calls Add/Finish/Abort (Cancel: any
+// thread); batches are
 // written by a background thread or the worker pool and sealed by a pool,
 // all internal.
 #pragma once
@@ -46,6 +47,9 @@ class WriteEngine {
   // The run record fails with `cause`, else the engine's own failure, else
   // "the build was aborted".
   void Abort(const Status& cause = Status::OK());
+  // Thread-safe: Finish stops before the next shard seal or before the
+  // publish (ShardedWriter::Cancel).
+  void Cancel();
 
   // The shards known so far (the final count for hash and categorical).
   uint32_t num_dbs() const;

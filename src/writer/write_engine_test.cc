@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "backend/fault_shard_writer.h"
 #include "core/metrics_testing.h"
@@ -107,6 +108,41 @@ TEST_F(WriteEngineTest, AFailedBuildRecordsTheErrorAndPublishesNothing) {
   EXPECT_NE(record.find("error_type: 'ShardWrite'"), std::string::npos) << record;
   EXPECT_NE(record.find("disk on fire"), std::string::npos) << record;
   EXPECT_EQ(metrics_->Names().back(), "write.failed");
+}
+
+// Cancel() from another thread while shards seal: Finish stops before it
+// publishes and deletes what the build uploaded.
+TEST_F(WriteEngineTest, CancelDuringFinishPublishesNothingAndCleansUp) {
+  for (bool before_finish : {true, false}) {
+    SCOPED_TRACE(before_finish ? "cancelled before Finish" : "cancelled during a seal");
+    store_ = std::make_shared<MemoryStore>("mem-" + std::to_string(before_finish));
+    auto config = Config();
+    auto slow = std::make_shared<FaultInjectingShardWriterFactory>(NewSqliteWriterFactory());
+    ShardFault delay{ShardFault::Stage::kSeal, "db=00001", 0, Status::OK()};
+    delay.delay = std::chrono::milliseconds(300);
+    slow->AddFault(delay);
+    config.adapter_factory = slow;
+    Result<std::unique_ptr<HashShardedWriter>> w = HashShardedWriter::Open(config);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    for (int64_t i = 0; i < 1000; ++i) ASSERT_TRUE((*w)->Add(Key::Int(i), "v").ok());
+    if (before_finish) (*w)->Cancel();
+    std::thread canceller([&] {
+      if (before_finish) return;
+      while (slow->Calls(ShardFault::Stage::kSeal) == 0) std::this_thread::yield();
+      (*w)->Cancel();
+    });
+    Result<BuildResult> r = (*w)->Finish();
+    canceller.join();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("cancelled"), std::string::npos) << r.status().ToString();
+    EXPECT_TRUE(Keys("snap/manifests/").empty());
+    EXPECT_TRUE(Keys("snap/shards/").empty());
+    EXPECT_FALSE(store_->Get("snap/_CURRENT")->has_value());
+    EXPECT_NE(RunRecordText().find("cancelled"), std::string::npos) << RunRecordText();
+    EXPECT_FALSE(std::filesystem::exists(local_) && !std::filesystem::is_empty(local_))
+        << "local staging left behind under " << local_;
+  }
 }
 
 TEST_F(WriteEngineTest, BadConfigWritesNothingAtAll) {
