@@ -4,8 +4,8 @@
 # ThreadSanitizer (tools/tsan/run.sh), the S3 integration tests against a real
 # S3 server (Ceph RGW, started and stopped by tests/s3/run.sh), the SlateDB
 # interop checks against real SlateDB in both directions, the CEL
-# conformance tests, the CEL differential test against @bufbuild/cel, and
-# the independent Python snapshot check.
+# conformance tests, the CEL differential test against @bufbuild/cel, the
+# pip install of the checkout, and the independent Python snapshot check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -17,6 +17,8 @@ echo "== asan build done [${SECONDS}s]"
 echo "== tsan build done [${SECONDS}s]"
 echo "== tests (release) [${SECONDS}s]"
 (cd build/release && ctest --output-on-failure -j2)
+echo "== pip install of the checkout into a virtualenv (reusing build/release) [${SECONDS}s]"
+./tests/python/pip_install.sh build/release
 echo "== tests (asan+ubsan) [${SECONDS}s]"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2)
 echo "== tests that use threads (tsan) [${SECONDS}s]"
