@@ -5,8 +5,8 @@
 # S3 server (Ceph RGW, started and stopped by tests/s3/run.sh; the C++ ones and
 # the Python API's python/tests_s3), the SlateDB
 # interop checks against real SlateDB in both directions, the CEL
-# conformance tests, the CEL differential test against @bufbuild/cel, and
-# the independent Python snapshot check.
+# conformance tests, the CEL differential test against @bufbuild/cel, the
+# pip install of the checkout, and the independent Python snapshot check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -18,6 +18,8 @@ echo "== asan build done [${SECONDS}s]"
 echo "== tsan build done [${SECONDS}s]"
 echo "== tests (release) [${SECONDS}s]"
 (cd build/release && ctest --output-on-failure -j2)
+echo "== pip install of the checkout into a virtualenv (reusing build/release) [${SECONDS}s]"
+./tests/python/pip_install.sh build/release
 echo "== tests (asan+ubsan) [${SECONDS}s]"
 (cd build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2)
 echo "== tests that use threads (tsan) [${SECONDS}s]"
