@@ -92,6 +92,7 @@ setup(
     package_dir={"": "python"},
     packages=find_packages(os.path.join(SOURCE_DIR, "python"),
                            include=["shardyfusion", "shardyfusion.*"]),
+    package_data={"shardyfusion": ["py.typed"]},
     ext_modules=[Extension("shardyfusion._native", sources=[])],
     cmdclass={"build_py": FreshBuildPy, "build_ext": CMakeBuildExt},
 )

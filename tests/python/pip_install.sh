@@ -35,6 +35,7 @@ for mod in (shardyfusion, shardyfusion._native):
     assert path.startswith(site), f"{mod.__name__} from {path}, not from {site}"
     assert not path.startswith(source_dir) and not path.startswith(build_dir), path
 assert not os.path.exists(os.path.join(site, "tests")), "python/tests was installed"
+assert os.path.isfile(os.path.join(site, "shardyfusion", "py.typed")), "py.typed was not installed"
 
 prefix = work + "snap"
 config = HashShardedWriteConfig(num_dbs=2, s3_prefix=prefix,
