@@ -108,8 +108,7 @@ std::string BlockBuilder::Finish() {
 // ---------------------------------------------------------------------------
 // BlockReader
 
-Result<BlockReader> BlockReader::Open(std::string_view contents, int format_version,
-                                      bool validated) {
+Result<BlockReader> BlockReader::Open(std::string_view contents, int format_version) {
   if (format_version != 1 && format_version != 2) {
     return Corrupt(
         fmt::format("unsupported SST format version {} (expected 1 or 2)", format_version));
@@ -132,7 +131,6 @@ Result<BlockReader> BlockReader::Open(std::string_view contents, int format_vers
   reader.data_ = contents.substr(0, contents.size() - trailer);
   reader.offsets_ = contents.data() + reader.data_.size();
   reader.num_offsets_ = count;
-  if (validated && format_version == 2) return reader;
   for (size_t i = 0; i < count; ++i) {
     const size_t offset = reader.Offset(i);
     if (offset >= reader.data_.size()) {

@@ -159,11 +159,7 @@ class BlockReader {
  public:
   // Checks the block's trailer. `format_version` is the SST footer's format
   // version: 1 (V1 blocks) or 2 (V2 blocks).
-  // `validated`: these exact bytes were accepted by an Open before (a block
-  // the SST reader checked when it loaded it into its cache); a V2 block's
-  // offsets are then not checked again.
-  static Result<BlockReader> Open(std::string_view contents, int format_version,
-                                  bool validated = false);
+  static Result<BlockReader> Open(std::string_view contents, int format_version);
 
   BlockIterator NewIterator() const { return BlockIterator(this); }
 

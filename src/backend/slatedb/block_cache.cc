@@ -42,8 +42,7 @@ int ShardBitsFor(uint64_t capacity) {
 
 }  // namespace
 
-// One list (front = most recently inserted or spared) and its index, under
-// one mutex: LRU by second chance (CLOCK), so a hit only sets a bit.
+// One LRU list (front = most recently used) and its index, under one mutex.
 // Aligned so that neighbouring shards' mutexes do not share a cache line.
 class alignas(64) BlockCache::Shard {
  public:
@@ -57,9 +56,7 @@ class alignas(64) BlockCache::Shard {
       return nullptr;
     }
     ++stats_.hits;
-    // Second chance instead of a splice per hit: eviction moves a referenced
-    // entry back to the front instead of dropping it.
-    it->second->referenced = true;
+    if (it->second != lru_.begin()) lru_.splice(lru_.begin(), lru_, it->second);
     return it->second->value;
   }
 
@@ -77,18 +74,13 @@ class alignas(64) BlockCache::Shard {
     }
     while (stats_.bytes_used + charge > capacity_) {
       auto last = std::prev(lru_.end());
-      if (last->referenced) {
-        last->referenced = false;
-        lru_.splice(lru_.begin(), lru_, last);
-        continue;
-      }
       stats_.bytes_used -= last->charge;
       ++stats_.evictions;
       --stats_.entries;
       index_.erase(last->key);
       victims.splice(victims.end(), lru_, last);
     }
-    lru_.push_front(Entry{key, value, charge, false});
+    lru_.push_front(Entry{key, value, charge});
     index_.emplace(key, lru_.begin());
     stats_.bytes_used += charge;
     ++stats_.inserts;
@@ -111,7 +103,6 @@ class alignas(64) BlockCache::Shard {
     CacheKey key;
     std::shared_ptr<const std::string> value;
     uint64_t charge;
-    bool referenced;  // looked up since it last reached the back
   };
 
   mutable std::mutex mu_;

@@ -7,11 +7,8 @@
 // id from NewId() when it opens, so blocks of different SSTs never collide,
 // and the blocks of a reader that was closed are never hit again: they age
 // out under LRU rather than being erased. An entry is charged its block size
-// plus kEntryOverhead; Insert() evicts until the new one fits, so bytes_used
-// never exceeds capacity(). Eviction is LRU by second chance (CLOCK): a hit
-// marks its entry, and eviction, working from the oldest, spares a marked
-// entry once (clearing the mark) instead of dropping it, so a hit costs no
-// list update. A block larger than a
+// plus kEntryOverhead; Insert() evicts least recently used entries until the
+// new one fits, so bytes_used never exceeds capacity(). A block larger than a
 // shard's capacity is not cached. Capacity 0 disables caching: Insert()
 // stores nothing and Lookup() always misses.
 //
@@ -63,7 +60,7 @@ class BlockCache {
   // A new reader id, never returned before by this cache.
   uint64_t NewId() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
-  // The cached block (marked as used, see above), or nullptr.
+  // The cached block, made most recently used, or nullptr.
   std::shared_ptr<const std::string> Lookup(uint64_t id, uint64_t block);
 
   // Caches `value` under (id, block), evicting as needed, and returns the

@@ -147,10 +147,6 @@ Result<std::shared_ptr<const std::string>> SstReader::LoadBlock(size_t i) {
     return Corrupt(url_, "block " + std::to_string(i) + " is truncated or missing");
   }
   SHARDY_ASSIGN_OR_RETURN(std::string block, Unwrap(*stored, "block " + std::to_string(i)));
-  // Checked once here: what LoadBlock returns, cached or not, is a valid block.
-  if (Result<BlockReader> check = BlockReader::Open(block, block_format_); !check.ok()) {
-    return BlockError(i, check.status());
-  }
   auto shared = std::make_shared<const std::string>(std::move(block));
   if (cache_ == nullptr) return shared;
   return cache_->Insert(cache_id_, i, std::move(shared));
@@ -173,7 +169,7 @@ Result<std::optional<SstRowRef>> SstReader::Find(std::string_view key, uint64_t 
   }
   for (; i < index_.size(); ++i) {
     SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> bytes, LoadBlock(i));
-    Result<BlockReader> block = BlockReader::Open(*bytes, block_format_, /*validated=*/true);
+    Result<BlockReader> block = BlockReader::Open(*bytes, block_format_);
     if (!block.ok()) return BlockError(i, block.status());
     BlockIterator it = block->NewIterator();
     it.Seek(key);
@@ -201,7 +197,7 @@ Result<std::optional<Row>> SstReader::Get(std::string_view key, uint64_t max_seq
 Status SstReader::ForEachRow(const std::function<Status(const Row&)>& fn) {
   for (size_t i = 0; i < index_.size(); ++i) {
     SHARDY_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> bytes, LoadBlock(i));
-    Result<BlockReader> block = BlockReader::Open(*bytes, block_format_, /*validated=*/true);
+    Result<BlockReader> block = BlockReader::Open(*bytes, block_format_);
     if (!block.ok()) return BlockError(i, block.status());
     BlockIterator it = block->NewIterator();
     for (it.SeekToFirst(); it.Valid(); it.Next()) SHARDY_RETURN_IF_ERROR(fn(it.row()));

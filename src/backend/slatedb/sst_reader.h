@@ -74,8 +74,7 @@ class SstReader {
 
  private:
   SstReader() = default;
-  // The decompressed block `i`, from the cache or the store; a block from the
-  // store is checked (BlockReader::Open) before it is cached or returned.
+  // The decompressed block `i`, from the cache or the store.
   Result<std::shared_ptr<const std::string>> LoadBlock(size_t i);
   // Strips and checks the CRC of a stored section, then decompresses it.
   Result<std::string> Unwrap(std::string_view stored, const std::string& what) const;
