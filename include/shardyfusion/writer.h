@@ -31,6 +31,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "shardyfusion/cel.h"
@@ -102,6 +103,21 @@ struct WriteConfig {
   // every shard's pairs are also spooled to local disk (one more local copy)
   // so that a failed attempt can be rewritten. Applies in both modes.
   std::optional<RetryConfig> shard_retry;
+
+  // A staged build (one of several processes writing one run): Finish seals
+  // the shards and records each under the run (docs/format/layout.md,
+  // "Staged shards") instead of publishing; PublishStagedRun publishes the
+  // run once every shard is recorded. Requires run_id, which may then
+  // already hold other processes' staged shards (never a published run's);
+  // attempts are numbered by claim, so two processes staging one shard
+  // write two attempts. Needs a shard count known at open (hash, or CEL with
+  // routing_values). BuildResult.manifest_ref is then empty and its winners
+  // are the shards this build sealed.
+  bool stage_only = false;
+  // With stage_only: only shards first..last (inclusive, within num_dbs) are
+  // written and recorded, empty ones too; records routed elsewhere are
+  // read and skipped.
+  std::optional<std::pair<uint32_t, uint32_t>> only_shards;
 };
 
 struct HashShardedWriteConfig : WriteConfig {
@@ -382,5 +398,25 @@ Result<BuildResult> WriteCelSharded(Range&& records, const CelShardedWriteConfig
   }
   return writer->Finish();
 }
+
+// Publishes run `run_id`, staged under `s3_prefix` (or inside `store`) by
+// builds with WriteConfig::stage_only: every shard 0..num_dbs-1 must be
+// recorded (kShardCoverage naming the missing ones), all records must agree
+// on the sharding, key encoding, layout and custom fields (kConfigValidation
+// naming the difference), and the run must not be published already
+// (kConfigValidation). Winners are selected as a single build selects them
+// (the lowest attempt), the manifest is written and `_CURRENT` switched, and
+// the losing attempts' objects and the staging records are deleted. A
+// failure before the manifest is written deletes nothing: stage the missing
+// shards and publish again.
+struct PublishStagedOptions {
+  std::string s3_prefix;
+  std::shared_ptr<ObjectStore> store;  // optional, as in WriteConfig
+  std::string run_id;
+  std::string shard_prefix = "shards";
+  PublishOptions publish;
+  std::shared_ptr<MetricsCollector> metrics;
+};
+Result<BuildResult> PublishStagedRun(const PublishStagedOptions& options);
 
 }  // namespace shardyfusion

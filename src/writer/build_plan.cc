@@ -84,6 +84,8 @@ Status CheckNames(const WriteConfig& config) {
   return Status::OK();
 }
 
+}  // namespace
+
 Result<StoreLocation> ResolveRoot(const WriteConfig& config) {
   Result<StoreLocation> loc = config.store ? ResolveInStore(config.store, config.s3_prefix)
                                            : OpenStoreForUrl(config.s3_prefix);
@@ -95,8 +97,6 @@ Result<StoreLocation> ResolveRoot(const WriteConfig& config) {
   }
   return loc;
 }
-
-}  // namespace
 
 PlanDefaults MachineDefaults() {
   PlanDefaults d;
@@ -144,7 +144,37 @@ Result<BuildPlan> ValidateBuild(const WriteConfig& config, const WriteOptions& o
   plan.run_id_chosen = config.run_id.has_value();
   plan.run_id = config.run_id.value_or(defaults.fresh_run_id);
   plan.local_root = config.local_root.empty() ? defaults.local_root : config.local_root;
-  plan.local_run_dir = plan.local_root + "/run_id=" + plan.run_id;
+  if (config.only_shards && !config.stage_only) {
+    return ConfigError(
+        "only_shards needs stage_only: a build of some shards cannot publish; stage them and "
+        "publish the run (PublishStagedRun, shardy publish)");
+  }
+  if (config.stage_only) {
+    if (!config.run_id) {
+      return ConfigError("stage_only needs a run_id shared by every process staging the run");
+    }
+    if (initial_num_dbs == 0) {
+      return ConfigError(
+          "stage_only needs a shard count known before the records: hash routing, or CEL "
+          "routing with routing_values (CEL direct mode learns it from the data)");
+    }
+    plan.staged = true;
+    plan.first_shard = 0;
+    plan.last_shard = initial_num_dbs - 1;
+    if (config.only_shards) {
+      const auto [first, last] = *config.only_shards;
+      if (first > last || last >= initial_num_dbs) {
+        return ConfigError("only_shards " + std::to_string(first) + "-" + std::to_string(last) +
+                           " is not a range within the build's " + std::to_string(initial_num_dbs) +
+                           " shards (0-" + std::to_string(initial_num_dbs - 1) + ")");
+      }
+      plan.first_shard = first;
+      plan.last_shard = last;
+    }
+  }
+  plan.staging_name =
+      plan.staged ? plan.run_id + "_" + defaults.fresh_run_id.substr(0, 8) : plan.run_id;
+  plan.local_run_dir = plan.local_root + "/run_id=" + plan.staging_name;
   plan.retry = config.shard_retry.value_or(RetryConfig{.max_retries = 0});
   const unsigned cores = std::max(1u, defaults.cores);
   if (options.parallel) {

@@ -46,7 +46,7 @@ struct BuildPlan {
   std::shared_ptr<ShardWriterFactory> factory;  // config.adapter_factory or SlateDB
   KeyLimits key_limits;                         // the factory's, read once
   std::string local_root;
-  std::string local_run_dir;  // <local_root>/run_id=<run_id>
+  std::string local_run_dir;  // <local_root>/run_id=<staging_name>
   RetryConfig retry;          // max_retries 0 = no spool, no retries
   // Single-process mode: one worker with at most two batches in flight.
   ShardWorkerPool::Limits pool;
@@ -54,11 +54,23 @@ struct BuildPlan {
   size_t seal_threads = 1;
   // The shards known before any record (0 = discovered: CEL direct mode).
   uint32_t initial_num_dbs = 0;
+  // A staged build (WriteConfig::stage_only): the shards it writes and
+  // records, first..last inclusive (all of them without only_shards). Its
+  // local staging is its own (run id plus a fresh suffix), so two processes
+  // staging one run on one machine do not meet.
+  bool staged = false;
+  uint32_t first_shard = 0;
+  uint32_t last_shard = 0;
+  std::string staging_name;  // the local staging's run id: run_id, or run_id_<8 hex> staged
 };
 
 // Checks every setting shared by the sharding strategies. `initial_num_dbs`
 // is the strategy's shard count known at open (0 when discovered).
 Result<BuildPlan> ValidateBuild(const WriteConfig& config, const WriteOptions& options,
                                 uint32_t initial_num_dbs, const PlanDefaults& defaults);
+
+// The snapshot root of config.s3_prefix (inside config.store when set); a
+// kConfigValidation error for a prefix without a key below its bucket.
+Result<StoreLocation> ResolveRoot(const WriteConfig& config);
 
 }  // namespace shardyfusion

@@ -110,4 +110,29 @@ std::string AttemptKey(std::string_view root_key, std::string_view shard_prefix,
   return JoinPath(root_key, {shard_prefix, run_dir, db_dir, attempt_dir});
 }
 
+std::string StagedDir(std::string_view root_key, std::string_view shard_prefix,
+                      std::string_view run_id) {
+  return JoinPath(root_key, {shard_prefix, "run_id=" + std::string(run_id), "_staged"});
+}
+
+std::string StagedShardDir(std::string_view root_key, std::string_view shard_prefix,
+                           std::string_view run_id, int64_t db_id) {
+  char db[32];
+  std::snprintf(db, sizeof(db), "db=%05lld", static_cast<long long>(db_id));
+  return StagedDir(root_key, shard_prefix, run_id) + "/" + db;
+}
+
+std::string StagedClaimKey(std::string_view root_key, std::string_view shard_prefix,
+                           std::string_view run_id, int64_t db_id, int64_t attempt) {
+  return StagedShardDir(root_key, shard_prefix, run_id, db_id) + "/" + AttemptDirName(attempt) +
+         ".claim";
+}
+
+std::string StagedRecordKey(std::string_view root_key, std::string_view shard_prefix,
+                            std::string_view run_id, int64_t db_id,
+                            std::optional<int64_t> attempt) {
+  return StagedShardDir(root_key, shard_prefix, run_id, db_id) + "/" +
+         (attempt ? AttemptDirName(*attempt) : std::string("empty")) + ".sealed";
+}
+
 }  // namespace shardyfusion

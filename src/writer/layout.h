@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,5 +52,18 @@ std::string AttemptDirName(int64_t attempt);
 std::string AttemptKey(std::string_view root_key, std::string_view shard_prefix,
                        std::string_view run_id, const DbPathTemplate& db_path, int64_t db_id,
                        int64_t attempt);
+
+// Staged shards (docs/format/layout.md, "Staged shards"): beside a run's
+// shard directories, <root>/<shard_prefix>/run_id=<run>/_staged/ holds, per
+// shard db=<NNNNN> (whatever the db_path_template), the attempt claims
+// (attempt=<NN>.claim, written if absent before the attempt opens) and the
+// sealed-shard records (attempt=<NN>.sealed, or empty.sealed for a shard
+// that received no records).
+std::string StagedDir(std::string_view root_key, std::string_view shard_prefix,
+                      std::string_view run_id);
+std::string StagedClaimKey(std::string_view root_key, std::string_view shard_prefix,
+                           std::string_view run_id, int64_t db_id, int64_t attempt);
+std::string StagedRecordKey(std::string_view root_key, std::string_view shard_prefix,
+                            std::string_view run_id, int64_t db_id, std::optional<int64_t> attempt);
 
 }  // namespace shardyfusion

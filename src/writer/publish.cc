@@ -20,6 +20,12 @@ std::vector<std::string> AllCreated(const PublishRequest& request) {
   return keys;
 }
 
+void Emit(const PublishRequest& request, std::string_view event) {
+  if (request.emit) request.emit(event, {});
+}
+
+}  // namespace
+
 Manifest AssembleManifest(const PublishRequest& request, std::vector<ShardMeta> winners) {
   Manifest manifest;
   BuildMeta& meta = manifest.meta;
@@ -38,16 +44,11 @@ Manifest AssembleManifest(const PublishRequest& request, std::vector<ShardMeta> 
   return manifest;
 }
 
-void Emit(const PublishRequest& request, std::string_view event) {
-  if (request.emit) request.emit(event, {});
-}
-
-}  // namespace
-
 Result<PublishedSnapshot> PublishSnapshot(PublishRequest request) {
   ObjectStore& store = *request.root.store;
   Result<WinnerSelection> sel = SelectWinners(request.attempts, request.num_dbs);
   if (!sel.ok()) {
+    if (request.keep_attempts_on_failure) return sel.status();
     DeleteBestEffort(store, AllCreated(request), "failed_build_cleanup");
     return sel.status();
   }
@@ -58,7 +59,7 @@ Result<PublishedSnapshot> PublishSnapshot(PublishRequest request) {
   if (!ref.ok()) {
     // A manifest that was written but not made current still references the
     // shards: keep them so the pointer switch can be finished.
-    if (ref.status().code() != ErrorCode::kPublishCurrent) {
+    if (ref.status().code() != ErrorCode::kPublishCurrent && !request.keep_attempts_on_failure) {
       DeleteBestEffort(store, AllCreated(request), "failed_build_cleanup");
     }
     return ref.status();

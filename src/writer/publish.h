@@ -54,6 +54,10 @@ struct PublishRequest {
   std::vector<std::string> superseded_objects;
   PublishOptions options;
   EmitFn emit;  // may be empty
+  // Staged runs (staged.h): the attempts were sealed and recorded by other
+  // processes, so a failure before the manifest is written deletes nothing
+  // and the publish can be repeated.
+  bool keep_attempts_on_failure = false;
 };
 
 struct PublishedSnapshot {
@@ -64,5 +68,9 @@ struct PublishedSnapshot {
 };
 
 Result<PublishedSnapshot> PublishSnapshot(PublishRequest request);
+
+// The manifest the request publishes with `winners` as its shards (its
+// created_at unset): also the body of a staged shard's record (staged.h).
+Manifest AssembleManifest(const PublishRequest& request, std::vector<ShardMeta> winners);
 
 }  // namespace shardyfusion

@@ -83,4 +83,20 @@ Status CheckRunIdUnused(ObjectStore& store, std::string_view root_key,
                     "snapshot; choose a new run id, or leave it unset for a fresh one");
 }
 
+Status CheckRunNotPublished(ObjectStore& store, std::string_view root_key,
+                            std::string_view run_id) {
+  Result<std::optional<std::string>> m =
+      FindDir(store, JoinPath(root_key, {kManifestsDir}), [&](std::string_view name) {
+        std::optional<ManifestDirName> parsed = ParseManifestDirName(name);
+        return parsed && parsed->run_id == run_id;
+      });
+  if (!m.ok()) return m.status();
+  if (!*m) return Status::OK();
+  return Status(ErrorCode::kConfigValidation,
+                "run_id \"" + std::string(run_id) + "\" is published under " + store.Url(root_key) +
+                    " (" + store.Url(**m) +
+                    "): a published run is never staged into or published again; choose a new "
+                    "run id");
+}
+
 }  // namespace shardyfusion

@@ -10,8 +10,8 @@
 // A build with a fresh run id (none configured: a new uuid4) cannot collide
 // and is not checked. Writing into a run id on purpose (staging shards of
 // one run from several processes, resuming a killed build) is to be an
-// explicit mode of its own that names what it may touch; no setting turns
-// this check off.
+// explicit mode of its own that names what it may touch (staged builds:
+// CheckRunNotPublished); no setting turns this check off.
 //
 // Thread-safety: pure function over store I/O (three listings).
 #pragma once
@@ -29,5 +29,10 @@ namespace shardyfusion {
 Status CheckRunIdUnused(ObjectStore& store, std::string_view root_key,
                         std::string_view shard_prefix, std::string_view runs_prefix,
                         std::string_view run_id);
+
+// The staged modes' rule (WriteConfig::stage_only, PublishStagedRun): the
+// run may hold staged shards, but OK only if no manifest of `run_id`
+// exists; otherwise a kConfigValidation error naming it.
+Status CheckRunNotPublished(ObjectStore& store, std::string_view root_key, std::string_view run_id);
 
 }  // namespace shardyfusion

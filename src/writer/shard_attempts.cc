@@ -152,9 +152,25 @@ Status ShardAttempts::Wrap(const char* what, const Status& st) const {
 }
 
 Status ShardAttempts::Open() {
+  attempts_.push_back(std::make_shared<CreatedObjectsStore>(env_->store));
+  if (env_->claim_attempts) {
+    // The claim is the attempt's first object: deleted with it if it loses.
+    PutOptions claim;
+    claim.condition = PutCondition::kIfAbsent;
+    claim.content_type = "text/plain";
+    for (int taken = 0;; ++taken) {
+      const std::string key =
+          StagedClaimKey(env_->root_key, env_->shard_prefix, env_->run_id, db_id_, attempt_);
+      Result<std::string> put = attempts_.back()->Put(key, env_->run_id + "\n", claim);
+      if (put.ok()) break;
+      if (put.status().code() != ErrorCode::kPreconditionFailed || taken >= 1000) {
+        return Wrap("claim", put.status());
+      }
+      ++attempt_;  // another process writes this attempt
+    }
+  }
   db_key_ =
       AttemptKey(env_->root_key, env_->shard_prefix, env_->run_id, env_->db_path, db_id_, attempt_);
-  attempts_.push_back(std::make_shared<CreatedObjectsStore>(env_->store));
   ShardWriterContext ctx;
   ctx.store = attempts_.back();
   ctx.db_key = db_key_;
@@ -187,9 +203,11 @@ Status ShardAttempts::Replay() {
 Status ShardAttempts::NextAttempt(const Status& cause) {
   Status last = cause;
   for (;;) {
-    const int64_t attempts = attempt_ + 1;
+    // This process's attempts of the shard (claimed attempt numbers may skip
+    // those of other processes).
+    const int64_t attempts = static_cast<int64_t>(attempts_.size());
     if (!last.retryable() || spool_ == nullptr) return last;
-    if (attempt_ >= static_cast<int64_t>(env_->retry.max_retries)) {
+    if (attempts - 1 >= static_cast<int64_t>(env_->retry.max_retries)) {
       Emit(metric_events::kWriteShardRetryExhausted,
            {{"db_id", static_cast<double>(db_id_)}, {"attempts", static_cast<double>(attempts)}});
       return Status(ErrorCode::kShardWrite,
@@ -202,8 +220,9 @@ Status ShardAttempts::NextAttempt(const Status& cause) {
     // What the failed attempt uploaded is never referenced; the build's
     // cleanup deletes it again if this fails.
     DeleteBestEffort(*attempts_.back(), attempts_.back()->created(), "attempt_cleanup");
-    const double backoff = env_->retry.initial_backoff_seconds *
-                           std::pow(env_->retry.backoff_multiplier, static_cast<double>(attempt_));
+    const double backoff =
+        env_->retry.initial_backoff_seconds *
+        std::pow(env_->retry.backoff_multiplier, static_cast<double>(attempts - 1));
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.3g", backoff);
     Log(LogLevel::kWarning, "db_id=" + std::to_string(db_id_) + " " + AttemptDirName(attempt_) +

@@ -66,6 +66,9 @@ struct ShardAttemptEnv {
   EmitFn emit;                         // may be empty
   std::stop_token stop;                // requested when the build fails
   Clock* clock = SystemClock();        // backoff sleeps and attempt durations
+  // Staged builds: each attempt number is claimed first (StagedClaimKey,
+  // written if absent), the next number when another process holds it.
+  bool claim_attempts = false;
 };
 
 class ShardAttempts {

@@ -23,6 +23,7 @@
 #include "writer/run_record.h"
 #include "writer/shard_attempts.h"
 #include "writer/shard_worker_pool.h"
+#include "writer/staged.h"
 #include "writer/winners.h"
 
 namespace shardyfusion {
@@ -44,6 +45,9 @@ struct ShardState {
   std::optional<Key> min_key;
   std::optional<Key> max_key;
   int64_t first_seen = -1;  // order of first record, for ceiling tie-breaks
+  // Staged builds: the shard's sealed record is written (staged.h), so its
+  // objects belong to the run from here on, whatever this build does next.
+  bool recorded = false;
 };
 
 // What a batch in flight is charged against the workers' budgets: its pairs
@@ -92,6 +96,7 @@ class WriteEngine::Impl {
   uint64_t total_items = 0;  // buffered, not yet flushed
   uint64_t total_bytes = 0;
   uint64_t records = 0;
+  uint64_t skipped = 0;  // staged builds: records routed to shards outside the range
   uint64_t bytes_in = 0;
   int64_t next_first_seen = 0;
   bool key_is_int = false;
@@ -230,11 +235,12 @@ class WriteEngine::Impl {
   }
 
   // Every object the shards' attempts created: nothing references them
-  // until the manifest is published.
+  // until the manifest is published. Recorded shards (staged builds) are
+  // left out: their records hand them to the run's publisher.
   std::vector<std::string> CreatedObjects() const {
     std::vector<std::string> keys;
     for (const std::unique_ptr<ShardState>& s : shards) {
-      if (s->attempts) {
+      if (s->attempts && !s->recorded) {
         std::vector<std::string> k = s->attempts->CreatedObjects();
         keys.insert(keys.end(), k.begin(), k.end());
       }
@@ -272,9 +278,11 @@ class WriteEngine::Impl {
   // a shard's last batch and seals it (merge, insert, upload). Shards are
   // independent and sealing dominates the tail of a build. After the first
   // failure the remaining shards are abandoned, not sealed, and that first
-  // failure is returned. sealed[db_id] is set for every sealed shard.
+  // failure is returned. sealed[db_id] is set for every sealed shard. With
+  // `staged_base` (a staged build), each sealed shard is recorded at once.
   // REQUIRES: the worker pool has been drained and stopped.
-  Status SealAll(std::vector<std::optional<SealResult>>* sealed) {
+  Status SealAll(std::vector<std::optional<SealResult>>* sealed,
+                 const PublishRequest* staged_base) {
     std::vector<uint32_t> todo;
     for (uint32_t i = 0; i < shards.size(); ++i) {
       if (shards[i]->attempts || !shards[i]->batch.empty()) todo.push_back(i);
@@ -302,6 +310,7 @@ class WriteEngine::Impl {
         s.batch.Release();
         Result<SealResult> r = st.ok() ? s.attempts->Seal() : Result<SealResult>(st);
         if (r.ok()) st = VerifySealed(db_id, s);
+        if (r.ok() && st.ok() && staged_base) st = RecordShard(*staged_base, db_id, *r);
         if (r.ok() && st.ok()) {
           (*sealed)[db_id] = *r;
           Emit(metric_events::kWriteShardCompleted,
@@ -326,6 +335,64 @@ class WriteEngine::Impl {
     for (std::thread& t : helpers) t.join();
     if (first_failure.ok() && cancelled) return CancelledError();
     return first_failure;
+  }
+
+  // What the manifest lists for sealed shard `db_id` if its attempt wins,
+  // and the objects the attempt created.
+  ShardAttemptResult AttemptResult(uint32_t db_id, const SealResult& sealed) const {
+    const ShardState& s = *shards[db_id];
+    ShardAttemptResult a;
+    ShardMeta& m = a.shard;
+    m.db_id = db_id;
+    m.attempt = s.attempts->attempt();
+    m.db_url = root.store->Url(s.attempts->db_key());
+    m.row_count = s.row_count;
+    m.db_bytes = static_cast<int64_t>(sealed.db_bytes);
+    m.min_key = s.min_key;
+    m.max_key = s.max_key;
+    m.checkpoint_id = NewUuid4Hex();
+    m.writer_info.attempt = m.attempt;
+    m.writer_info.duration_ms = s.attempts->duration_ms();
+    a.created_objects = s.attempts->CurrentObjects();
+    return a;
+  }
+
+  // Staged builds: writes the sealed-shard record of `db_id` (null `sealed`:
+  // the shard received no records). An empty shard's record may exist
+  // already (another process staged it); a sealed attempt's cannot, its
+  // number being claimed.
+  Status RecordShard(const PublishRequest& base, uint32_t db_id, const SealResult* sealed) {
+    ShardState& s = *shards[db_id];
+    std::optional<ShardAttemptResult> a;
+    std::vector<std::string> superseded;
+    if (sealed) {
+      a = AttemptResult(db_id, *sealed);
+      superseded = s.attempts->SupersededObjects();
+    }
+    Result<std::string> bytes =
+        SerializeStagedRecord(base, db_id, a ? &*a : nullptr, superseded, plan.staging_name);
+    if (!bytes.ok()) return bytes.status();
+    PutOptions put;
+    put.condition = PutCondition::kIfAbsent;
+    put.content_type = kManifestContentType;
+    const std::string key =
+        StagedRecordKey(root.key, config.shard_prefix, plan.run_id, db_id,
+                        sealed ? std::optional<int64_t>(s.attempts->attempt()) : std::nullopt);
+    Result<std::string> written = root.store->Put(key, *bytes, put);
+    if (!written.ok()) {
+      if (!sealed && written.status().code() == ErrorCode::kPreconditionFailed) {
+        return Status::OK();
+      }
+      return Status(ErrorCode::kShardWrite,
+                    "cannot record the staged shard db_id=" + std::to_string(db_id) + " at " +
+                        root.store->Url(key) + ": " + written.status().message(),
+                    written.status().retryable());
+    }
+    s.recorded = true;
+    return Status::OK();
+  }
+  Status RecordShard(const PublishRequest& base, uint32_t db_id, const SealResult& sealed) {
+    return RecordShard(base, db_id, &sealed);
   }
 
   // The shard `db_id`, created on first use.
@@ -365,14 +432,18 @@ Status WriteEngine::Impl::Start() {
   if (plan.initial_num_dbs > 0) EnsureShard(plan.initial_num_dbs - 1);
   // A rerun of a run id must never write into (or clean up) another
   // build's objects, which may be a published snapshot's.
-  if (plan.run_id_chosen) {
+  // A staged build writes into a run that other processes stage too, but
+  // never into a published one.
+  if (plan.staged) {
+    SHARDY_RETURN_IF_ERROR(CheckRunNotPublished(*root.store, root.key, plan.run_id));
+  } else if (plan.run_id_chosen) {
     Status unused = CheckRunIdUnused(*root.store, root.key, config.shard_prefix,
                                      config.run_registry_prefix, plan.run_id);
     if (!unused.ok()) return unused;
   }
   // Everything is validated: from here on the build writes.
   Result<std::unique_ptr<LocalStaging>> acquired =
-      LocalStaging::Acquire(plan.local_root, plan.run_id);
+      LocalStaging::Acquire(plan.local_root, plan.staging_name);
   if (!acquired.ok()) return acquired.status();
   staging = std::move(acquired).value();
   // Builds that died (kill -9) left their staging behind; nothing else
@@ -398,6 +469,7 @@ Status WriteEngine::Impl::Start() {
   env.local_run_dir = plan.local_run_dir;
   env.replay_batch_size = config.batch_size;
   env.retry = plan.retry;
+  env.claim_attempts = plan.staged;
   env.emit = [this](std::string_view event,
                     std::vector<std::pair<std::string_view, double>> numbers) {
     Emit(event, std::move(numbers));
@@ -448,6 +520,11 @@ Status WriteEngine::Add(const Key& key, std::string_view value, std::span<const 
     return w.failure;
   }
   const uint32_t db_id = *routed;
+  if (w.plan.staged && (db_id < w.plan.first_shard || db_id > w.plan.last_shard)) {
+    ++w.records;
+    ++w.skipped;
+    return Status::OK();  // another process stages that shard
+  }
   ShardState& s = w.EnsureShard(db_id);
   if (s.first_seen < 0) s.first_seen = w.next_first_seen++;
   s.batch.Add(w.key_scratch, value);
@@ -546,13 +623,30 @@ Result<PublishRequest> WriteEngine::Impl::SealShards() {
   Result<uint32_t> num_dbs = shard_count.final(rows);
   if (!num_dbs.ok()) return fail(num_dbs.status());
   if (*num_dbs > 0) EnsureShard(*num_dbs - 1);
-  std::vector<std::optional<SealResult>> sealed;
-  if (Status st = SealAll(&sealed); !st.ok()) return fail(st);
 
   PublishRequest request;
   request.root = root;
   request.run_id = plan.run_id;
   request.num_dbs = *num_dbs;
+  request.sharding = router->spec();
+  request.db_path_template = config.db_path_template;
+  request.shard_prefix = config.shard_prefix;
+  request.key_encoding = config.key_encoding;
+  request.user_custom = *PyJsonLoads(config.custom_manifest_fields_json);  // checked by Validate
+  AddRoutingCustomFields(*router, &request.library_custom);
+  request.library_custom[kShardBackendKey] = plan.factory->name();
+  request.options = config.publish;
+  request.emit = env.emit;
+
+  std::vector<std::optional<SealResult>> sealed;
+  if (Status st = SealAll(&sealed, plan.staged ? &request : nullptr); !st.ok()) return fail(st);
+  if (plan.staged) {
+    // Shards of the range that received nothing are recorded as empty.
+    for (uint32_t db_id = plan.first_shard; db_id <= plan.last_shard; ++db_id) {
+      if (sealed[db_id] || shards[db_id]->row_count > 0) continue;
+      if (Status st = RecordShard(request, db_id, nullptr); !st.ok()) return fail(st);
+    }
+  }
   for (uint32_t db_id = 0; db_id < shards.size(); ++db_id) {
     ShardState& s = *shards[db_id];
     if (!sealed[db_id]) {
@@ -565,30 +659,8 @@ Result<PublishRequest> WriteEngine::Impl::SealShards() {
     std::vector<std::string> earlier = s.attempts->SupersededObjects();
     request.superseded_objects.insert(request.superseded_objects.end(), earlier.begin(),
                                       earlier.end());
-    ShardAttemptResult a;
-    ShardMeta& m = a.shard;
-    m.db_id = db_id;
-    m.attempt = s.attempts->attempt();
-    m.db_url = root.store->Url(s.attempts->db_key());
-    m.row_count = s.row_count;
-    m.db_bytes = static_cast<int64_t>(sealed[db_id]->db_bytes);
-    m.min_key = s.min_key;
-    m.max_key = s.max_key;
-    m.checkpoint_id = NewUuid4Hex();
-    m.writer_info.attempt = m.attempt;
-    m.writer_info.duration_ms = s.attempts->duration_ms();
-    a.created_objects = s.attempts->CurrentObjects();
-    request.attempts.push_back(std::move(a));
+    request.attempts.push_back(AttemptResult(db_id, *sealed[db_id]));
   }
-  request.sharding = router->spec();
-  request.db_path_template = config.db_path_template;
-  request.shard_prefix = config.shard_prefix;
-  request.key_encoding = config.key_encoding;
-  request.user_custom = *PyJsonLoads(config.custom_manifest_fields_json);  // checked by Validate
-  AddRoutingCustomFields(*router, &request.library_custom);
-  request.library_custom[kShardBackendKey] = plan.factory->name();
-  request.options = config.publish;
-  request.emit = env.emit;
   return request;
 }
 
@@ -602,6 +674,24 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   Emit(metric_events::kWriteShardsCompleted, {{"duration_ms", static_cast<double>(write_ms)},
                                               {"rows_written", static_cast<double>(rows_sealed)}});
   const int64_t num_dbs = request->num_dbs;
+  if (plan.staged) {
+    // Every shard of the range is recorded: the run's publisher takes over.
+    RemoveLocalStaging();
+    BuildResult result;
+    result.run_id = plan.run_id;
+    result.num_dbs = num_dbs;
+    result.stats.num_attempt_results = static_cast<int64_t>(request->attempts.size());
+    for (ShardAttemptResult& a : request->attempts) {
+      if (a.shard.row_count == 0) continue;
+      result.stats.rows_written += a.shard.row_count;
+      result.winners.push_back(std::move(a.shard));
+    }
+    result.stats.num_winners = static_cast<int64_t>(result.winners.size());
+    result.stats.bytes_written = bytes_in;
+    result.stats.durations.write_ms = write_ms;
+    result.stats.durations.total_ms = MillisSince(started);
+    return result;
+  }
   // The last point at which a cancel is honoured: after it, the manifest is written.
   if (cancelled) {
     DeleteBestEffort(*root.store, CreatedObjects(), "cancel_cleanup");
