@@ -128,6 +128,8 @@ Status FillWriteConfig(const BuildArgs& args, WriteConfig* config) {
     config->store = loc.store;
   }
   config->run_id = args.run_id;
+  config->stage_only = args.no_publish;
+  config->only_shards = args.only_shards;
   config->local_root = args.local_root;
   config->key_encoding = args.key_encoding.value_or(DefaultKeyEncoding(args.mapping.key_type));
   config->batch_size = args.batch_size;
@@ -262,6 +264,47 @@ std::optional<SlateDbCompression> ParseSlateDbCompression(std::string_view name)
   return std::nullopt;
 }
 
+std::optional<std::pair<uint32_t, uint32_t>> ParseShardRange(std::string_view text) {
+  auto number = [](std::string_view t) -> std::optional<uint32_t> {
+    if (t.empty() || t.size() > 9) return std::nullopt;
+    uint32_t v = 0;
+    for (char c : t) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<uint32_t>(c - '0');
+    }
+    return v;
+  };
+  const size_t dash = text.find('-');
+  std::optional<uint32_t> first = number(text.substr(0, dash));
+  std::optional<uint32_t> last =
+      dash == std::string_view::npos ? first : number(text.substr(dash + 1));
+  if (!first || !last || *first > *last) return std::nullopt;
+  return std::pair{*first, *last};
+}
+
+int RunPublish(const std::string& prefix, const std::string& run_id, const S3Config& s3,
+               std::ostream& out, std::ostream& err) {
+  PublishStagedOptions options;
+  options.s3_prefix = prefix;
+  options.run_id = run_id;
+  if (prefix.starts_with("s3://")) {
+    Result<StoreLocation> loc = OpenStoreForUrl(prefix, s3);
+    if (!loc.ok()) {
+      PrintError(err, loc.status());
+      return kExitError;
+    }
+    options.store = loc->store;
+  }
+  Result<BuildResult> result = PublishStagedRun(options);
+  if (!result.ok()) {
+    PrintError(err, result.status());
+    return kExitError;
+  }
+  out << BuildResultToJson(*result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+      << '\n';
+  return 0;
+}
+
 nlohmann::ordered_json BuildResultToJson(const BuildResult& result) {
   nlohmann::ordered_json winners = nlohmann::ordered_json::array();
   for (const ShardMeta& w : result.winners) {
@@ -271,17 +314,19 @@ nlohmann::ordered_json BuildResultToJson(const BuildResult& result) {
                        {"db_bytes", w.db_bytes}});
   }
   const BuildDurations& d = result.stats.durations;
-  return {{"run_id", result.run_id},
-          {"num_dbs", result.num_dbs},
-          {"manifest_ref", result.manifest_ref},
-          {"run_record_ref", result.run_record_ref.empty()
-                                 ? nlohmann::ordered_json(nullptr)
-                                 : nlohmann::ordered_json(result.run_record_ref)},
-          {"rows_written", result.stats.rows_written},
-          {"num_winners", result.stats.num_winners},
-          {"winners", std::move(winners)},
-          {"durations",
-           {{"write_ms", d.write_ms}, {"manifest_ms", d.manifest_ms}, {"total_ms", d.total_ms}}}};
+  return {
+      {"run_id", result.run_id},
+      {"num_dbs", result.num_dbs},
+      {"manifest_ref", result.manifest_ref.empty() ? nlohmann::ordered_json(nullptr)
+                                                   : nlohmann::ordered_json(result.manifest_ref)},
+      {"run_record_ref", result.run_record_ref.empty()
+                             ? nlohmann::ordered_json(nullptr)
+                             : nlohmann::ordered_json(result.run_record_ref)},
+      {"rows_written", result.stats.rows_written},
+      {"num_winners", result.stats.num_winners},
+      {"winners", std::move(winners)},
+      {"durations",
+       {{"write_ms", d.write_ms}, {"manifest_ms", d.manifest_ms}, {"total_ms", d.total_ms}}}};
 }
 
 namespace {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/record_mapping.h"
@@ -48,6 +49,10 @@ struct BuildArgs {
   std::optional<KeyEncoding> key_encoding;  // default: from mapping.key_type
   uint64_t batch_size = 50000;
   std::optional<std::string> run_id;
+  // A staged build (--no-publish, --only-shards; writer.h stage_only): the
+  // shards are sealed and recorded under run_id, `shardy publish` publishes.
+  bool no_publish = false;
+  std::optional<std::pair<uint32_t, uint32_t>> only_shards;
   std::string local_root;
   std::optional<uint64_t> max_total_batched_items;
   std::optional<uint64_t> max_total_batched_bytes;
@@ -80,10 +85,21 @@ void InstallInterruptHandlers();
 // The first of those signals received, or 0.
 int InterruptSignal();
 
+// "A-B" (or "N", one shard) as an inclusive shard range; nullopt when
+// malformed or A > B.
+std::optional<std::pair<uint32_t, uint32_t>> ParseShardRange(std::string_view text);
+
+// `shardy publish`: publishes staged run `run_id` under `prefix`
+// (PublishStagedRun) and prints the result as `shardy build` does.
+// Exit codes: 0 published, 1 not publishable or a library error.
+int RunPublish(const std::string& prefix, const std::string& run_id, const S3Config& s3,
+               std::ostream& out, std::ostream& err);
+
 // "none", "snappy", "zlib", "lz4", "zstd"; nullopt for anything else.
 std::optional<SlateDbCompression> ParseSlateDbCompression(std::string_view name);
 
 // The build result printed on success (stable field names; scripts read it).
+// manifest_ref is null for a staged build, which publishes nothing.
 nlohmann::ordered_json BuildResultToJson(const BuildResult& result);
 
 }  // namespace shardyfusion::cli

@@ -356,6 +356,69 @@ TEST_F(CliShardyTest, ARerunOfAPublishedRunIdIsRefused) {
 // A shard count beyond the limit is a configuration error before anything
 // is written (it once aborted with std::bad_alloc, the run record left at
 // `running`).
+TEST_F(CliShardyTest, StagedShardsFromTwoProcessesThenOnePublish) {
+  const std::string input = WriteJsonl("in.jsonl", 300);
+  const std::vector<std::string> staged = {"--num-dbs", "6", "--no-publish", "--only-shards"};
+  std::vector<std::string> first = staged, second = staged;
+  first.push_back("0-2");
+  second.push_back("3-5");
+  RunResult a = BuildInts(input, "r1", first);
+  ASSERT_EQ(a.code, 0) << a.err;
+  const Json ja = ParseLine(a.out);
+  EXPECT_TRUE(ja["manifest_ref"].is_null());
+  EXPECT_FALSE(CurrentExists());
+  // The other half is missing: publishing names it and publishes nothing.
+  RunResult early = Run({"publish", "--prefix", prefix_url_, "--run-id", "r1"});
+  EXPECT_EQ(early.code, 1);
+  EXPECT_NE(early.err.find("ShardCoverage"), std::string::npos) << early.err;
+  EXPECT_NE(early.err.find("db_id 3, 4, 5"), std::string::npos) << early.err;
+  EXPECT_FALSE(CurrentExists());
+  RunResult b = BuildInts(input, "r1", second);
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(ja["rows_written"].get<int64_t>() + ParseLine(b.out)["rows_written"].get<int64_t>(),
+            300);
+  RunResult p = Run({"publish", "--prefix", prefix_url_, "--run-id", "r1"});
+  ASSERT_EQ(p.code, 0) << p.err;
+  const Json jp = ParseLine(p.out);
+  EXPECT_EQ(jp["rows_written"], 300);
+  EXPECT_EQ(jp["num_dbs"], 6);
+  EXPECT_TRUE(jp["manifest_ref"].get<std::string>().starts_with(prefix_url_ + "/manifests/"));
+  EXPECT_TRUE(CurrentExists());
+  for (int id : {1, 150, 300}) {
+    RunResult g = Read({"get", std::to_string(id)});
+    ASSERT_EQ(g.code, 0) << g.err;
+    EXPECT_TRUE(ParseLine(g.out)["found"].get<bool>()) << id;
+  }
+  // Published: neither staged into nor published again.
+  RunResult again = BuildInts(input, "r1", first);
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("is published"), std::string::npos) << again.err;
+  EXPECT_EQ(Run({"publish", "--prefix", prefix_url_, "--run-id", "r1"}).code, 1);
+}
+
+TEST_F(CliShardyTest, StagedFlagsAreCheckedAsUsage) {
+  const std::string input = WriteJsonl("in.jsonl", 5);
+  // --only-shards needs --no-publish, which needs --run-id.
+  RunResult r = Run({"build", "--input", input, "--format", "jsonl", "--key-field", "id",
+                     "--key-type", "int", "--prefix", prefix_url_, "--num-dbs", "4",
+                     "--only-shards", "0-1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--no-publish"), std::string::npos) << r.err;
+  r = Run({"build", "--input", input, "--format", "jsonl", "--key-field", "id", "--key-type",
+           "int", "--prefix", prefix_url_, "--num-dbs", "4", "--no-publish"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--run-id"), std::string::npos) << r.err;
+  for (const char* bad : {"3-1", "a-b", "1-", "-2"}) {
+    r = BuildInts(input, "r1", {"--num-dbs", "4", "--no-publish", "--only-shards", bad});
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find("--only-shards takes"), std::string::npos) << r.err;
+  }
+  r = BuildInts(input, "r1", {"--num-dbs", "4", "--no-publish", "--only-shards", "2-4"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not a range within"), std::string::npos) << r.err;
+  EXPECT_FALSE(CurrentExists());
+}
+
 TEST_F(CliShardyTest, ShardCountsBeyondTheLimitAreRefused) {
   const std::string input = WriteJsonl("in.jsonl", 70000);
   RunResult r = BuildInts(input, "huge", {"--num-dbs", "4294967295"});

@@ -48,6 +48,8 @@ struct BuildFlags {
   std::string key_encoding;
   uint64_t batch_size = 50000;
   std::string run_id;
+  std::string only_shards;
+  bool no_publish = false;
   std::string local_root;
   uint64_t max_total_batched_items = 0;
   uint64_t max_total_batched_bytes = 0;
@@ -74,6 +76,7 @@ struct BuildFlags {
     CLI::Option* max_keys_per_shard = nullptr;
     CLI::Option* key_encoding = nullptr;
     CLI::Option* run_id = nullptr;
+    CLI::Option* only_shards = nullptr;
     CLI::Option* max_total_batched_items = nullptr;
     CLI::Option* max_total_batched_bytes = nullptr;
     CLI::Option* max_writes_per_second = nullptr;
@@ -92,7 +95,13 @@ constexpr const char* kBuildFooter =
     "as compact JSON. Routing: --num-dbs or --max-keys-per-shard hash the key; --cel-expr routes "
     "by a CEL expression over --cel-column fields instead (docs/format/routing.md, \"CEL "
     "routing\"). Any bad record stops the build and nothing is published. On success the "
-    "build result is printed as one JSON object.";
+    "build result is printed as one JSON object. Scale-out: processes that each run "
+    "`--run-id R --no-publish --only-shards A-B` over the same input stage a run's shards; "
+    "`shardy publish --prefix P --run-id R` then publishes it once.\n\nExamples:\n"
+    "  shardy build --input events.jsonl --format jsonl --key-field id --key-type int "
+    "--num-dbs 8 --prefix ./snap\n"
+    "  shardy build --input events.jsonl --format jsonl --key-field id --key-type int "
+    "--num-dbs 8 --prefix ./snap --run-id r1 --no-publish --only-shards 0-3";
 
 // What the records are: --input, --format, --key-field, --value-field, --key-type.
 void AddRecordFlags(CLI::App* b, BuildFlags* f) {
@@ -174,7 +183,19 @@ void AddWriteFlags(CLI::App* b, BuildFlags* f) {
   f->given.run_id = b->add_option("--run-id", f->run_id,
                                   "Run id of this build (default: a fresh uuid). It must be new: "
                                   "an id that already has objects under the prefix is refused, "
-                                  "since rerunning it could damage its published snapshot");
+                                  "since rerunning it could damage its published snapshot "
+                                  "(--no-publish: the staged run's id, shared by its processes)");
+  CLI::Option* no_publish =
+      b->add_flag("--no-publish", f->no_publish,
+                  "Stage instead of publishing: seal the shards and record each one under the "
+                  "run (--run-id, required), to be published once by `shardy publish` when "
+                  "every shard of the run is staged. Several processes may stage one run")
+          ->needs(f->given.run_id);
+  f->given.only_shards =
+      b->add_option("--only-shards", f->only_shards,
+                    "With --no-publish: write only shards A..B (inclusive, e.g. 0-15, or one "
+                    "shard N); records routed to other shards are read and skipped")
+          ->needs(no_publish);
   b->add_option("--local-root", f->local_root,
                 "Local staging directory (default: $TMPDIR/shardyfusion)");
   f->given.max_total_batched_items =
@@ -298,6 +319,15 @@ Result<BuildArgs> ToBuildArgs(const BuildFlags& f) {
   if (f.given.key_encoding->count() > 0) args.key_encoding = ParseKeyEncoding(f.key_encoding);
   args.batch_size = f.batch_size;
   args.run_id = IfGiven(f.given.run_id, f.run_id);
+  args.no_publish = f.no_publish;
+  if (f.given.only_shards->count() > 0) {
+    args.only_shards = ParseShardRange(f.only_shards);
+    if (!args.only_shards) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "--only-shards takes A-B (first and last shard, A <= B) or N, not \"" +
+                        f.only_shards + "\"");
+    }
+  }
   args.local_root = f.local_root;
   args.max_total_batched_items =
       IfGiven(f.given.max_total_batched_items, f.max_total_batched_items);

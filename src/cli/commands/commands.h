@@ -15,6 +15,7 @@
 namespace shardyfusion::cli {
 
 std::unique_ptr<Command> NewBuildCommand();     // build.cc: build
+std::unique_ptr<Command> NewPublishCommand();   // publish.cc: publish
 std::unique_ptr<Command> NewGetCommand();       // get.cc: get
 std::unique_ptr<Command> NewMultiGetCommand();  // multiget.cc: multiget
 std::unique_ptr<Command> NewInfoCommand();      // info.cc: info
