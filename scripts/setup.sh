@@ -15,6 +15,7 @@ PACKAGES=(
   sqlite3 python3 python3-xxhash python3-yaml   # the independent snapshot checker (tests/python)
   pybind11-dev python3-dev python3-pytest   # the Python package (src/python, python/): /usr/bin/python3
   python3-setuptools python3-wheel python3-pip python3-venv   # pip install of the checkout (setup.py)
+  python3-dask python3-distributed python3-pandas   # the Dask writer and its tests (python/tests/test_dask*.py)
   curl uuid-runtime ceph-mon ceph-osd radosgw ceph-common   # a real S3 server for the tests (Ceph RGW)
 )
 

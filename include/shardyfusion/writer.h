@@ -152,6 +152,11 @@ struct CelShardedWriteConfig : WriteConfig {
   std::optional<std::vector<RoutingToken>> routing_values;
   // Infer the tokens from the data (exclusive with routing_values).
   bool infer_routing_values_from_data = false;
+  // Direct mode only: the shard count when it is known up front (a staged
+  // build needs it; a distributed writer counts the ids first). Results are
+  // then ids 0..num_dbs-1 (another id is a kShardAssignment error) and
+  // shards may stay empty. Unset: the ids seen, which must be dense.
+  std::optional<uint32_t> num_dbs;
 };
 
 // The most shards a CEL direct-mode build may discover (ids 0..65535).
@@ -416,7 +421,16 @@ struct PublishStagedOptions {
   std::string shard_prefix = "shards";
   PublishOptions publish;
   std::shared_ptr<MetricsCollector> metrics;
+  // DiscardStagedRun only (a publish reads it from the staged records).
+  std::string db_path_template = "db={db_id:05d}";
 };
 Result<BuildResult> PublishStagedRun(const PublishStagedOptions& options);
+
+// Gives up on an unpublished staged run: deletes every object its staged
+// shards created (sealed attempts, attempts claimed by stagers that died)
+// and its staging records. For a distributed build that failed, once none
+// of its stagers is running. A published run is refused (kConfigValidation)
+// and nothing is deleted.
+Status DiscardStagedRun(const PublishStagedOptions& options);
 
 }  // namespace shardyfusion

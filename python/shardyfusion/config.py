@@ -738,3 +738,21 @@ class PythonWriteOptions:
             "max_total_batched_items": self.buffering.max_total_batched_items,
             "max_total_batched_bytes": self.buffering.max_total_batched_bytes,
         }
+
+
+@dataclass(slots=True)
+class DaskWriteOptions:
+    """How the Dask writer runs (shardyfusion.writer.dask).
+
+    sort_within_partitions sorts each shard's rows by the key column before
+    they are written; verify_routing re-checks the shard ids assigned in the
+    partitions against the engine's router on a sample of rows.
+    """
+
+    sort_within_partitions: bool = False
+    verify_routing: bool = True
+
+    def validate(self) -> None:
+        for name in ("sort_within_partitions", "verify_routing"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigValidationError(f"options.{name} must be a bool")

@@ -67,7 +67,7 @@ class BuildStats:
 class BuildResult:
     run_id: str
     winners: list[RequiredShardMeta]
-    manifest_ref: ManifestRefStr
+    manifest_ref: ManifestRefStr  # None for a staged build (shardyfusion.writer.staged)
     stats: BuildStats
     run_record_ref: str | None = None
     num_dbs: int = 0
@@ -78,7 +78,8 @@ class BuildResult:
         return cls(
             run_id=d["run_id"],
             winners=[RequiredShardMeta(**w) for w in d["winners"]],
-            manifest_ref=ManifestRefStr(d["manifest_ref"]),
+            # None for a staged build, which publishes nothing.
+            manifest_ref=ManifestRefStr(d["manifest_ref"]) if d["manifest_ref"] else None,
             stats=BuildStats(
                 durations=BuildDurations(
                     write_ms=s["write_ms"], manifest_ms=s["manifest_ms"], total_ms=s["total_ms"]

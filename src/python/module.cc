@@ -9,4 +9,5 @@ PYBIND11_MODULE(_native, m) {
   shardyfusion::python::BindFactories(m);
   shardyfusion::python::BindWriter(m);
   shardyfusion::python::BindReader(m);
+  shardyfusion::python::BindRouting(m);
 }

@@ -29,6 +29,8 @@
 #include "python/py_convert.h"
 #include "python/s3_settings.h"
 #include "shardyfusion/writer.h"
+#include "writer/build_plan.h"
+#include "writer/run_id_check.h"
 
 namespace shardyfusion::python {
 
@@ -49,6 +51,12 @@ void FillWriteConfig(const py::dict& d, WriteConfig* c) {
   if (d.contains("s3")) c->store = StoreFromS3Settings(c->s3_prefix, d["s3"]);
   if (d.contains("metrics")) c->metrics = MetricsBridge(d["metrics"]);
   c->run_id = OptionalString(d, "run_id");
+  if (auto v = Optional<bool>(d, "stage_only")) c->stage_only = *v;
+  if (auto v = Optional<bool>(d, "write_run_record")) c->write_run_record = *v;
+  if (d.contains("only_shards") && !d["only_shards"].is_none()) {
+    auto range = d["only_shards"].cast<std::pair<uint32_t, uint32_t>>();
+    c->only_shards = range;
+  }
   if (auto v = OptionalString(d, "db_path_template")) c->db_path_template = *v;
   if (auto v = OptionalString(d, "shard_prefix")) c->shard_prefix = *v;
   if (auto v = OptionalString(d, "local_root")) c->local_root = *v;
@@ -197,6 +205,7 @@ class Writer {
     }
     c.infer_routing_values_from_data =
         Optional<bool>(config, "infer_routing_values_from_data").value_or(false);
+    c.num_dbs = Optional<uint32_t>(config, "num_dbs");
     WriteOptions o = ToWriteOptions(options);
     Result<std::unique_ptr<CelShardedWriter>> opened = [&] {
       py::gil_scoped_release nogil;
@@ -355,9 +364,66 @@ class Writer {
   std::vector<CelType> column_types_;
 };
 
+// Publishes a staged run (PublishStagedRun) under the config's s3_prefix.
+py::dict PublishStaged(const py::dict& config, const std::string& run_id) {
+  WriteConfig c;
+  FillWriteConfig(config, &c);
+  PublishStagedOptions o;
+  o.s3_prefix = c.s3_prefix;
+  o.store = c.store;
+  o.run_id = run_id;
+  o.shard_prefix = c.shard_prefix;
+  o.publish = c.publish;
+  o.metrics = c.metrics;
+  Result<BuildResult> r = [&] {
+    py::gil_scoped_release nogil;
+    return PublishStagedRun(o);
+  }();
+  Check(r.status());
+  return BuildResultDict(*r);
+}
+
+// Deletes what the staged shards of unpublished run `run_id` created.
+void DiscardStaged(const py::dict& config, const std::string& run_id) {
+  WriteConfig c;
+  FillWriteConfig(config, &c);
+  PublishStagedOptions o;
+  o.s3_prefix = c.s3_prefix;
+  o.store = c.store;
+  o.run_id = run_id;
+  o.shard_prefix = c.shard_prefix;
+  o.db_path_template = c.db_path_template;
+  Status st;
+  {
+    py::gil_scoped_release nogil;
+    st = DiscardStagedRun(o);
+  }
+  Check(st);
+}
+
+// Raises ConfigValidationError when the config's run_id already has objects
+// under its prefix (the rule of every build that is not an explicit staging).
+void CheckRunIdUnusedFor(const py::dict& config) {
+  WriteConfig c;
+  FillWriteConfig(config, &c);
+  if (!c.run_id) return;
+  Status st;
+  {
+    py::gil_scoped_release nogil;
+    Result<StoreLocation> root = ResolveRoot(c);
+    st = root.ok() ? CheckRunIdUnused(*root->store, root->key, c.shard_prefix,
+                                      c.run_registry_prefix, *c.run_id)
+                   : root.status();
+  }
+  Check(st);
+}
+
 }  // namespace
 
 void BindWriter(py::module_& m) {
+  m.def("discard_staged", &DiscardStaged, py::arg("config"), py::arg("run_id"));
+  m.def("check_run_id_unused", &CheckRunIdUnusedFor, py::arg("config"));
+  m.def("publish_staged", &PublishStaged, py::arg("config"), py::arg("run_id"));
   py::class_<Writer>(m, "Writer")
       .def_static("open_hash", &Writer::OpenHash, py::arg("config"), py::arg("options"),
                   py::arg("record_count") = py::none())

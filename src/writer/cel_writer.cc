@@ -180,12 +180,23 @@ Result<std::unique_ptr<CelShardedWriter>> CelShardedWriter::Open(
         "infer them");
   }
   if (IsKeyOnly(config.cel_columns)) SHARDY_RETURN_IF_ERROR(CheckKeyColumn(config));
+  if (config.num_dbs) {
+    if (config.routing_values || config.infer_routing_values_from_data) {
+      return ConfigError(
+          "num_dbs applies to CEL direct mode only; categorical routing has one shard per "
+          "routing value");
+    }
+    if (*config.num_dbs == 0 || *config.num_dbs > kMaxCelDirectShards) {
+      return ConfigError("num_dbs must be 1.." + std::to_string(kMaxCelDirectShards) + " (got " +
+                         std::to_string(*config.num_dbs) + ")");
+    }
+  }
   // Categorical mode knows its shards up front; direct mode routes to any id
   // a build may discover, and counts them at Finish.
   const auto num_dbs =
       config.routing_values
           ? static_cast<uint32_t>(std::max<size_t>(1, config.routing_values->size()))
-          : kMaxCelDirectShards;
+          : config.num_dbs.value_or(kMaxCelDirectShards);
   Result<std::shared_ptr<const CelRouter>> router =
       CelRouter::Create(config.cel_expr, config.cel_columns, config.routing_values, num_dbs);
   if (!router.ok()) return ConfigError(router.status().message());
@@ -200,7 +211,7 @@ Result<std::unique_ptr<CelShardedWriter>> CelShardedWriter::Open(
       SHARDY_RETURN_IF_ERROR(inference->Freeze());
       return inference->num_dbs();
     };
-  } else if (config.routing_values) {
+  } else if (config.routing_values || config.num_dbs) {
     routing = std::move(router).value();
     shard_count = FixedShardCount(num_dbs);
   } else {

@@ -167,8 +167,10 @@ std::string ShardList(const std::vector<int64_t>& ids) {
 // After the publish: claimed attempts that never sealed (a stager that died,
 // or one still running, which the documentation rules out) hold objects no
 // manifest references; delete them, then every staging object of the run.
-void CleanStaging(ObjectStore& store, const StoreLocation& root, const BuildMeta& meta,
-                  const std::string& staged_dir) {
+// `sealed_too` (discarding the run): the sealed attempts' objects as well.
+void CleanStaging(ObjectStore& store, const StoreLocation& root, std::string_view run_id,
+                  std::string_view shard_prefix, std::string_view db_path_template,
+                  const std::string& staged_dir, bool sealed_too) {
   Result<ListResult> listed = store.List(staged_dir, "");
   if (!listed.ok()) {
     Log(LogLevel::kWarning, "staged_cleanup_failed: cannot list " + store.Url(staged_dir) + ": " +
@@ -177,13 +179,13 @@ void CleanStaging(ObjectStore& store, const StoreLocation& root, const BuildMeta
   }
   std::set<std::string> names;
   for (const ObjectInfo& o : listed->objects) names.insert(o.key);
-  Result<DbPathTemplate> tmpl = DbPathTemplate::Compile(meta.db_path_template);
+  Result<DbPathTemplate> tmpl = DbPathTemplate::Compile(db_path_template);
   std::vector<std::string> doomed;
   for (const ObjectInfo& o : listed->objects) {
     doomed.push_back(o.key);
     if (!tmpl.ok() || !EndsWith(o.key, kClaimSuffix)) continue;
     const std::string stem = o.key.substr(0, o.key.size() - kClaimSuffix.size());
-    if (names.count(stem + std::string(kSealedSuffix))) continue;
+    if (!sealed_too && names.count(stem + std::string(kSealedSuffix))) continue;
     long long db_id = -1;
     int attempt = -1;
     const size_t db_pos = stem.rfind("/db=");
@@ -191,8 +193,7 @@ void CleanStaging(ObjectStore& store, const StoreLocation& root, const BuildMeta
         std::sscanf(stem.c_str() + db_pos, "/db=%lld/attempt=%d", &db_id, &attempt) != 2) {
       continue;
     }
-    const std::string dir =
-        AttemptKey(root.key, meta.shard_prefix, meta.run_id, *tmpl, db_id, attempt) + "/";
+    const std::string dir = AttemptKey(root.key, shard_prefix, run_id, *tmpl, db_id, attempt) + "/";
     Result<ListResult> orphan = store.List(dir, "");
     if (!orphan.ok()) continue;
     for (const ObjectInfo& oo : orphan->objects) doomed.push_back(oo.key);
@@ -272,13 +273,10 @@ Result<StagedRecord> ParseStagedRecord(std::string_view key, std::string_view by
   return r;
 }
 
-Result<BuildResult> PublishStagedRun(const PublishStagedOptions& options) {
-  const auto started = std::chrono::steady_clock::now();
-  auto millis = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                 started)
-        .count();
-  };
+namespace {
+
+// The run's root and staging directory, once the names are checked.
+Result<std::pair<StoreLocation, std::string>> StagedRoot(const PublishStagedOptions& options) {
   if (!IsSafePathSegment(options.run_id)) {
     return ConfigError("run_id \"" + options.run_id +
                        "\" must be the staged run's id: non-empty, [A-Za-z0-9._-] only");
@@ -292,10 +290,34 @@ Result<BuildResult> PublishStagedRun(const PublishStagedOptions& options) {
   where.store = options.store;
   Result<StoreLocation> root = ResolveRoot(where);
   if (!root.ok()) return root.status();
-  ObjectStore& store = *root->store;
-  SHARDY_RETURN_IF_ERROR(CheckRunNotPublished(store, root->key, options.run_id));
+  SHARDY_RETURN_IF_ERROR(CheckRunNotPublished(*root->store, root->key, options.run_id));
+  std::string dir = StagedDir(root->key, options.shard_prefix, options.run_id) + "/";
+  return std::pair{std::move(root).value(), std::move(dir)};
+}
 
-  const std::string staged_dir = StagedDir(root->key, options.shard_prefix, options.run_id) + "/";
+}  // namespace
+
+Status DiscardStagedRun(const PublishStagedOptions& options) {
+  SHARDY_ASSIGN_OR_RETURN(auto where, StagedRoot(options));
+  const auto& [root, staged_dir] = where;
+  // The sealed attempts' objects are listed under their attempt prefixes,
+  // as the claims name them: every sealed attempt was claimed first.
+  CleanStaging(*root.store, root, options.run_id, options.shard_prefix, options.db_path_template,
+               staged_dir, /*sealed_too=*/true);
+  return Status::OK();
+}
+
+Result<BuildResult> PublishStagedRun(const PublishStagedOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  auto millis = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started)
+        .count();
+  };
+  SHARDY_ASSIGN_OR_RETURN(auto where, StagedRoot(options));
+  const std::optional<StoreLocation> root = where.first;
+  const std::string& staged_dir = where.second;
+  ObjectStore& store = *root->store;
   Result<ListResult> listed = store.List(staged_dir, "");
   if (!listed.ok()) return listed.status();
   std::vector<std::string> keys;
@@ -389,7 +411,8 @@ Result<BuildResult> PublishStagedRun(const PublishStagedOptions& options) {
   }
   Result<PublishedSnapshot> published = PublishSnapshot(std::move(request));
   if (!published.ok()) return published.status();
-  CleanStaging(store, *root, meta, staged_dir);
+  CleanStaging(store, *root, meta.run_id, meta.shard_prefix, meta.db_path_template, staged_dir,
+               /*sealed_too=*/false);
 
   BuildResult result;
   result.run_id = options.run_id;

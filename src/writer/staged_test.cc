@@ -200,6 +200,33 @@ TEST_F(StagedTest, OrphanClaimedAttemptIsCleanedOnPublish) {
   ExpectAllRecordsReadable();
 }
 
+TEST_F(StagedTest, DiscardDeletesEveryStagedObjectOfTheRun) {
+  ASSERT_TRUE(Stage(Config(std::pair{0u, 2u})).ok());
+  ASSERT_TRUE(Stage(Config(std::pair{2u, 3u})).ok());  // shard 2 twice
+  const std::string claim = StagedClaimKey("snap", "shards", "run1", 4, 0);
+  ASSERT_TRUE(store_->Put(claim, "run1\n", {}).ok());
+  ASSERT_TRUE(store_->Put("snap/shards/run_id=run1/db=00004/attempt=00/x.sst", "x", {}).ok());
+  ASSERT_TRUE(store_->Put("snap/shards/run_id=other/db=00000/attempt=00/x.sst", "x", {}).ok());
+  PublishStagedOptions o;
+  o.s3_prefix = prefix_;
+  o.run_id = "run1";
+  ASSERT_TRUE(DiscardStagedRun(o).ok());
+  EXPECT_TRUE(Keys("snap/shards/run_id=run1/").empty());
+  EXPECT_EQ(Keys("snap/shards/run_id=other/").size(), 1u);  // another run's: untouched
+  EXPECT_FALSE(Publish().ok());
+}
+
+TEST_F(StagedTest, DiscardRefusesAPublishedRun) {
+  ASSERT_TRUE(Stage(Config(std::nullopt)).ok());
+  ASSERT_TRUE(Publish().ok());
+  PublishStagedOptions o;
+  o.s3_prefix = prefix_;
+  o.run_id = "run1";
+  Status st = DiscardStagedRun(o);
+  EXPECT_EQ(st.code(), ErrorCode::kConfigValidation);
+  ExpectAllRecordsReadable();
+}
+
 TEST_F(StagedTest, ConfigurationRules) {
   HashShardedWriteConfig c = Config(std::pair{0u, 6u});  // beyond 6 shards
   Result<BuildResult> r = Stage(c);

@@ -74,10 +74,16 @@ def write_hash_sharded(
         propagates as itself, with a note naming the record's position. In
         every failure nothing is published and the build's objects are removed.
     """
+    return _write_hash(records, config, input, options, {})
+
+
+def _write_hash(records, config, input, options, extra: dict[str, Any]) -> BuildResult:
+    """write_hash_sharded with ``extra`` native config fields (staged builds)."""
     if not isinstance(config, HashShardedWriteConfig):
         raise ConfigValidationError("config must be HashShardedWriteConfig")
     options = _prepare(config, input, options)
     native_config = config._native_config()
+    native_config.update(extra)
     record_count = None
     if config.max_keys_per_shard is not None:
         try:
@@ -116,6 +122,11 @@ def write_cel_sharded(
     Args, return value and the other errors as ``write_hash_sharded``; a
     record whose result names no shard raises ``ShardAssignmentError``.
     """
+    return _write_cel(records, config, input, options, {})
+
+
+def _write_cel(records, config, input, options, extra: dict[str, Any]) -> BuildResult:
+    """write_cel_sharded with ``extra`` native config fields (staged builds)."""
     if not isinstance(config, CelShardedWriteConfig):
         raise ConfigValidationError("config must be CelShardedWriteConfig")
     options = _prepare(config, input, options)
@@ -126,6 +137,7 @@ def write_cel_sharded(
             "Pass a list (or another re-iterable collection) instead of an iterator."
         )
     native_config = config._native_config()
+    native_config.update(extra)
     writer = _native.Writer.open_cel(native_config, options._native_options())
     names = list(writer.column_names)
     # Key-only mode (cel_columns exactly {"key": T}): the key is the column.
