@@ -29,6 +29,41 @@ TEST(CelWriterConfigTest, ValidConfigOpens) {
   (*w)->Abort();
 }
 
+// Direct mode with a known shard count: the shards exist up front, empty
+// ones are fine, and an id beyond them names the key.
+TEST(CelWriterConfigTest, DirectModeWithAKnownShardCount) {
+  CelShardedWriteConfig c = ValidConfig();
+  c.s3_prefix = "memory://cel-writer-test-known/snap";
+  c.num_dbs = 6;
+  Result<std::unique_ptr<CelShardedWriter>> w = CelShardedWriter::Open(c);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ((*w)->num_dbs(), 6u);
+  for (int64_t k = 0; k < 40; ++k) {
+    ASSERT_TRUE((*w)->Add(Key::Int(k), "v").ok());
+  }
+  Result<BuildResult> r = (*w)->Finish();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->num_dbs, 6);
+  EXPECT_EQ(r->winners.size(), 4u);  // key % 4: shards 4 and 5 stay empty
+
+  c = ValidConfig();
+  c.cel_expr = "key";
+  c.num_dbs = 3;
+  w = CelShardedWriter::Open(c);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  Status st = (*w)->Add(Key::Int(3), "v");
+  EXPECT_EQ(st.code(), ErrorCode::kShardAssignment) << st.ToString();
+  (*w)->Abort();
+
+  c = ValidConfig();
+  c.num_dbs = 0;
+  ExpectConfigError(c, "num_dbs must be 1..");
+  c = ValidConfig();
+  c.num_dbs = 2;
+  c.routing_values = std::vector<RoutingToken>{CelValue::Int(0), CelValue::Int(1)};
+  ExpectConfigError(c, "num_dbs applies to CEL direct mode only");
+}
+
 TEST(CelWriterConfigTest, RejectsBadExpressionsAndColumns) {
   CelShardedWriteConfig c = ValidConfig();
   c.cel_expr = "";
