@@ -42,6 +42,23 @@ class ShardWriter {
   virtual Result<SealResult> Seal() = 0;
   // Drops local state; uploads nothing further. Safe to call at any time.
   virtual void Abandon() = 0;
+
+  // Checkpoints (WriteConfig::checkpoint, a build that can resume after a
+  // crash). Makes everything the writer accepted so far durable (its local
+  // files synced to disk; its uploads stay) and returns a description from
+  // which ShardWriterFactory::Resume rebuilds the writer at exactly this
+  // point in another process. The writer goes on accepting batches; what it
+  // no longer needs after the NEXT checkpoint it deletes then, so the files
+  // a description names outlive it by one checkpoint. The default refuses
+  // (a backend that cannot resume).
+  virtual Result<std::string> Checkpoint() {
+    return Status(ErrorCode::kConfigValidation, "this shard backend cannot checkpoint");
+  }
+  // Forgets the writer, leaving its files and uploads as its last
+  // checkpoint (or the one it resumed from) names them: a build that stops
+  // to be resumed later. Uploads nothing, deletes nothing of the
+  // checkpoint. The default (a backend that cannot checkpoint) abandons.
+  virtual void Detach() { Abandon(); }
 };
 
 struct ShardWriterContext {
@@ -65,6 +82,21 @@ class ShardWriterFactory {
   // added (so the error names the record), before it reaches a shard.
   virtual KeyLimits key_limits() const { return {}; }
   virtual Result<std::unique_ptr<ShardWriter>> Open(const ShardWriterContext& ctx) = 0;
+
+  // Whether the writers support Checkpoint() and Resume().
+  virtual bool supports_checkpoints() const { return false; }
+  // Reopens an attempt from a ShardWriter::Checkpoint() description, with
+  // the context of the writer that wrote it (same store, db_key and
+  // local_dir), typically in a new process after the old one died. Files in
+  // local_dir that the description does not name are deleted. Objects the
+  // old writer uploaded after the checkpoint are not known here: the caller
+  // deletes what the attempt prefix holds beyond the description's.
+  // kConfigValidation when the description does not fit this factory's
+  // options (another backend or mode), kShardWrite when its files are gone.
+  virtual Result<std::unique_ptr<ShardWriter>> Resume(const ShardWriterContext& /*ctx*/,
+                                                      std::string_view /*state*/) {
+    return Status(ErrorCode::kConfigValidation, "the " + name() + " shard backend cannot resume");
+  }
 };
 
 class ShardReader {

@@ -1,10 +1,30 @@
 #include "backend/run_shard_writer.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
+#include <set>
+
+#include "storage/local_file.h"
 
 namespace shardyfusion {
+namespace {
+
+Status SyncPath(const std::string& path, int flags) {
+  ScopedFd fd(OpenRetrying(path, flags | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, "cannot open for sync", path);
+  if (::fsync(fd.get()) != 0) return ErrnoStatus(errno, "cannot sync", path);
+  return Status::OK();
+}
+
+// A local file error of the checkpoint, as the shard's error class.
+Status CheckpointError(const Status& st, const std::string& where) {
+  return Status(ErrorCode::kShardWrite, "checkpoint of " + where + ": " + st.message());
+}
+
+}  // namespace
 
 RunShardWriter::RunShardWriter(std::string backend, const ShardWriterContext& ctx,
                                std::shared_ptr<RunMemoryBudget> budget)
@@ -67,13 +87,124 @@ void RunShardWriter::Abandon() {
 std::vector<SortedRun> RunShardWriter::TakeRuns() {
   std::vector<SortedRun> runs = std::move(runs_);
   runs_.clear();
+  for (const SortedRun& r : runs) {
+    if (!r.durable_path.empty()) retired_recent_.push_back(r.durable_path);
+  }
   return runs;
 }
 
 std::string RunShardWriter::NextLocalPath(const char* kind) {
-  local_paths_.push_back(ctx_.local_dir + "/" + kind + "-" + std::to_string(local_paths_.size()) +
-                         "." + kind);
+  local_paths_.push_back(ctx_.local_dir + "/" + kind + "-" + std::to_string(next_path_++) + "." +
+                         kind);
   return local_paths_.back();
+}
+
+Result<std::string> RunShardWriter::Checkpoint() {
+  if (state_ != State::kOpen) {
+    return Status(ErrorCode::kInvalidArgument, "Checkpoint on " + backend_ + " shard " + Where() +
+                                                   " after Seal, Abandon or a failure");
+  }
+  // Named by no checkpoint any more: the one on disk was taken after they
+  // were consumed.
+  for (const std::string& path : retired_old_) ::unlink(path.c_str());
+  retired_old_ = std::move(retired_recent_);
+  retired_recent_.clear();
+  nlohmann::json runs = nlohmann::json::array();
+  Status st;
+  for (SortedRun& run : runs_) {
+    if (run.durable_path.empty()) {
+      const std::string durable = NextLocalPath("ckpt");
+      if (run.memory) {
+        ScopedFd fd(OpenRetrying(durable, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        st = fd.valid()
+                 ? WriteAll(fd.get(), std::string_view(run.memory->data(), run.memory->size()),
+                            durable)
+                 : ErrnoStatus(errno, "cannot create", durable);
+        if (st.ok() && ::fsync(fd.get()) != 0) st = ErrnoStatus(errno, "cannot sync", durable);
+      } else {
+        st = SyncPath(run.path, O_RDONLY);
+        if (st.ok() && ::link(run.path.c_str(), durable.c_str()) != 0) {
+          st = ErrnoStatus(errno, "cannot link " + run.path + " to", durable);
+        }
+      }
+      if (!st.ok()) break;
+      run.durable_path = durable;
+    }
+    runs.push_back({{"file", std::filesystem::path(run.durable_path).filename().string()},
+                    {"records", run.records}});
+  }
+  Result<nlohmann::json> backend_state = st.ok() ? CheckpointState() : Result<nlohmann::json>(st);
+  if (backend_state.ok()) st = SyncPath(ctx_.local_dir, O_RDONLY | O_DIRECTORY);
+  if (!backend_state.ok()) st = backend_state.status();
+  if (!st.ok()) {
+    state_ = State::kFailed;
+    return CheckpointError(st, Where());
+  }
+  nlohmann::json j = {{"format", 1},
+                      {"backend", backend_},
+                      {"next_path", next_path_},
+                      {"runs", std::move(runs)},
+                      {"state", std::move(backend_state).value()}};
+  return j.dump();
+}
+
+Status RunShardWriter::Restore(std::string_view text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.value("format", 0) != 1 || !j["runs"].is_array() ||
+      !j["next_path"].is_number_unsigned() || !j["backend"].is_string()) {
+    return Status(ErrorCode::kShardWrite, "the checkpoint of " + Where() +
+                                              " is damaged: " + std::string(text.substr(0, 200)));
+  }
+  if (j["backend"].get<std::string>() != backend_) {
+    return Status(ErrorCode::kConfigValidation,
+                  "the checkpoint of " + Where() + " was written by the " +
+                      j["backend"].get<std::string>() + " backend, this build uses " + backend_ +
+                      "; resume with the backend the build started with");
+  }
+  // First: a state that does not fit this writer's options is refused
+  // before anything of the checkpoint changes.
+  SHARDY_RETURN_IF_ERROR(RestoreState(j["state"]));
+  next_path_ = j["next_path"].get<uint64_t>();
+  std::set<std::string> keep;
+  for (const nlohmann::json& r : j["runs"]) {
+    if (!r.is_object() || !r["file"].is_string() || !r["records"].is_number_unsigned() ||
+        r["file"].get<std::string>().find('/') != std::string::npos) {
+      return Status(ErrorCode::kShardWrite, "the checkpoint of " + Where() +
+                                                " names a run badly: " + r.dump().substr(0, 200));
+    }
+    keep.insert(ctx_.local_dir + "/" + r["file"].get<std::string>());
+  }
+  // What the killed writer made after its last checkpoint is not part of it.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(ctx_.local_dir, ec)) {
+    const std::string path = entry.path().string();
+    if (!keep.contains(path)) std::filesystem::remove_all(path, ec);
+  }
+  for (const nlohmann::json& r : j["runs"]) {
+    const std::string durable = ctx_.local_dir + "/" + r["file"].get<std::string>();
+    local_paths_.push_back(durable);  // removed at cleanup like every local file
+    SortedRun run;
+    run.path = NextLocalPath("spool");
+    run.records = r["records"].get<uint64_t>();
+    run.durable_path = durable;
+    if (::link(durable.c_str(), run.path.c_str()) != 0) {
+      return Status(ErrorCode::kShardWrite,
+                    ErrnoStatus(errno, "cannot adopt the checkpointed run", durable).message() +
+                        " of " + Where() +
+                        " (the local staging changed after the build stopped; start a new build)");
+    }
+    runs_.push_back(std::move(run));
+  }
+  return Status::OK();
+}
+
+void RunShardWriter::Detach() {
+  if (state_ == State::kSealed || state_ == State::kAbandoned) return;
+  // Every local file stays: a resume deletes those its checkpoint does not
+  // name.
+  runs_.clear();
+  local_paths_.clear();
+  state_ = State::kAbandoned;
 }
 
 void RunShardWriter::Cleanup() {

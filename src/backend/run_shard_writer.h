@@ -10,6 +10,16 @@
 // destructor must call Abandon(): the base destructor cannot reach the
 // backend's hooks.
 //
+// Checkpoint() makes every run durable: a spool file is synced and
+// hard-linked to a checkpoint name (ckpt-<n>.ckpt), a memory run is written
+// out to one (and stays in memory); the description lists those files and
+// the backend's own state (CheckpointState). A run consumed after a
+// checkpoint (merged into an SST or the shard) keeps its checkpoint file
+// until the next checkpoint, which no longer names it. Restore() adopts a
+// description: each named file becomes a spool-file run again (through a
+// new hard link, so consuming it leaves the checkpoint's file in place),
+// and every other file in the local directory is deleted.
+//
 // RunShardWriterFactory<Writer, Options> is the matching factory: it owns the
 // sort budget its writers share and validates the options on every Open().
 //
@@ -18,7 +28,9 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,6 +45,10 @@ class RunShardWriter : public ShardWriter {
   Status WriteBatch(const KvBatch& batch) final;
   Result<SealResult> Seal() final;
   void Abandon() final;
+  Result<std::string> Checkpoint() final;
+  void Detach() final;
+  // Continues from a Checkpoint() description (after Open()).
+  Status Restore(std::string_view state);
 
  protected:
   // `backend` names it in errors ("SQLite", "SlateDB").
@@ -52,6 +68,10 @@ class RunShardWriter : public ShardWriter {
   virtual void OnAbandon() {}
   // After a seal or an abandon: remove the backend's own local files.
   virtual void OnCleanup() {}
+  // The backend's part of a checkpoint description (what it uploaded), and
+  // its restore; its own local files must be durable when it returns.
+  virtual Result<nlohmann::json> CheckpointState() { return nlohmann::json(); }
+  virtual Status RestoreState(const nlohmann::json& /*state*/) { return Status::OK(); }
 
   // The runs not yet consumed, oldest first; the writer no longer holds them.
   std::vector<SortedRun> TakeRuns();
@@ -77,6 +97,11 @@ class RunShardWriter : public ShardWriter {
   State state_ = State::kOpen;
   std::vector<SortedRun> runs_;
   std::vector<std::string> local_paths_;
+  uint64_t next_path_ = 0;  // the number in the next local file name
+  // Checkpoint files of consumed runs: named by the checkpoint on disk
+  // (retired since the last Checkpoint()), or by none (retired before it).
+  std::vector<std::string> retired_recent_;
+  std::vector<std::string> retired_old_;
 };
 
 // Writer: constructible from (const Options&, const ShardWriterContext&,
@@ -107,6 +132,14 @@ class RunShardWriterFactory : public ShardWriterFactory {
     auto writer = std::make_unique<Writer>(options_, ctx, budget_);
     SHARDY_RETURN_IF_ERROR(writer->Open());
     return std::unique_ptr<ShardWriter>(std::move(writer));
+  }
+
+  bool supports_checkpoints() const override { return true; }
+  Result<std::unique_ptr<ShardWriter>> Resume(const ShardWriterContext& ctx,
+                                              std::string_view state) override {
+    SHARDY_ASSIGN_OR_RETURN(std::unique_ptr<ShardWriter> w, Open(ctx));
+    SHARDY_RETURN_IF_ERROR(static_cast<Writer*>(w.get())->Restore(state));
+    return w;
   }
 
  private:

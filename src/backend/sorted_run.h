@@ -100,6 +100,10 @@ struct SortedRun {
   std::string path;
   std::unique_ptr<MemoryRun> memory;
   uint64_t records = 0;  // distinct keys in the run, when known
+  // A checkpoint's durable copy of the run (a hard link to the spool file,
+  // or the memory run written out), which consuming the run leaves alone;
+  // empty until a checkpoint (run_shard_writer.h).
+  std::string durable_path;
 };
 
 // Appends records to a new run file through one large buffer.

@@ -15,6 +15,7 @@
 #include "backend/run_shard_writer.h"
 #include "backend/slatedb/manifest.h"
 #include "backend/slatedb/sst_builder.h"
+#include "core/base64.h"
 #include "core/status_internal.h"
 #include "shardyfusion/slatedb_backend.h"
 #include "storage/file_store.h"
@@ -102,6 +103,8 @@ class SlateDbShardWriter : public RunShardWriter {
   Result<SealResult> SealRuns() override;
   void OnAbandon() override;
   void OnCleanup() override;
+  Result<nlohmann::json> CheckpointState() override;
+  Status RestoreState(const nlohmann::json& state) override;
   // Merges `runs` (oldest first) into SSTs whose rows all carry `seq`,
   // starting a new SST past `split_bytes`, and places each in the build
   // store. Returns them in key order.
@@ -259,6 +262,47 @@ Status SlateDbShardWriter::UploadStaged() {
     }
     uploaded_.push_back(dest);
   }
+  return Status::OK();
+}
+
+// Direct mode: the L0 SSTs uploaded so far, as a SlateDB manifest holding
+// them (base64), and the objects written. Local mode uploads nothing before
+// the seal.
+Result<nlohmann::json> SlateDbShardWriter::CheckpointState() {
+  nlohmann::json j = {{"mode", direct() ? "direct" : "local"}, {"buffered_bytes", buffered_bytes_}};
+  if (direct()) {
+    DbManifest m;
+    m.l0 = l0_;
+    j["l0_manifest"] = Base64Encode(slatedb::EncodeManifestV1(m));
+    j["uploaded"] = uploaded_;
+    j["sst_bytes"] = sst_bytes_;
+  }
+  return j;
+}
+
+Status SlateDbShardWriter::RestoreState(const nlohmann::json& j) {
+  const char* mode = direct() ? "direct" : "local";
+  if (!j.is_object() || !j["mode"].is_string() || !j["buffered_bytes"].is_number_unsigned()) {
+    return Status(ErrorCode::kShardWrite, "the SlateDB checkpoint of " + Where() + " is damaged");
+  }
+  if (j["mode"].get<std::string>() != mode) {
+    return Status(ErrorCode::kConfigValidation,
+                  "the checkpoint of " + Where() + " was written in SlateDB " +
+                      j["mode"].get<std::string>() + " mode, this build uses " + mode +
+                      " mode; resume with the mode the build started with");
+  }
+  buffered_bytes_ = j["buffered_bytes"].get<uint64_t>();
+  if (!direct()) return Status::OK();
+  std::optional<std::string> bytes;
+  if (j["l0_manifest"].is_string()) bytes = Base64Decode(j["l0_manifest"].get<std::string>());
+  if (!bytes || !j["uploaded"].is_array() || !j["sst_bytes"].is_number_unsigned()) {
+    return Status(ErrorCode::kShardWrite, "the SlateDB checkpoint of " + Where() + " is damaged");
+  }
+  SHARDY_ASSIGN_OR_RETURN(DbManifest m,
+                          slatedb::DecodeManifest(*bytes, "the checkpoint of " + Where()));
+  l0_ = std::move(m.l0);
+  uploaded_ = j["uploaded"].get<std::vector<std::string>>();
+  sst_bytes_ = j["sst_bytes"].get<uint64_t>();
   return Status::OK();
 }
 
