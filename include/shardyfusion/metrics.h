@@ -37,6 +37,8 @@ inline constexpr std::string_view kWriteCompleted = "write.completed";
 inline constexpr std::string_view kWriteFailed = "write.failed";
 inline constexpr std::string_view kWriteShardRetried = "write.shard.retried";
 inline constexpr std::string_view kWriteShardRetryExhausted = "write.shard.retry_exhausted";
+// Not in the reference: a checkpoint was taken (records, duration_ms).
+inline constexpr std::string_view kWriteCheckpoint = "write.checkpoint";
 inline constexpr std::string_view kRateLimiterThrottled = "rate_limiter.throttled";
 inline constexpr std::string_view kRateLimiterDenied = "rate_limiter.denied";
 inline constexpr std::string_view kReaderInitialized = "reader.initialized";

@@ -55,6 +55,32 @@ struct RetryConfig {
   double backoff_multiplier = 2.0;       // >= 1
 };
 
+// Checkpoints: what lets a build that was killed (kill -9, a crash, a lost
+// pod) be resumed instead of started over (docs/resume.md). At each
+// checkpoint the build hands every buffered batch to its shards, waits for
+// them, makes each shard's work so far durable (its sorted runs on local
+// disk; in SlateDB direct mode the L0 SSTs already uploaded) and writes
+// <local_root>/run_id=<run>/checkpoint.json atomically, with the caller's
+// input position. The backend must support checkpoints (SQLite and SlateDB
+// do). A build that fails with an error still cleans up as before: only a
+// build that stopped without cleaning up (killed) leaves a checkpoint.
+struct CheckpointConfig {
+  // A checkpoint once `every_records` records were added since the last
+  // one, or once `every_seconds` passed (checked as records are added);
+  // 0 turns either off; both 0 (the default) takes no checkpoints.
+  uint64_t every_records = 0;
+  double every_seconds = 0;
+  // Where the caller's input stands after the records added so far (a byte
+  // offset, a partition cursor: any text), stored with each checkpoint and
+  // handed back on resume (ShardedWriter::resume_position). Called on the
+  // producer thread. Null stores an empty text.
+  std::function<std::string()> input_position;
+  // What the input is, as a JSON object (its path, size, modification
+  // time, how records are read from it): a resume must pass an equal one,
+  // else kConfigValidation naming the field that differs.
+  std::string input_identity_json = "{}";
+};
+
 // Settings shared by every sharding strategy.
 struct WriteConfig {
   // Root URL of the snapshot: s3://bucket/prefix, file:///abs/dir or a local
@@ -118,6 +144,17 @@ struct WriteConfig {
   // written and recorded, empty ones too; records routed elsewhere are
   // read and skipped.
   std::optional<std::pair<uint32_t, uint32_t>> only_shards;
+
+  // Checkpoints as the build goes (CheckpointConfig).
+  CheckpointConfig checkpoint;
+  // Continues run `run_id` (required) from its last checkpoint under
+  // local_root instead of starting it: the shards are restored as they were
+  // at the checkpoint and the caller adds the records from
+  // resume_position() on. kConfigValidation when there is no checkpoint of
+  // the run, when the run is published, or when the configuration (root,
+  // layout, sharding, key encoding, backend, retries) or the input identity
+  // differs from the checkpoint's. Not with stage_only.
+  bool resume = false;
 };
 
 struct HashShardedWriteConfig : WriteConfig {
@@ -200,6 +237,10 @@ struct BuildStats {
   int64_t num_winners = 0;
   int64_t rows_written = 0;    // sum of winner row counts
   uint64_t bytes_written = 0;  // sum of key+value bytes handed to shards
+  int64_t checkpoints = 0;     // taken by this process (CheckpointConfig)
+  int64_t checkpoint_ms = 0;   // their total time
+  // Resumed builds: the records the checkpoint already held.
+  uint64_t resumed_records = 0;
 };
 
 struct BuildResult {
@@ -242,7 +283,11 @@ class ShardedWriter {
 
   // The shards known so far (CEL direct mode: the ids seen so far).
   uint32_t num_dbs() const;
+  // Resumed builds count the checkpoint's records too.
   uint64_t records_added() const;
+  // WriteConfig::resume: the input position saved with the checkpoint the
+  // build resumed from (add the records after it); nullopt otherwise.
+  const std::optional<std::string>& resume_position() const;
 
  protected:
   explicit ShardedWriter(std::unique_ptr<WriteEngine> engine);

@@ -13,6 +13,11 @@ std::vector<std::string> CreatedObjectsStore::created() const {
   return std::vector<std::string>(created_.begin(), created_.end());
 }
 
+void CreatedObjectsStore::Adopt(const std::vector<std::string>& keys) {
+  std::lock_guard<std::mutex> lock(mu_);
+  created_.insert(keys.begin(), keys.end());
+}
+
 void CreatedObjectsStore::Note(std::string_view key, const PutOptions& options,
                                const Status& outcome) {
   if (!outcome.ok() && options.condition != PutCondition::kNone) return;

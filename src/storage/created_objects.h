@@ -34,6 +34,9 @@ class CreatedObjectsStore : public ObjectStore {
 
   // The keys created through this wrapper and not deleted since, sorted.
   std::vector<std::string> created() const;
+  // Counts `keys` as created here (an attempt resumed from a checkpoint
+  // takes over what the process before it created).
+  void Adopt(const std::vector<std::string>& keys);
 
   std::string Url(std::string_view key) const override;
   Result<std::string> Put(std::string_view key, std::string_view data,

@@ -172,6 +172,29 @@ Result<BuildPlan> ValidateBuild(const WriteConfig& config, const WriteOptions& o
       plan.last_shard = last;
     }
   }
+  const CheckpointConfig& cp = config.checkpoint;
+  if (!(cp.every_seconds >= 0) || cp.every_seconds > 1e9) {
+    return ConfigError("checkpoint.every_seconds must be a number of seconds >= 0 (0 = off)");
+  }
+  plan.checkpointing = cp.every_records > 0 || cp.every_seconds > 0;
+  plan.resume = config.resume;
+  if (plan.resume && !config.run_id) {
+    return ConfigError("resume needs the run_id of the build to continue");
+  }
+  if ((plan.resume || plan.checkpointing) && config.stage_only) {
+    return ConfigError(
+        "checkpoints and resume are for whole builds, not staged ones (stage_only): a staged "
+        "shard range that failed is staged again, into a new attempt");
+  }
+  if ((plan.resume || plan.checkpointing) && !plan.factory->supports_checkpoints()) {
+    return ConfigError("the " + plan.factory->name() +
+                       " shard backend cannot checkpoint, so this build cannot " +
+                       (plan.resume ? "resume" : "take checkpoints"));
+  }
+  if (Result<nlohmann::json> id = PyJsonLoads(cp.input_identity_json);
+      !id.ok() || !id->is_object()) {
+    return ConfigError("checkpoint.input_identity_json must be a JSON object");
+  }
   plan.staging_name =
       plan.staged ? plan.run_id + "_" + defaults.fresh_run_id.substr(0, 8) : plan.run_id;
   plan.local_run_dir = plan.local_root + "/run_id=" + plan.staging_name;

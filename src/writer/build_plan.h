@@ -62,6 +62,10 @@ struct BuildPlan {
   uint32_t first_shard = 0;
   uint32_t last_shard = 0;
   std::string staging_name;  // the local staging's run id: run_id, or run_id_<8 hex> staged
+  // Checkpoints are taken (config.checkpoint has an interval) / the build
+  // continues config.run_id from its checkpoint.
+  bool checkpointing = false;
+  bool resume = false;
 };
 
 // Checks every setting shared by the sharding strategies. `initial_num_dbs`

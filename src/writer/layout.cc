@@ -101,6 +101,11 @@ std::string AttemptDirName(int64_t attempt) {
   return buf;
 }
 
+std::string RunShardsKey(std::string_view root_key, std::string_view shard_prefix,
+                         std::string_view run_id) {
+  return JoinPath(root_key, {shard_prefix, "run_id=" + std::string(run_id)});
+}
+
 std::string AttemptKey(std::string_view root_key, std::string_view shard_prefix,
                        std::string_view run_id, const DbPathTemplate& db_path, int64_t db_id,
                        int64_t attempt) {

@@ -48,6 +48,10 @@ bool IsSafePathSegment(std::string_view segment);
 // "attempt=00", "attempt=07", "attempt=100".
 std::string AttemptDirName(int64_t attempt);
 
+// The run's shard directory: <root>/<shard_prefix>/run_id=<run>.
+std::string RunShardsKey(std::string_view root_key, std::string_view shard_prefix,
+                         std::string_view run_id);
+
 // The attempt prefix key: <root>/<shard_prefix>/run_id=<run>/<db_path>/attempt=<NN>.
 std::string AttemptKey(std::string_view root_key, std::string_view shard_prefix,
                        std::string_view run_id, const DbPathTemplate& db_path, int64_t db_id,

@@ -92,6 +92,12 @@ int SweepAbandonedStaging(const std::string& local_root) {
     if (lock.Open(lock_path, /*create=*/false) != 0) continue;
     if (lock.TryLock() == 0) {
       std::error_code exists_ec;
+      const std::string checkpoint = dir + "/" + kCheckpointFileName;
+      if (std::filesystem::exists(checkpoint, exists_ec)) {
+        const auto age = std::filesystem::file_time_type::clock::now() -
+                         std::filesystem::last_write_time(checkpoint, exists_ec);
+        if (!exists_ec && age < kKeepCheckpointedStaging) continue;  // may be resumed
+      }
       if (std::filesystem::exists(dir, exists_ec)) {
         RemoveTree(dir);
         ++removed;

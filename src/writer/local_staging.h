@@ -6,7 +6,9 @@
 // held until the build ends. The kernel releases the lock when the process
 // dies, however it dies, so a run directory whose lock can be taken belongs
 // to no live build and may be deleted. Directories without a lock file are
-// never touched (nothing proves them abandoned).
+// never touched (nothing proves them abandoned), nor are those holding a
+// checkpoint (kCheckpointFileName: a killed build that can resume) younger
+// than kKeepCheckpointedStaging.
 //
 // Thread-safety: a LocalStaging is used by the thread that owns the build;
 // SweepAbandonedStaging may run concurrently with other builds, in this or
@@ -22,6 +24,9 @@
 #include "storage/local_file.h"
 
 namespace shardyfusion {
+
+inline constexpr const char* kCheckpointFileName = "checkpoint.json";
+inline constexpr std::chrono::hours kKeepCheckpointedStaging{24 * 7};
 
 class LocalStaging {
  public:
@@ -51,7 +56,8 @@ class LocalStaging {
 };
 
 // Deletes every run_id=* directory under `local_root` (and its lock file)
-// whose lock no live build holds. Returns how many were deleted.
+// whose lock no live build holds, except resumable ones (above). Returns how
+// many were deleted.
 int SweepAbandonedStaging(const std::string& local_root);
 
 }  // namespace shardyfusion

@@ -2,6 +2,7 @@
 #include "writer/shard_attempts.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "core/log.h"
 #include "core/status_internal.h"
@@ -71,6 +73,42 @@ class ShardAttempts::Spool {
     }
     return buffer.empty() ? Status::OK() : WriteAll(out.get(), buffer, path_);
   }
+
+  // Makes the spool durable; its length.
+  Result<uint64_t> Sync() {
+    if (!created_) return uint64_t{0};
+    ScopedFd fd(OpenRetrying(path_, O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return ErrnoStatus(errno, "cannot open retry spool", path_);
+    if (::fsync(fd.get()) != 0) return ErrnoStatus(errno, "cannot sync retry spool", path_);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "cannot stat retry spool", path_);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  // Takes over a checkpointed spool of `length` bytes: what the process
+  // before appended after its checkpoint is cut off.
+  Status Adopt(uint64_t length) {
+    if (length == 0) {
+      ::unlink(path_.c_str());
+      return Status::OK();
+    }
+    struct stat st;
+    if (::stat(path_.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) < length) {
+      return Status(ErrorCode::kShardWrite,
+                    "the retry spool " + path_ + " is shorter than its checkpoint says (" +
+                        std::to_string(length) +
+                        " bytes); the local staging changed after the build stopped: start a new "
+                        "build");
+    }
+    if (::truncate(path_.c_str(), static_cast<off_t>(length)) != 0) {
+      return ErrnoStatus(errno, "cannot cut back retry spool", path_);
+    }
+    created_ = true;
+    return Status::OK();
+  }
+
+  // Leaves the file for a later resume.
+  void Detach() { created_ = false; }
 
   // Calls `sink` with the spooled pairs in order, `batch_size` at a time.
   Status ForEachBatch(uint64_t batch_size, const std::function<Status(const KvBatch&)>& sink) {
@@ -169,6 +207,15 @@ Status ShardAttempts::Open() {
       ++attempt_;  // another process writes this attempt
     }
   }
+  SHARDY_ASSIGN_OR_RETURN(ShardWriterContext ctx, Context());
+  opened_at_ms_ = NowMs(env_->clock);
+  Result<std::unique_ptr<ShardWriter>> w = env_->factory->Open(ctx);
+  if (!w.ok()) return Wrap("open", w.status());
+  writer_ = std::move(w).value();
+  return Status::OK();
+}
+
+Result<ShardWriterContext> ShardAttempts::Context() {
   db_key_ =
       AttemptKey(env_->root_key, env_->shard_prefix, env_->run_id, env_->db_path, db_id_, attempt_);
   ShardWriterContext ctx;
@@ -183,11 +230,72 @@ Status ShardAttempts::Open() {
                   "cannot create local staging directory " + ctx.local_dir + ": " + ec.message(),
                   false);
   }
+  return ctx;
+}
+
+Result<nlohmann::json> ShardAttempts::Checkpoint() {
+  if (!writer_) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "Checkpoint of db_id=" + std::to_string(db_id_) + " without an open attempt");
+  }
+  nlohmann::json j = {{"attempt", attempt_},
+                      {"opened", attempts_.size()},
+                      {"superseded", SupersededObjects()},
+                      {"created", CurrentObjects()},
+                      {"spool_bytes", nullptr}};
+  if (spool_) {
+    Result<uint64_t> length = spool_->Sync();
+    if (!length.ok()) return Wrap("checkpoint", length.status());
+    j["spool_bytes"] = *length;
+  }
+  Result<std::string> state = writer_->Checkpoint();
+  if (!state.ok()) return Wrap("checkpoint", state.status());
+  j["writer"] = std::move(state).value();
+  return j;
+}
+
+Status ShardAttempts::Resume(const nlohmann::json& j) {
+  const bool valid = j.is_object() && j["attempt"].is_number_unsigned() &&
+                     j["opened"].is_number_unsigned() && j["opened"].get<uint64_t>() >= 1 &&
+                     j["superseded"].is_array() && j["created"].is_array() &&
+                     j["writer"].is_string() &&
+                     (j["spool_bytes"].is_null() || j["spool_bytes"].is_number_unsigned());
+  if (!valid) {
+    return Status(ErrorCode::kShardWrite,
+                  "the checkpoint of db_id=" + std::to_string(db_id_) + " is damaged");
+  }
+  if (spool_ && j["spool_bytes"].is_null()) {
+    return Status(ErrorCode::kConfigValidation,
+                  "the build was checkpointed without shard retries (max_retries 0); resume it "
+                  "with the same retry setting");
+  }
+  attempt_ = j["attempt"].get<int64_t>();
+  const auto created = j["created"].get<std::vector<std::string>>();
+  for (uint64_t i = 1; i < j["opened"].get<uint64_t>(); ++i) {
+    attempts_.push_back(std::make_shared<CreatedObjectsStore>(env_->store));
+    if (i == 1) attempts_.back()->Adopt(j["superseded"].get<std::vector<std::string>>());
+  }
+  attempts_.push_back(std::make_shared<CreatedObjectsStore>(env_->store));
+  attempts_.back()->Adopt(created);
+  SHARDY_ASSIGN_OR_RETURN(ShardWriterContext ctx, Context());
+  auto wrapped = [&](const Status& st) { return st.ok() ? st : Wrap("resume", st); };
+  if (spool_) SHARDY_RETURN_IF_ERROR(wrapped(spool_->Adopt(j["spool_bytes"].get<uint64_t>())));
   opened_at_ms_ = NowMs(env_->clock);
-  Result<std::unique_ptr<ShardWriter>> w = env_->factory->Open(ctx);
-  if (!w.ok()) return Wrap("open", w.status());
+  Result<std::unique_ptr<ShardWriter>> w =
+      env_->factory->Resume(ctx, j["writer"].get<std::string>());
+  if (!w.ok()) {
+    if (w.status().code() == ErrorCode::kConfigValidation) return w.status();
+    return Wrap("resume", w.status());
+  }
   writer_ = std::move(w).value();
   return Status::OK();
+}
+
+void ShardAttempts::Detach() {
+  if (writer_) writer_->Detach();
+  writer_.reset();
+  if (spool_) spool_->Detach();
+  spool_.reset();
 }
 
 Status ShardAttempts::Replay() {

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -85,6 +86,21 @@ class ShardAttempts {
   // Drops the current attempt's local state; uploads nothing further.
   void Abandon();
 
+  // Checkpoints (write_engine.h): the attempt's state, with everything it
+  // names durable: the attempt number, the objects this and the earlier
+  // attempts created, the spool's length and the writer's Checkpoint().
+  // REQUIRES: started(), no batch in progress.
+  Result<nlohmann::json> Checkpoint();
+  // Continues the attempt a Checkpoint() of a process that died describes:
+  // cuts the spool back to its length and resumes the writer. What the dead
+  // process uploaded after the checkpoint is the caller's to delete (the
+  // engine prunes the run's prefix to the objects its checkpoint names).
+  // REQUIRES: !started().
+  Status Resume(const nlohmann::json& state);
+  // Forgets the attempt, leaving its local files and objects as the last
+  // checkpoint names them (a build that stops, to be resumed).
+  void Detach();
+
   // Whether an attempt was ever opened (objects may exist under it).
   bool started() const { return !attempts_.empty(); }
   int64_t attempt() const { return attempt_; }
@@ -104,6 +120,8 @@ class ShardAttempts {
  private:
   class Spool;
   Status Open();
+  // The writer's context for the current attempt (its local directory made).
+  Result<ShardWriterContext> Context();
   // Runs `op` on the current attempt; on a retryable failure moves to the
   // next attempt (replaying the spool) and, if `again`, runs `op` again.
   Status WithRetries(const std::function<Status()>& op, bool again_after_replay);

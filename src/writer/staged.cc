@@ -222,6 +222,10 @@ Result<std::string> SerializeStagedRecord(const PublishRequest& base, int64_t db
   return SerializeManifest(manifest);
 }
 
+std::string StagedRecordTail(int64_t db_id, std::optional<int64_t> attempt) {
+  return RecordTail(db_id, attempt);
+}
+
 Result<StagedRecord> ParseStagedRecord(std::string_view key, std::string_view bytes) {
   auto bad = [&](const std::string& why) {
     return Status(ErrorCode::kManifestParse,

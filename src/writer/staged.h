@@ -54,6 +54,10 @@ Result<std::string> SerializeStagedRecord(const PublishRequest& base, int64_t db
                                           const std::vector<std::string>& superseded,
                                           std::string_view staging);
 
+// "db=<NNNNN>/attempt=<NN>.sealed" (or ".../empty.sealed"): how a record's
+// key ends.
+std::string StagedRecordTail(int64_t db_id, std::optional<int64_t> attempt);
+
 // Parses a record read from `key`; kManifestParse naming the key when it is
 // damaged or its contents contradict its name.
 Result<StagedRecord> ParseStagedRecord(std::string_view key, std::string_view bytes);

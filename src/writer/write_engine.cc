@@ -5,17 +5,23 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "core/ids.h"
+#include "core/log.h"
 #include "core/py_json.h"
 #include "core/rate_limiter.h"
 #include "core/status_internal.h"
 #include "routing/sharding_spec.h"
 #include "storage/created_objects.h"
 #include "writer/build_plan.h"
+#include "writer/checkpoint.h"
 #include "writer/layout.h"
 #include "writer/local_staging.h"
 #include "writer/publish.h"
@@ -48,6 +54,10 @@ struct ShardState {
   // Staged builds: the shard's sealed record is written (staged.h), so its
   // objects belong to the run from here on, whatever this build does next.
   bool recorded = false;
+  // Resumed builds: the shard was sealed before the process died (its
+  // sealed file, checkpoint.h); its records in the input are skipped.
+  std::optional<ShardAttemptResult> resumed_sealed;
+  std::vector<std::string> resumed_superseded;
 };
 
 // What a batch in flight is charged against the workers' budgets: its pairs
@@ -115,6 +125,14 @@ class WriteEngine::Impl {
   std::unique_ptr<TokenBucket> ops_limiter;
   std::unique_ptr<TokenBucket> bytes_limiter;
   std::unique_ptr<RunRecordLifecycle> run_record;
+  // Checkpoints (WriteConfig::checkpoint) and resume.
+  uint64_t last_checkpoint_records = 0;
+  SteadyClock::time_point last_checkpoint_at = SteadyClock::now();
+  int64_t checkpoint_sequence = 0;  // the last one written, also before a resume
+  int64_t checkpoints_taken = 0;
+  int64_t checkpoint_ms = 0;
+  uint64_t resumed_records = 0;
+  std::optional<std::string> resume_position;
 
   void Emit(std::string_view event, std::vector<std::pair<std::string_view, double>> numbers) {
     if (!config.metrics) return;
@@ -244,6 +262,11 @@ class WriteEngine::Impl {
         std::vector<std::string> k = s->attempts->CreatedObjects();
         keys.insert(keys.end(), k.begin(), k.end());
       }
+      if (s->resumed_sealed) {
+        const std::vector<std::string>& k = s->resumed_sealed->created_objects;
+        keys.insert(keys.end(), k.begin(), k.end());
+        keys.insert(keys.end(), s->resumed_superseded.begin(), s->resumed_superseded.end());
+      }
     }
     return keys;
   }
@@ -278,13 +301,14 @@ class WriteEngine::Impl {
   // a shard's last batch and seals it (merge, insert, upload). Shards are
   // independent and sealing dominates the tail of a build. After the first
   // failure the remaining shards are abandoned, not sealed, and that first
-  // failure is returned. sealed[db_id] is set for every sealed shard. With
-  // `staged_base` (a staged build), each sealed shard is recorded at once.
+  // failure is returned. sealed[db_id] is set for every sealed shard. In a
+  // staged build each sealed shard is recorded at once under the run, in a
+  // checkpointing one in the local staging (`base` describes the run).
   // REQUIRES: the worker pool has been drained and stopped.
-  Status SealAll(std::vector<std::optional<SealResult>>* sealed,
-                 const PublishRequest* staged_base) {
+  Status SealAll(std::vector<std::optional<SealResult>>* sealed, const PublishRequest& base) {
     std::vector<uint32_t> todo;
     for (uint32_t i = 0; i < shards.size(); ++i) {
+      if (shards[i]->resumed_sealed) continue;
       if (shards[i]->attempts || !shards[i]->batch.empty()) todo.push_back(i);
     }
     sealed->assign(shards.size(), std::nullopt);
@@ -310,7 +334,10 @@ class WriteEngine::Impl {
         s.batch.Release();
         Result<SealResult> r = st.ok() ? s.attempts->Seal() : Result<SealResult>(st);
         if (r.ok()) st = VerifySealed(db_id, s);
-        if (r.ok() && st.ok() && staged_base) st = RecordShard(*staged_base, db_id, *r);
+        if (r.ok() && st.ok() && plan.staged) st = RecordShard(base, db_id, *r);
+        if (r.ok() && st.ok() && (plan.checkpointing || plan.resume)) {
+          st = WriteSealedFile(base, db_id, *r);
+        }
         if (r.ok() && st.ok()) {
           (*sealed)[db_id] = *r;
           Emit(metric_events::kWriteShardCompleted,
@@ -395,6 +422,120 @@ class WriteEngine::Impl {
     return RecordShard(base, db_id, &sealed);
   }
 
+  // Checkpointing builds: the sealed shard's attempt result, kept in the
+  // local staging so that a resume after a kill publishes it as it is.
+  Status WriteSealedFile(const PublishRequest& base, uint32_t db_id, const SealResult& sealed) {
+    ShardState& s = *shards[db_id];
+    const ShardAttemptResult a = AttemptResult(db_id, sealed);
+    Result<std::string> bytes =
+        SerializeStagedRecord(base, db_id, &a, s.attempts->SupersededObjects(), plan.staging_name);
+    if (!bytes.ok()) return bytes.status();
+    const std::string path =
+        SealedPath(plan.local_run_dir, StagedRecordTail(db_id, s.attempts->attempt()));
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    PendingFileOptions options;
+    options.sync_dir = true;
+    options.error_code = ErrorCode::kShardWrite;
+    return WriteFileAtomically(path, *bytes, options);
+  }
+
+  // What a resume must find unchanged (CompareForResume).
+  nlohmann::json Fingerprint() const {
+    const ShardingSpec& spec = router->spec();
+    const nlohmann::json columns =
+        spec.cel_columns ? nlohmann::json(*spec.cel_columns) : nlohmann::json();
+    const nlohmann::json sharding = {
+        {"strategy", spec.strategy == ShardingSpec::Strategy::kHash ? "hash" : "cel"},
+        {"hash_algorithm", spec.hash_algorithm},
+        {"cel_expr", spec.cel_expr ? nlohmann::json(*spec.cel_expr) : nlohmann::json()},
+        {"cel_columns", columns},
+        {"routing_values",
+         spec.routing_values_json ? nlohmann::json(*spec.routing_values_json) : nlohmann::json()}};
+    return {{"s3_prefix", root.store->Url(root.key)},
+            {"shard_prefix", config.shard_prefix},
+            {"db_path_template", config.db_path_template},
+            {"key_encoding", KeyEncodingName(config.key_encoding)},
+            {"sharding", sharding},
+            {"num_dbs", plan.initial_num_dbs},
+            {"backend", plan.factory->name()},
+            {"shard_retries", plan.retry.max_retries > 0},
+            {"custom_manifest_fields", *PyJsonLoads(config.custom_manifest_fields_json)}};
+  }
+
+  bool CheckpointDue() const {
+    const CheckpointConfig& c = config.checkpoint;
+    if (c.every_records && records - last_checkpoint_records >= c.every_records) return true;
+    // The clock is read every 256 records.
+    return c.every_seconds > 0 && (records & 255) == 0 &&
+           std::chrono::duration<double>(SteadyClock::now() - last_checkpoint_at).count() >=
+               c.every_seconds;
+  }
+
+  // Hands every buffered batch to its shard, waits for the writes, and
+  // writes checkpoint.json naming each shard's durable state.
+  Status TakeCheckpoint() {
+    const SteadyClock::time_point t0 = SteadyClock::now();
+    for (uint32_t i = 0; i < shards.size(); ++i) {
+      if (shards[i]->batch.empty()) continue;
+      TakeTokens(shards[i]->batch, /*blocking=*/true);
+      SHARDY_RETURN_IF_ERROR(FlushShard(i));
+    }
+    SHARDY_RETURN_IF_ERROR(pool->Drain());
+    nlohmann::json states = nlohmann::json::array();
+    for (uint32_t i = 0; i < shards.size(); ++i) {
+      ShardState& s = *shards[i];
+      if (s.resumed_sealed) continue;  // its sealed file stands
+      nlohmann::json e = {{"db_id", i},
+                          {"row_count", s.row_count},
+                          {"min_key", KeyToCheckpointJson(s.min_key)},
+                          {"max_key", KeyToCheckpointJson(s.max_key)},
+                          {"first_seen", s.first_seen},
+                          {"attempt", nullptr}};
+      if (s.attempts && s.attempts->started()) {
+        Result<nlohmann::json> a = s.attempts->Checkpoint();
+        if (!a.ok()) return a.status();
+        e["attempt"] = std::move(a).value();
+      }
+      states.push_back(std::move(e));
+    }
+    const CheckpointConfig& c = config.checkpoint;
+    nlohmann::json j = {{"format", kCheckpointFormat},
+                        {"run_id", plan.run_id},
+                        {"sequence", checkpoint_sequence + 1},
+                        {"config", Fingerprint()},
+                        {"input", *PyJsonLoads(c.input_identity_json)},
+                        {"input_position", c.input_position ? c.input_position() : ""},
+                        {"records", records},
+                        {"bytes_in", bytes_in},
+                        {"next_first_seen", next_first_seen},
+                        {"key_is_int", key_is_int},
+                        {"saw_key", saw_key},
+                        {"num_shards", shards.size()},
+                        {"shards", std::move(states)}};
+    SHARDY_RETURN_IF_ERROR(WriteCheckpoint(plan.local_run_dir, j));
+    ++checkpoint_sequence;
+    ++checkpoints_taken;
+    last_checkpoint_records = records;
+    last_checkpoint_at = SteadyClock::now();
+    const int64_t ms = MillisSince(t0);
+    checkpoint_ms += ms;
+    Emit(metric_events::kWriteCheckpoint,
+         {{"records", static_cast<double>(records)}, {"duration_ms", static_cast<double>(ms)}});
+    return Status::OK();
+  }
+
+  // A resume that cannot go on: every restored attempt is left as the
+  // checkpoint names it, for a later resume.
+  void DetachAll() {
+    for (const std::unique_ptr<ShardState>& s : shards) {
+      if (s->attempts) s->attempts->Detach();
+      s->attempts.reset();
+    }
+  }
+
+  Status Resume();
+
   // The shard `db_id`, created on first use.
   ShardState& EnsureShard(uint32_t db_id) {
     while (shards.size() <= db_id) shards.push_back(std::make_unique<ShardState>());
@@ -405,6 +546,124 @@ class WriteEngine::Impl {
   Result<BuildResult> Finish();
   Result<PublishRequest> SealShards();
 };
+
+// Restores the build from its checkpoint (and its shards sealed since),
+// after checking that it is the same build on the same input, and removes
+// what the dead process wrote after the checkpoint.
+Status WriteEngine::Impl::Resume() {
+  Result<std::optional<nlohmann::json>> found = ReadCheckpoint(plan.local_run_dir);
+  if (!found.ok()) return found.status();
+  if (!*found) {
+    return ConfigError("nothing to resume: run " + plan.run_id + " has no checkpoint in " +
+                       plan.local_run_dir +
+                       " (a build resumes on the machine and local root it ran on, once it has "
+                       "taken a checkpoint; one that failed with an error, or was cancelled, "
+                       "cleaned up and cannot resume)");
+  }
+  const nlohmann::json& j = **found;
+  auto damaged = [&](const std::string& what) {
+    return ConfigError("the checkpoint " + CheckpointPath(plan.local_run_dir) + " is damaged (" +
+                       what + "); the run cannot resume, start a new one");
+  };
+  if (!j["run_id"].is_string() || j["run_id"] != plan.run_id) return damaged("another run id");
+  if (!j["config"].is_object() || !j["input"].is_object()) return damaged("no fingerprint");
+  SHARDY_RETURN_IF_ERROR(
+      CompareForResume(plan.run_id, "the build's setting", j["config"], Fingerprint(),
+                       "resume with the settings the build started with, or start a new run"));
+  SHARDY_RETURN_IF_ERROR(CompareForResume(
+      plan.run_id, "the input's", j["input"], *PyJsonLoads(config.checkpoint.input_identity_json),
+      "resume from the same input, unchanged since the build started, or start a new run"));
+  std::set<std::string> keep_objects;
+  std::set<std::string> keep_local = {CheckpointPath(plan.local_run_dir),
+                                      plan.local_run_dir + "/" + kSealedDir,
+                                      plan.local_run_dir + "/_retry_spool"};
+  try {
+    records = j.at("records").get<uint64_t>();
+    bytes_in = j.at("bytes_in").get<uint64_t>();
+    next_first_seen = j.at("next_first_seen").get<int64_t>();
+    key_is_int = j.at("key_is_int").get<bool>();
+    saw_key = j.at("saw_key").get<bool>();
+    checkpoint_sequence = j.at("sequence").get<int64_t>();
+    resume_position = j.at("input_position").get<std::string>();
+    const uint64_t num_shards = j.at("num_shards").get<uint64_t>();
+    if (num_shards > kMaxNumDbs) return damaged("num_shards");
+    if (num_shards > 0) EnsureShard(static_cast<uint32_t>(num_shards - 1));
+    // First what to keep, then (once nothing else can be refused) the
+    // restore, which changes the staging.
+    for (const nlohmann::json& e : j.at("shards")) {
+      const uint64_t db_id = e.at("db_id").get<uint64_t>();
+      if (db_id >= num_shards) return damaged("db_id " + std::to_string(db_id));
+      const nlohmann::json& a = e.at("attempt");
+      if (a.is_null()) continue;
+      for (const char* list : {"created", "superseded"}) {
+        for (const nlohmann::json& k : a.at(list)) keep_objects.insert(k.get<std::string>());
+      }
+      keep_local.insert(plan.local_run_dir + "/" + plan.db_path.Format(db_id) + "/" +
+                        AttemptDirName(a.at("attempt").get<int64_t>()));
+    }
+    for (const nlohmann::json& e : j.at("shards")) {
+      ShardState& s = *shards[e.at("db_id").get<uint64_t>()];
+      s.row_count = e.at("row_count").get<int64_t>();
+      s.first_seen = e.at("first_seen").get<int64_t>();
+      SHARDY_ASSIGN_OR_RETURN(s.min_key, KeyFromCheckpointJson(e.at("min_key")));
+      SHARDY_ASSIGN_OR_RETURN(s.max_key, KeyFromCheckpointJson(e.at("max_key")));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return damaged(e.what());
+  }
+  // Shards sealed after the input was read, before the process died.
+  std::error_code ec;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(plan.local_run_dir + "/" + kSealedDir, ec)) {
+    if (!entry.is_regular_file() || IsTempFileName(entry.path().filename().string())) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    Result<StagedRecord> rec = ParseStagedRecord(entry.path().string(), bytes.str());
+    if (!rec.ok() || rec->manifest.shards.size() != 1 || rec->db_id < 0 ||
+        rec->db_id >= static_cast<int64_t>(kMaxNumDbs)) {
+      return damaged("sealed shard " + entry.path().string());
+    }
+    ShardState& s = EnsureShard(static_cast<uint32_t>(rec->db_id));
+    ShardAttemptResult sealed;
+    sealed.shard = rec->manifest.shards[0];
+    sealed.created_objects = rec->created_objects;
+    s.row_count = sealed.shard.row_count;
+    s.min_key = sealed.shard.min_key;
+    s.max_key = sealed.shard.max_key;
+    keep_objects.insert(rec->created_objects.begin(), rec->created_objects.end());
+    keep_objects.insert(rec->superseded_objects.begin(), rec->superseded_objects.end());
+    s.resumed_superseded = rec->superseded_objects;
+    s.resumed_sealed = std::move(sealed);
+  }
+  // The attempts, restored as they were at the checkpoint.
+  for (const nlohmann::json& e : j["shards"]) {
+    const uint32_t db_id = e["db_id"].get<uint32_t>();
+    ShardState& s = *shards[db_id];
+    if (e["attempt"].is_null() || s.resumed_sealed) continue;
+    s.attempts = std::make_unique<ShardAttempts>(&env, db_id);
+    SHARDY_RETURN_IF_ERROR(s.attempts->Resume(e["attempt"]));
+  }
+  // What the dead process wrote after its checkpoint, in the store and in
+  // the local staging, is part of nothing.
+  Result<ListResult> listed =
+      root.store->List(RunShardsKey(root.key, config.shard_prefix, plan.run_id) + "/", "");
+  if (!listed.ok()) return listed.status().annotate("listing run " + plan.run_id + " to resume it");
+  std::vector<std::string> stray;
+  for (const ObjectInfo& o : listed->objects) {
+    if (!keep_objects.contains(o.key)) stray.push_back(o.key);
+  }
+  if (!stray.empty()) {
+    Log(LogLevel::kInfo, "resuming run " + plan.run_id + ": deleting " +
+                             std::to_string(stray.size()) +
+                             " object(s) written after its last checkpoint");
+    SHARDY_RETURN_IF_ERROR(root.store->Delete(stray));
+  }
+  PruneExcept(plan.local_run_dir, keep_local);
+  resumed_records = records;
+  last_checkpoint_records = records;
+  return Status::OK();
+}
 
 Result<std::unique_ptr<WriteEngine>> WriteEngine::Open(const WriteConfig& config,
                                                        const WriteOptions& options,
@@ -434,7 +693,13 @@ Status WriteEngine::Impl::Start() {
   // build's objects, which may be a published snapshot's.
   // A staged build writes into a run that other processes stage too, but
   // never into a published one.
-  if (plan.staged) {
+  if (plan.resume) {
+    if (Status st = CheckRunNotPublished(*root.store, root.key, plan.run_id); !st.ok()) {
+      if (st.code() != ErrorCode::kConfigValidation) return st;
+      return ConfigError("cannot resume run " + plan.run_id + ": it is already published (" +
+                         st.message() + ")");
+    }
+  } else if (plan.staged) {
     SHARDY_RETURN_IF_ERROR(CheckRunNotPublished(*root.store, root.key, plan.run_id));
   } else if (plan.run_id_chosen) {
     Status unused = CheckRunIdUnused(*root.store, root.key, config.shard_prefix,
@@ -446,20 +711,6 @@ Status WriteEngine::Impl::Start() {
       LocalStaging::Acquire(plan.local_root, plan.staging_name);
   if (!acquired.ok()) return acquired.status();
   staging = std::move(acquired).value();
-  // Builds that died (kill -9) left their staging behind; nothing else
-  // ever removes it.
-  SweepAbandonedStaging(plan.local_root);
-  if (config.write_run_record) {
-    RunRecord record;
-    record.run_id = plan.run_id;
-    record.s3_prefix = root.store->Url(root.key);
-    record.shard_prefix = config.shard_prefix;
-    record.db_path_template = config.db_path_template;
-    RunRecordOptions ro;
-    ro.runs_prefix = config.run_registry_prefix;
-    run_record = RunRecordLifecycle::Start(root.store, root.key, std::move(record), ro);
-  }
-  Emit(metric_events::kWriteStarted, {});
   env.store = root.store;
   env.root_key = root.key;
   env.shard_prefix = config.shard_prefix;
@@ -475,6 +726,26 @@ Status WriteEngine::Impl::Start() {
     Emit(event, std::move(numbers));
   };
   env.stop = stop.get_token();
+  if (plan.resume) {
+    if (Status st = Resume(); !st.ok()) {
+      DetachAll();
+      return st;
+    }
+  }
+  // Builds that died (kill -9) left their staging behind; nothing else
+  // ever removes it.
+  SweepAbandonedStaging(plan.local_root);
+  if (config.write_run_record) {
+    RunRecord record;
+    record.run_id = plan.run_id;
+    record.s3_prefix = root.store->Url(root.key);
+    record.shard_prefix = config.shard_prefix;
+    record.db_path_template = config.db_path_template;
+    RunRecordOptions ro;
+    ro.runs_prefix = config.run_registry_prefix;
+    run_record = RunRecordLifecycle::Start(root.store, root.key, std::move(record), ro);
+  }
+  Emit(metric_events::kWriteStarted, {});
   pool = std::make_unique<ShardWorkerPool>(plan.pool, stop);
   return Status::OK();
 }
@@ -487,11 +758,22 @@ WriteEngine::~WriteEngine() {
 
 uint32_t WriteEngine::num_dbs() const { return static_cast<uint32_t>(impl_->shards.size()); }
 uint64_t WriteEngine::records_added() const { return impl_->records; }
+const std::optional<std::string>& WriteEngine::resume_position() const {
+  return impl_->resume_position;
+}
 
 Status WriteEngine::Add(const Key& key, std::string_view value, std::span<const CelValue> columns) {
   Impl& w = *impl_;
   if (w.done) return Status(ErrorCode::kInvalidArgument, "Add after Finish or Abort");
   if (!w.failure.ok()) return w.failure;
+  // Before the record: the caller's input position then names exactly the
+  // records added so far.
+  if (w.plan.checkpointing && w.CheckpointDue()) {
+    if (Status st = w.TakeCheckpoint(); !st.ok()) {
+      w.failure = st;
+      return st;
+    }
+  }
   if (!w.saw_key) {
     w.saw_key = true;
     w.key_is_int = key.is_int();
@@ -526,6 +808,10 @@ Status WriteEngine::Add(const Key& key, std::string_view value, std::span<const 
     return Status::OK();  // another process stages that shard
   }
   ShardState& s = w.EnsureShard(db_id);
+  if (s.resumed_sealed) {
+    ++w.records;  // in the shard sealed before the resume
+    return Status::OK();
+  }
   if (s.first_seen < 0) s.first_seen = w.next_first_seen++;
   s.batch.Add(w.key_scratch, value);
   ++s.row_count;
@@ -599,6 +885,9 @@ void ShardedWriter::Abort(const Status& cause) { engine_->Abort(cause); }
 void ShardedWriter::Cancel() { engine_->Cancel(); }
 uint32_t ShardedWriter::num_dbs() const { return engine_->num_dbs(); }
 uint64_t ShardedWriter::records_added() const { return engine_->records_added(); }
+const std::optional<std::string>& ShardedWriter::resume_position() const {
+  return engine_->resume_position();
+}
 
 // The end of the write phase: drains the workers, settles the shard count
 // and seals every shard, and describes the result as a publish request. A
@@ -639,7 +928,7 @@ Result<PublishRequest> WriteEngine::Impl::SealShards() {
   request.emit = env.emit;
 
   std::vector<std::optional<SealResult>> sealed;
-  if (Status st = SealAll(&sealed, plan.staged ? &request : nullptr); !st.ok()) return fail(st);
+  if (Status st = SealAll(&sealed, request); !st.ok()) return fail(st);
   if (plan.staged) {
     // Shards of the range that received nothing are recorded as empty.
     for (uint32_t db_id = plan.first_shard; db_id <= plan.last_shard; ++db_id) {
@@ -649,6 +938,12 @@ Result<PublishRequest> WriteEngine::Impl::SealShards() {
   }
   for (uint32_t db_id = 0; db_id < shards.size(); ++db_id) {
     ShardState& s = *shards[db_id];
+    if (s.resumed_sealed) {
+      request.superseded_objects.insert(request.superseded_objects.end(),
+                                        s.resumed_superseded.begin(), s.resumed_superseded.end());
+      request.attempts.push_back(*s.resumed_sealed);
+      continue;
+    }
     if (!sealed[db_id]) {
       if (s.row_count == 0) continue;  // an empty shard: no attempt, no objects
       return fail(Status(ErrorCode::kShardCoverage,
@@ -717,6 +1012,9 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   result.stats.durations.write_ms = write_ms;
   result.stats.durations.manifest_ms = published->manifest_ms;
   result.stats.durations.total_ms = MillisSince(started);
+  result.stats.checkpoints = checkpoints_taken;
+  result.stats.checkpoint_ms = checkpoint_ms;
+  result.stats.resumed_records = resumed_records;
   return result;
 }
 

@@ -19,7 +19,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "shardyfusion/writer.h"
@@ -54,6 +56,7 @@ class WriteEngine {
   // The shards known so far (the final count for hash and categorical).
   uint32_t num_dbs() const;
   uint64_t records_added() const;
+  const std::optional<std::string>& resume_position() const;
 
  private:
   class Impl;
