@@ -493,5 +493,80 @@ TEST_F(CrashTest, AnInterruptedBuildAbortsAndRecordsWhy) {
   EXPECT_EQ(records, 1);
 }
 
+// A build killed (SIGKILL) after its checkpoints continues with `--resume`:
+// the resumed build reads the input from the checkpoint's position on and
+// publishes the complete snapshot, on both backends. A resume with a changed
+// input, or of a published run, is refused; stdin cannot resume.
+TEST_F(CrashTest, AKilledBuildResumesFromItsCheckpoint) {
+  const std::string input = WriteInput('A');
+  const std::vector<BuildMode> modes = {
+      {"slatedb", {"--checkpoint-records", "20000"}},
+      {"sqlite", {"--backend", "sqlite", "--checkpoint-records", "20000"}}};
+  for (const BuildMode& mode : modes) {
+    SCOPED_TRACE(mode.name);
+    const std::string run_id = "resume-" + mode.name;
+    const std::vector<std::string> args = BuildArgs(input, run_id, mode);
+    const std::string checkpoint = staging_ + "/run_id=" + run_id + "/checkpoint.json";
+    const pid_t pid = SpawnShardy(args, LogPath(run_id, "out"), LogPath(run_id, "err"));
+    ASSERT_GT(pid, 0);
+    int64_t checkpointed = 0;
+    WaitUntil(pid, [&] {
+      const nlohmann::json j = nlohmann::json::parse(ReadWholeFile(checkpoint), nullptr, false);
+      checkpointed = j.is_object() ? j.value("records", int64_t{0}) : 0;
+      return checkpointed >= kRecords / 3;
+    });
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    const int status = Reap(pid);
+    ASSERT_TRUE(WIFSIGNALED(status))
+        << "the build ended before the kill: " << DescribeStatus(status);
+    EXPECT_FALSE(CurrentNames(run_id));
+
+    std::vector<std::string> resume = args;
+    for (std::string& a : resume) {
+      if (a == "--run-id") a = "--resume";
+    }
+    // The input changed since (its modification time): refused, and the
+    // checkpoint stays usable.
+    struct stat before;
+    ASSERT_EQ(::stat(input.c_str(), &before), 0);
+    const struct timespec later[2] = {before.st_atim, {before.st_mtim.tv_sec + 10, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, input.c_str(), later, 0), 0);
+    const pid_t refused = SpawnShardy(resume, LogPath(run_id, "out"), LogPath(run_id, "err"));
+    const int refused_status = Reap(refused);
+    EXPECT_TRUE(WIFEXITED(refused_status) && WEXITSTATUS(refused_status) == 1);
+    EXPECT_NE(ReadWholeFile(LogPath(run_id, "err")).find("the input's mtime_ns was"),
+              std::string::npos)
+        << ReadWholeFile(LogPath(run_id, "err"));
+    const struct timespec back[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, input.c_str(), back, 0), 0);
+
+    std::string manifest_ref;
+    BuildToEnd(resume, run_id, &manifest_ref);
+    std::string current_run;
+    std::string current_ref;
+    VerifyCurrent({{run_id, 'A'}}, &current_run, &current_ref);
+    EXPECT_EQ(current_ref, manifest_ref);
+    EXPECT_FALSE(fs::exists(staging_ + "/run_id=" + run_id)) << "the resumed build cleaned up";
+    std::cout << "[ resume   ] " << mode.name << ": killed after a checkpoint of " << checkpointed
+              << " of " << kRecords << " records" << std::endl;
+
+    // Published: never resumed again.
+    const pid_t again = SpawnShardy(resume, LogPath(run_id, "out"), LogPath(run_id, "err"));
+    const int again_status = Reap(again);
+    EXPECT_TRUE(WIFEXITED(again_status) && WEXITSTATUS(again_status) == 1);
+    EXPECT_NE(ReadWholeFile(LogPath(run_id, "err")).find("already published"), std::string::npos)
+        << ReadWholeFile(LogPath(run_id, "err"));
+  }
+  std::vector<std::string> from_stdin = BuildArgs("-", "stdin-run", modes[0]);
+  for (std::string& a : from_stdin) {
+    if (a == "--run-id") a = "--resume";
+  }
+  const pid_t pid = SpawnShardy(from_stdin, LogPath("stdin", "out"), LogPath("stdin", "err"));
+  const int status = Reap(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << DescribeStatus(status);
+  EXPECT_NE(ReadWholeFile(LogPath("stdin", "err")).find("needs the input as a file"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace shardyfusion

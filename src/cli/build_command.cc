@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +17,7 @@
 
 #include "cli/progress.h"
 #include "cli/shardy.h"
+#include "core/ids.h"
 #include "core/status_internal.h"
 #include "shardyfusion/sqlite_backend.h"
 
@@ -105,6 +107,8 @@ struct RecordSink {
   std::function<Status(const Key&, std::string_view, std::span<const CelValue>)> add;
   std::function<Result<BuildResult>()> finish;
   std::function<void(const Status&)> abort;  // with the cause, for the run record
+  std::function<std::optional<std::string>()> resume_position;
+  std::function<uint64_t()> records_added;
 };
 
 template <typename Writer>
@@ -117,7 +121,37 @@ RecordSink SinkFor(std::shared_ptr<Writer> writer) {
             }
           },
           [writer] { return writer->Finish(); },
-          [writer](const Status& cause) { writer->Abort(cause); }};
+          [writer](const Status& cause) { writer->Abort(cause); },
+          [writer] { return writer->resume_position(); },
+          [writer] { return writer->records_added(); }};
+}
+
+// What a resume must find unchanged about the input: the file (path, size,
+// modification time) and how records are read from it.
+Result<std::string> InputIdentity(const BuildArgs& args) {
+  struct stat st;
+  if (::stat(args.input.c_str(), &st) != 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("cannot stat input \"{}\": {}", args.input, std::strerror(errno)));
+  }
+  std::error_code ec;
+  const std::filesystem::path path = std::filesystem::canonical(args.input, ec);
+  const nlohmann::json identity = {
+      {"path", ec ? args.input : path.string()},
+      {"size", static_cast<uint64_t>(st.st_size)},
+      {"mtime_ns", static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec},
+      {"format", static_cast<int>(args.format)},
+      {"key_field", args.mapping.key_field},
+      {"key_type", static_cast<int>(args.mapping.key_type)},
+      {"value_field",
+       args.mapping.value_field ? nlohmann::json(*args.mapping.value_field) : nlohmann::json()}};
+  return identity.dump();
+}
+
+// Whether the build takes checkpoints (a whole build from a file).
+bool Checkpointing(const BuildArgs& args) {
+  const bool whole = !args.no_publish && !(args.cel && args.cel->infer_routing_values);
+  return whole && args.input != "-" && (args.checkpoint_seconds > 0 || args.checkpoint_records > 0);
 }
 
 // The settings both strategies share.
@@ -144,6 +178,13 @@ Status FillWriteConfig(const BuildArgs& args, WriteConfig* config) {
   }
   config->metrics = args.metrics;
   SHARDY_ASSIGN_OR_RETURN(config->adapter_factory, WriterFactoryFor(args));
+  config->resume = args.resume;
+  if (Checkpointing(args) || args.resume) {
+    config->checkpoint.every_seconds = args.checkpoint_seconds;
+    config->checkpoint.every_records = args.checkpoint_records;
+    config->checkpoint.input_position = args.input_position;
+    SHARDY_ASSIGN_OR_RETURN(config->checkpoint.input_identity_json, InputIdentity(args));
+  }
   return Status::OK();
 }
 
@@ -232,8 +273,10 @@ std::optional<std::string> RoutingUsageError(const BuildArgs& args) {
 }
 
 // Feeds every record of `source` to `sink`. On error the caller aborts.
+// `*position` is the source's position before the record being added (what
+// a checkpoint taken as it is added covers).
 Status WriteRecords(RecordSource* source, const BuildArgs& args, const RecordSink& sink,
-                    Progress* progress, uint64_t* records) {
+                    Progress* progress, uint64_t* records, std::string* position) {
   const std::vector<CelColumn> columns = RecordColumns(args);
   Record record;
   Key key;
@@ -241,6 +284,7 @@ Status WriteRecords(RecordSource* source, const BuildArgs& args, const RecordSin
   std::vector<CelValue> column_values;
   for (;;) {
     SHARDY_RETURN_IF_ERROR(CheckInterrupt());
+    if (position) *position = source->Position();
     SHARDY_ASSIGN_OR_RETURN(bool more, source->Next(&record));
     if (!more) return Status::OK();
     SHARDY_RETURN_IF_ERROR(ExtractKey(args.mapping, record, &key));
@@ -425,18 +469,45 @@ int RunBuildWith(const BuildArgs& args, std::istream& in, std::ostream& out, std
     PrintError(err, input.status());
     return kExitError;
   }
-  Result<RecordSink> sink = OpenSink(args, options);
+  // Read by the writer at each checkpoint, on this thread.
+  auto position = std::make_shared<std::string>();
+  BuildArgs with_position = args;
+  // Known before the build, so that a killed build can be named.
+  if (Checkpointing(args) && !with_position.run_id) with_position.run_id = NewUuid4Hex();
+  auto told = std::make_shared<bool>(!progress_enabled);
+  with_position.input_position = [position, told, &err, run_id = with_position.run_id] {
+    if (!*told) {
+      *told = true;
+      err << "\rshardy build: checkpoint taken; if this build is killed, continue it with "
+             "--resume "
+          << run_id.value_or("") << "\n";
+    }
+    return *position;
+  };
+  Result<RecordSink> sink = OpenSink(with_position, options);
   if (!sink.ok()) {
     PrintError(err, sink.status());
     return kExitError;
   }
 
   std::unique_ptr<RecordSource> source = NewRecordSource(args.format, *input);
+  uint64_t records = sink->records_added();
+  if (std::optional<std::string> resume_at = sink->resume_position()) {
+    if (Status st = source->SeekTo(*resume_at); !st.ok()) {
+      sink->abort(st);
+      PrintError(err, st);
+      return kExitError;
+    }
+    if (progress_enabled) {
+      err << fmt::format("shardy build: resuming run {} after {} records (input {})\n",
+                         *args.run_id, records, *resume_at);
+    }
+  }
   Progress progress(&err, progress_enabled);
-  uint64_t records = 0;
   Status st;
   try {
-    st = WriteRecords(source.get(), args, *sink, &progress, &records);
+    st = WriteRecords(source.get(), args, *sink, &progress, &records,
+                      Checkpointing(args) || args.resume ? position.get() : nullptr);
   } catch (const std::bad_alloc&) {
     // The run record then says why, instead of staying `running`.
     st = Status(ErrorCode::kInternal,

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -53,6 +54,15 @@ struct BuildArgs {
   // shards are sealed and recorded under run_id, `shardy publish` publishes.
   bool no_publish = false;
   std::optional<std::pair<uint32_t, uint32_t>> only_shards;
+  // --resume: continue run_id from its checkpoint (WriteConfig::resume),
+  // the input seeked to the checkpoint's position.
+  bool resume = false;
+  // Checkpoints of a file input (stdin never has any): every N seconds
+  // and/or every N records; 0 = off. Staged builds and
+  // --infer-routing-values take none.
+  double checkpoint_seconds = 30;
+  uint64_t checkpoint_records = 0;
+  std::function<std::string()> input_position;  // set by RunBuild
   std::string local_root;
   std::optional<uint64_t> max_total_batched_items;
   std::optional<uint64_t> max_total_batched_bytes;

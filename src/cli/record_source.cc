@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,17 +33,54 @@ class LineReader {
   bool Next(std::string* line) {
     if (!std::getline(*in_, *line)) return false;
     ++line_no_;
+    offset_ += line->size() + (in_->eof() ? 0 : 1);  // the newline, unless the input ended
     if (line_no_ == 1 && line->starts_with(kUtf8Bom)) line->erase(0, kUtf8Bom.size());
     return true;
   }
   bool bad() const { return in_->bad(); }
   uint64_t line_no() const { return line_no_; }
+  // Bytes of the input consumed so far.
+  uint64_t offset() const { return offset_; }
+
+  // Continues at byte `offset`, the start of line `line_no` + 1.
+  Status Seek(uint64_t offset, uint64_t line_no) {
+    in_->clear();
+    in_->seekg(static_cast<std::streamoff>(offset));
+    if (!*in_) {
+      return Status(ErrorCode::kInvalidInput,
+                    fmt::format("cannot seek the input to byte {} to resume", offset));
+    }
+    offset_ = offset;
+    line_no_ = line_no;
+    return Status::OK();
+  }
 
  private:
   static constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
   std::istream* in_;
   uint64_t line_no_ = 0;
+  uint64_t offset_ = 0;
 };
+
+// "<offset> <line>", the text of a position.
+std::string PositionText(const LineReader& lines) {
+  return fmt::format("{} {}", lines.offset(), lines.line_no());
+}
+
+Status SeekToPosition(LineReader* lines, std::string_view position) {
+  uint64_t offset = 0;
+  uint64_t line = 0;
+  if (std::sscanf(std::string(position).c_str(), "%" SCNu64 " %" SCNu64, &offset, &line) != 2) {
+    return Status(ErrorCode::kConfigValidation,
+                  fmt::format("the checkpoint's input position \"{}\" is not one of shardy "
+                              "build's (offset and line)",
+                              position));
+  }
+  // A position before the header (no record read yet): the header was
+  // just read, so the source is already there.
+  if (offset < lines->offset()) return Status::OK();
+  return lines->Seek(offset, line);
+}
 
 Status ReadError(uint64_t line) {
   return Status(ErrorCode::kStorage, fmt::format("reading the input failed after line {}", line));
@@ -85,6 +124,8 @@ std::string_view StripCr(std::string_view line) {
 class JsonlSource : public RecordSource {
  public:
   explicit JsonlSource(std::istream* in) : lines_(in) {}
+  std::string Position() const override { return PositionText(lines_); }
+  Status SeekTo(std::string_view position) override { return SeekToPosition(&lines_, position); }
 
   Result<bool> Next(Record* record) override {
     std::string line;
@@ -134,26 +175,14 @@ class JsonlSource : public RecordSource {
 class DelimitedSource : public RecordSource {
  public:
   explicit DelimitedSource(std::istream* in) : lines_(in) {}
+  std::string Position() const override { return PositionText(lines_); }
+  Status SeekTo(std::string_view position) override {
+    SHARDY_RETURN_IF_ERROR(ReadHeader());
+    return SeekToPosition(&lines_, position);
+  }
 
   Result<bool> Next(Record* record) override {
-    if (!header_read_) {
-      std::vector<std::string> header;
-      SHARDY_ASSIGN_OR_RETURN(bool has_header, ReadRow(&header));
-      if (!has_header) {
-        return Status(ErrorCode::kInvalidInput,
-                      "the input is empty: CSV and TSV input needs a header row naming the fields");
-      }
-      for (size_t i = 0; i < header.size(); ++i) {
-        for (size_t j = 0; j < i; ++j) {
-          if (header[i] == header[j]) {
-            return LineError(row_line_,
-                             fmt::format("duplicate column name \"{}\" in the header", header[i]));
-          }
-        }
-      }
-      header_ = std::move(header);
-      header_read_ = true;
-    }
+    SHARDY_RETURN_IF_ERROR(ReadHeader());
     SHARDY_ASSIGN_OR_RETURN(bool has_row, ReadRow(&row_));
     if (!has_row) return false;
     if (row_.size() != header_.size()) {
@@ -171,6 +200,29 @@ class DelimitedSource : public RecordSource {
   }
 
  protected:
+  Status ReadHeader() {
+    if (header_read_) return Status::OK();
+    {
+      std::vector<std::string> header;
+      SHARDY_ASSIGN_OR_RETURN(bool has_header, ReadRow(&header));
+      if (!has_header) {
+        return Status(ErrorCode::kInvalidInput,
+                      "the input is empty: CSV and TSV input needs a header row naming the fields");
+      }
+      for (size_t i = 0; i < header.size(); ++i) {
+        for (size_t j = 0; j < i; ++j) {
+          if (header[i] == header[j]) {
+            return LineError(row_line_,
+                             fmt::format("duplicate column name \"{}\" in the header", header[i]));
+          }
+        }
+      }
+      header_ = std::move(header);
+      header_read_ = true;
+    }
+    return Status::OK();
+  }
+
   // Reads the next non-empty row into `*fields` and sets row_line_ to the
   // line it starts on. False at the end of the input.
   virtual Result<bool> ReadRow(std::vector<std::string>* fields) = 0;

@@ -49,6 +49,12 @@ class RecordSource {
   // Reads the next record into `*record`; false at the end of the input.
   // After an error the source must not be used again.
   virtual Result<bool> Next(Record* record) = 0;
+  // Where the source stands: "<bytes consumed> <lines consumed>", between
+  // two records (a checkpoint's input position, `shardy build --resume`).
+  virtual std::string Position() const = 0;
+  // Continues at a Position() of a source over the same seekable input (CSV
+  // and TSV read their header first). Line numbers go on from there.
+  virtual Status SeekTo(std::string_view position) = 0;
 };
 
 // `in` must outlive the source.

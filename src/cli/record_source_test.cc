@@ -202,5 +202,41 @@ TEST(CliRecordSourceTest, ParsesFormatNames) {
   EXPECT_FALSE(ParseRecordFormat("json"));
 }
 
+// A source continued at an earlier source's Position() reads exactly the
+// records after it, with the same line numbers (a resumed build).
+TEST(CliRecordSourceTest, SeekToAPositionContinuesWithTheNextRecord) {
+  const std::vector<std::pair<RecordFormat, std::string>> inputs = {
+      {RecordFormat::kJsonl, "\xEF\xBB\xBF{\"k\":1}\n\n{\"k\":2}\r\n{\"k\":3}\n{\"k\":4}"},
+      {RecordFormat::kCsv, "k,v\n1,\"a\nb\"\n\n2,x\n3,y\n4,z\n"},
+      {RecordFormat::kTsv, "k\tv\n1\ta\n2\tb\n\n3\tc\n4\td"}};
+  for (const auto& [format, text] : inputs) {
+    const ReadAll all = Read(format, text);
+    ASSERT_TRUE(all.error.ok()) << all.error.ToString();
+    ASSERT_EQ(all.records.size(), 4u);
+    for (size_t after = 0; after <= 4; ++after) {
+      std::istringstream first(text);
+      std::unique_ptr<RecordSource> a = NewRecordSource(format, &first);
+      Record r;
+      for (size_t i = 0; i < after; ++i) ASSERT_TRUE(*a->Next(&r));
+      const std::string position = a->Position();
+      std::istringstream second(text);
+      std::unique_ptr<RecordSource> b = NewRecordSource(format, &second);
+      ASSERT_TRUE(b->SeekTo(position).ok()) << position;
+      for (size_t i = after; i < 4; ++i) {
+        Result<bool> more = b->Next(&r);
+        ASSERT_TRUE(more.ok() && *more) << "record " << i << " after " << position;
+        EXPECT_EQ(r.fields, all.records[i].fields);
+        EXPECT_EQ(r.line, all.records[i].line);
+      }
+      Result<bool> end = b->Next(&r);
+      ASSERT_TRUE(end.ok());
+      EXPECT_FALSE(*end);
+    }
+  }
+  std::istringstream in("{}\n");
+  EXPECT_EQ(NewRecordSource(RecordFormat::kJsonl, &in)->SeekTo("twelve").code(),
+            ErrorCode::kConfigValidation);
+}
+
 }  // namespace
 }  // namespace shardyfusion::cli

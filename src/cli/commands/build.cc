@@ -50,6 +50,9 @@ struct BuildFlags {
   std::string run_id;
   std::string only_shards;
   bool no_publish = false;
+  std::string resume;
+  double checkpoint_seconds = 30;
+  uint64_t checkpoint_records = 0;
   std::string local_root;
   uint64_t max_total_batched_items = 0;
   uint64_t max_total_batched_bytes = 0;
@@ -82,6 +85,9 @@ struct BuildFlags {
     CLI::Option* max_writes_per_second = nullptr;
     CLI::Option* max_write_bytes_per_second = nullptr;
     CLI::Option* cel_expr = nullptr;
+    CLI::Option* resume = nullptr;
+    CLI::Option* checkpoint_seconds = nullptr;
+    CLI::Option* checkpoint_records = nullptr;
   } given;
   // The --slatedb-* options, which apply to --backend slatedb only.
   std::vector<CLI::Option*> slatedb_options;
@@ -198,6 +204,25 @@ void AddWriteFlags(CLI::App* b, BuildFlags* f) {
           ->needs(no_publish);
   b->add_option("--local-root", f->local_root,
                 "Local staging directory (default: $TMPDIR/shardyfusion)");
+  f->given.resume =
+      b->add_option("--resume", f->resume,
+                    "Continue run RUN_ID, which was killed (kill -9, a crash, a lost machine) "
+                    "after a checkpoint, instead of starting over: give the same input file, "
+                    "flags and --local-root; shards sealed before the kill are kept, the others "
+                    "continue from their checkpointed runs and uploads, and the input is read "
+                    "from where the checkpoint left it. Refused for a published run, another "
+                    "input or other settings")
+          ->excludes(f->given.run_id)
+          ->excludes(no_publish);
+  f->given.checkpoint_seconds =
+      b->add_option("--checkpoint-interval", f->checkpoint_seconds,
+                    "Seconds between checkpoints of a build from a file, which let --resume "
+                    "continue it after a kill (0 = none; stdin: never)")
+          ->check(CLI::Range(0.0, 1e6))
+          ->capture_default_str();
+  f->given.checkpoint_records =
+      b->add_option("--checkpoint-records", f->checkpoint_records,
+                    "Also take a checkpoint every N records (default: 0, by time only)");
   f->given.max_total_batched_items =
       b->add_option("--max-total-batched-items", f->max_total_batched_items,
                     "Cap on records buffered across all shards (default: none)")
@@ -320,6 +345,25 @@ Result<BuildArgs> ToBuildArgs(const BuildFlags& f) {
   args.batch_size = f.batch_size;
   args.run_id = IfGiven(f.given.run_id, f.run_id);
   args.no_publish = f.no_publish;
+  if (f.given.resume->count() > 0) {
+    args.run_id = f.resume;
+    args.resume = true;
+  }
+  args.checkpoint_seconds = f.checkpoint_seconds;
+  args.checkpoint_records = f.checkpoint_records;
+  const bool checkpoint_flags =
+      f.given.checkpoint_seconds->count() > 0 || f.given.checkpoint_records->count() > 0;
+  if ((args.resume || checkpoint_flags) && f.input == "-") {
+    return Status(ErrorCode::kInvalidArgument,
+                  std::string(args.resume ? "--resume" : "--checkpoint-interval/-records") +
+                      " needs the input as a file: stdin cannot be read again from a "
+                      "checkpoint's position");
+  }
+  if ((args.resume || checkpoint_flags) && (f.no_publish || f.infer_routing_values)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "checkpoints and --resume are for whole builds: not with --no-publish (a "
+                  "staged range is staged again) or --infer-routing-values");
+  }
   if (f.given.only_shards->count() > 0) {
     args.only_shards = ParseShardRange(f.only_shards);
     if (!args.only_shards) {
