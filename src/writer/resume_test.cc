@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -188,6 +189,17 @@ class ResumeTest : public ::testing::TestWithParam<std::string> {
       EXPECT_TRUE(under_winner) << "stray object " << e.path();
     }
     EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/staging/run_id=run1"));
+    // One run record, the killed build's, taken over and finished.
+    int records = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root + "/runs")) {
+      if (e.path().filename() != "run.yaml") continue;
+      ++records;
+      std::ifstream in(e.path());
+      const std::string yaml((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+      EXPECT_NE(yaml.find("status: succeeded\n"), std::string::npos) << yaml;
+    }
+    EXPECT_EQ(records, 1);
   }
 
   ScratchDir dir_;

@@ -91,12 +91,13 @@ std::unique_ptr<RunRecordLifecycle> RunRecordLifecycle::Start(std::shared_ptr<Ob
   life->options_ = options;
   SystemTime now = options.clock->NowUtc();
   initial.status = RunRecord::State::kRunning;
-  initial.started_at = now;
+  initial.started_at = options.started_at.value_or(now);
   life->record_ = std::move(initial);
   std::string dir =
       FormatDirTimestamp(now) + "_run_id=" + life->record_.run_id + "_" + NewUuid4Hex();
   std::string base = root_key.empty() ? "" : root_key + "/";
-  life->key_ = base + options.runs_prefix + "/" + dir + "/run.yaml";
+  life->key_ = !options.existing_key.empty() ? options.existing_key
+                                             : base + options.runs_prefix + "/" + dir + "/run.yaml";
   std::lock_guard<std::mutex> lock(life->mu_);
   if (!life->Write(false)) {
     life->key_.clear();  // the first write failed: no record, no heartbeat

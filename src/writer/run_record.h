@@ -58,6 +58,10 @@ struct RunRecordOptions {
   std::string runs_prefix = "runs";
   std::chrono::milliseconds heartbeat{std::chrono::minutes(1)};
   std::chrono::milliseconds lease{std::chrono::minutes(10)};
+  // A resumed build takes over the record of the build it continues: its
+  // key (then rewritten as `running`) and its started_at. Empty: a new one.
+  std::string existing_key;
+  std::optional<SystemTime> started_at;
   // The heartbeat sleeps on it (interruptibly: Succeed, Fail and the
   // destructor wake it at once) and
   // the record's times come from its NowUtc. Not owned; outlives the record.

@@ -133,6 +133,8 @@ class WriteEngine::Impl {
   int64_t checkpoint_ms = 0;
   uint64_t resumed_records = 0;
   std::optional<std::string> resume_position;
+  // The run record of the build this one resumes (key, started_at).
+  std::optional<std::pair<std::string, SystemTime>> resumed_record;
 
   void Emit(std::string_view event, std::vector<std::pair<std::string_view, double>> numbers) {
     if (!config.metrics) return;
@@ -512,7 +514,13 @@ class WriteEngine::Impl {
                         {"key_is_int", key_is_int},
                         {"saw_key", saw_key},
                         {"num_shards", shards.size()},
-                        {"shards", std::move(states)}};
+                        {"shards", std::move(states)},
+                        {"run_record", nullptr}};
+    if (run_record && !run_record->record_key().empty()) {
+      j["run_record"] = {
+          {"key", run_record->record_key()},
+          {"started_at_us", run_record->Snapshot().started_at.time_since_epoch().count()}};
+    }
     SHARDY_RETURN_IF_ERROR(WriteCheckpoint(plan.local_run_dir, j));
     ++checkpoint_sequence;
     ++checkpoints_taken;
@@ -585,6 +593,11 @@ Status WriteEngine::Impl::Resume() {
     saw_key = j.at("saw_key").get<bool>();
     checkpoint_sequence = j.at("sequence").get<int64_t>();
     resume_position = j.at("input_position").get<std::string>();
+    if (const nlohmann::json& rr = j.at("run_record"); rr.is_object()) {
+      resumed_record.emplace(
+          rr.at("key").get<std::string>(),
+          SystemTime(std::chrono::microseconds(rr.at("started_at_us").get<int64_t>())));
+    }
     const uint64_t num_shards = j.at("num_shards").get<uint64_t>();
     if (num_shards > kMaxNumDbs) return damaged("num_shards");
     if (num_shards > 0) EnsureShard(static_cast<uint32_t>(num_shards - 1));
@@ -743,6 +756,10 @@ Status WriteEngine::Impl::Start() {
     record.db_path_template = config.db_path_template;
     RunRecordOptions ro;
     ro.runs_prefix = config.run_registry_prefix;
+    if (resumed_record) {
+      ro.existing_key = resumed_record->first;
+      ro.started_at = resumed_record->second;
+    }
     run_record = RunRecordLifecycle::Start(root.store, root.key, std::move(record), ro);
   }
   Emit(metric_events::kWriteStarted, {});
