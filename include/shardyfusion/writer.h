@@ -239,8 +239,11 @@ struct BuildStats {
   uint64_t bytes_written = 0;  // sum of key+value bytes handed to shards
   int64_t checkpoints = 0;     // taken by this process (CheckpointConfig)
   int64_t checkpoint_ms = 0;   // their total time
-  // Resumed builds: the records the checkpoint already held.
+  // Resumed builds: the records the checkpoint already held, and the time
+  // the restore took (reading the checkpoint, adopting the shards' runs,
+  // pruning what the killed build wrote after it).
   uint64_t resumed_records = 0;
+  int64_t restore_ms = 0;
 };
 
 struct BuildResult {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -237,6 +238,18 @@ TEST_P(CheckpointTest, ADamagedStateOrAMissingFileIsAnError) {
   Result<std::unique_ptr<ShardWriter>> bad = factory->Resume(ctx_, "{\"format\": 1}");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("damaged"), std::string::npos) << bad.status().ToString();
+  // A run whose bytes changed (a machine crash before they reached the
+  // disk) is refused, not sealed into the shard.
+  const std::string one = ctx_.local_dir + "/" + *NamedFiles(*state).begin();
+  {
+    std::fstream f(one, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(10);
+    f.put('\x7f');
+  }
+  Result<std::unique_ptr<ShardWriter>> changed = factory->Resume(ctx_, *state);
+  ASSERT_FALSE(changed.ok());
+  EXPECT_NE(changed.status().message().find("is damaged"), std::string::npos)
+      << changed.status().ToString();
   for (const std::string& f : NamedFiles(*state)) {
     std::filesystem::remove(ctx_.local_dir + "/" + f);
   }

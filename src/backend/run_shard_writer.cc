@@ -1,22 +1,42 @@
 #include "backend/run_shard_writer.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
 #include <set>
 
+#include "core/xxh3.h"
 #include "storage/local_file.h"
 
 namespace shardyfusion {
 namespace {
 
-Status SyncPath(const std::string& path, int flags) {
-  ScopedFd fd(OpenRetrying(path, flags | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoStatus(errno, "cannot open for sync", path);
-  if (::fsync(fd.get()) != 0) return ErrnoStatus(errno, "cannot sync", path);
-  return Status::OK();
+struct Digest {
+  uint64_t bytes = 0;
+  uint64_t xxh3 = 0;
+};
+
+// The size and xxh3 of the file at `path`, read through a mapping.
+Result<Digest> FileDigest(const std::string& path) {
+  ScopedFd fd(OpenRetrying(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, "cannot open", path);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "cannot stat", path);
+  Digest d;
+  d.bytes = static_cast<uint64_t>(st.st_size);
+  if (d.bytes == 0) {
+    d.xxh3 = Xxh3Digest("");
+    return d;
+  }
+  void* map = ::mmap(nullptr, d.bytes, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (map == MAP_FAILED) return ErrnoStatus(errno, "cannot map", path);
+  d.xxh3 = Xxh3Digest(std::string_view(static_cast<const char*>(map), d.bytes));
+  ::munmap(map, d.bytes);
+  return d;
 }
 
 // A local file error of the checkpoint, as the shard's error class.
@@ -113,28 +133,36 @@ Result<std::string> RunShardWriter::Checkpoint() {
   Status st;
   for (SortedRun& run : runs_) {
     if (run.durable_path.empty()) {
+      // Not synced: a killed process leaves its writes in the page cache,
+      // and the digest catches a file a machine crash cut short.
       const std::string durable = NextLocalPath("ckpt");
       if (run.memory) {
+        const std::string_view bytes(run.memory->data(), run.memory->size());
         ScopedFd fd(OpenRetrying(durable, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        st = fd.valid()
-                 ? WriteAll(fd.get(), std::string_view(run.memory->data(), run.memory->size()),
-                            durable)
-                 : ErrnoStatus(errno, "cannot create", durable);
-        if (st.ok() && ::fsync(fd.get()) != 0) st = ErrnoStatus(errno, "cannot sync", durable);
+        st = fd.valid() ? WriteAll(fd.get(), bytes, durable)
+                        : ErrnoStatus(errno, "cannot create", durable);
+        run.durable_bytes = bytes.size();
+        run.durable_xxh3 = Xxh3Digest(bytes);
       } else {
-        st = SyncPath(run.path, O_RDONLY);
-        if (st.ok() && ::link(run.path.c_str(), durable.c_str()) != 0) {
+        if (::link(run.path.c_str(), durable.c_str()) != 0) {
           st = ErrnoStatus(errno, "cannot link " + run.path + " to", durable);
         }
+        Result<Digest> d = st.ok() ? FileDigest(durable) : Result<Digest>(st);
+        if (d.ok()) {
+          run.durable_bytes = d->bytes;
+          run.durable_xxh3 = d->xxh3;
+        }
+        st = d.status();
       }
       if (!st.ok()) break;
       run.durable_path = durable;
     }
     runs.push_back({{"file", std::filesystem::path(run.durable_path).filename().string()},
-                    {"records", run.records}});
+                    {"records", run.records},
+                    {"bytes", run.durable_bytes},
+                    {"xxh3", run.durable_xxh3}});
   }
   Result<nlohmann::json> backend_state = st.ok() ? CheckpointState() : Result<nlohmann::json>(st);
-  if (backend_state.ok()) st = SyncPath(ctx_.local_dir, O_RDONLY | O_DIRECTORY);
   if (!backend_state.ok()) st = backend_state.status();
   if (!st.ok()) {
     state_ = State::kFailed;
@@ -168,6 +196,7 @@ Status RunShardWriter::Restore(std::string_view text) {
   std::set<std::string> keep;
   for (const nlohmann::json& r : j["runs"]) {
     if (!r.is_object() || !r["file"].is_string() || !r["records"].is_number_unsigned() ||
+        !r["bytes"].is_number_unsigned() || !r["xxh3"].is_number_unsigned() ||
         r["file"].get<std::string>().find('/') != std::string::npos) {
       return Status(ErrorCode::kShardWrite, "the checkpoint of " + Where() +
                                                 " names a run badly: " + r.dump().substr(0, 200));
@@ -187,7 +216,16 @@ Status RunShardWriter::Restore(std::string_view text) {
     run.path = NextLocalPath("spool");
     run.records = r["records"].get<uint64_t>();
     run.durable_path = durable;
-    if (::link(durable.c_str(), run.path.c_str()) != 0) {
+    run.durable_bytes = r["bytes"].get<uint64_t>();
+    run.durable_xxh3 = r["xxh3"].get<uint64_t>();
+    Result<Digest> found = FileDigest(durable);
+    if (found.ok() && (found->bytes != run.durable_bytes || found->xxh3 != run.durable_xxh3)) {
+      return Status(ErrorCode::kShardWrite,
+                    "the checkpointed run " + durable + " of " + Where() +
+                        " is damaged (its bytes differ from those the checkpoint recorded: did "
+                        "the machine crash before they reached the disk?); start a new build");
+    }
+    if (!found.ok() || ::link(durable.c_str(), run.path.c_str()) != 0) {
       return Status(ErrorCode::kShardWrite,
                     ErrnoStatus(errno, "cannot adopt the checkpointed run", durable).message() +
                         " of " + Where() +

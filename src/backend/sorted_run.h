@@ -104,6 +104,8 @@ struct SortedRun {
   // or the memory run written out), which consuming the run leaves alone;
   // empty until a checkpoint (run_shard_writer.h).
   std::string durable_path;
+  uint64_t durable_bytes = 0;
+  uint64_t durable_xxh3 = 0;  // of its bytes: a resume checks them
 };
 
 // Appends records to a new run file through one large buffer.

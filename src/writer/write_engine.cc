@@ -128,10 +128,13 @@ class WriteEngine::Impl {
   // Checkpoints (WriteConfig::checkpoint) and resume.
   uint64_t last_checkpoint_records = 0;
   SteadyClock::time_point last_checkpoint_at = SteadyClock::now();
-  int64_t checkpoint_sequence = 0;  // the last one written, also before a resume
-  int64_t checkpoints_taken = 0;
-  int64_t checkpoint_ms = 0;
+  int64_t checkpoint_sequence = 0;  // the last one started, also before a resume
+  // Written by the worker that finishes a checkpoint; read after a drain.
+  std::atomic<bool> checkpoint_in_flight{false};
+  std::atomic<int64_t> checkpoints_taken{0};
+  std::atomic<int64_t> checkpoint_ms{0};
   uint64_t resumed_records = 0;
+  int64_t restore_ms = 0;
   std::optional<std::string> resume_position;
   // The run record of the build this one resumes (key, started_at).
   std::optional<std::pair<std::string, SystemTime>> resumed_record;
@@ -474,62 +477,111 @@ class WriteEngine::Impl {
                c.every_seconds;
   }
 
-  // Hands every buffered batch to its shard, waits for the writes, and
-  // writes checkpoint.json naming each shard's durable state.
+  // One checkpoint on its way to disk: the producer's part is taken at once,
+  // each worker adds its shards' states behind the batches queued before,
+  // and the last one writes the file.
+  struct PendingCheckpoint {
+    nlohmann::json doc;                // "shards" holds each shard's entry, "attempt" unset
+    std::vector<size_t> entry_of;      // db_id -> index in doc["shards"] (or npos)
+    std::atomic<size_t> remaining{0};  // workers still to add their shards
+    std::mutex mu;
+    Status failure;
+    SteadyClock::time_point started;
+  };
+
+  // Hands every buffered batch to its shard and queues the checkpoint
+  // behind them on every worker, so the producer does not wait: each
+  // worker checkpoints its own shards once their earlier batches are
+  // written (a shard's jobs run in order on one worker), and the last
+  // writes checkpoint.json. One checkpoint at a time: while one is on its
+  // way the next waits.
   Status TakeCheckpoint() {
-    const SteadyClock::time_point t0 = SteadyClock::now();
+    if (checkpoint_in_flight.load()) return Status::OK();
+    auto pending = std::make_shared<PendingCheckpoint>();
+    pending->started = SteadyClock::now();
     for (uint32_t i = 0; i < shards.size(); ++i) {
       if (shards[i]->batch.empty()) continue;
       TakeTokens(shards[i]->batch, /*blocking=*/true);
       SHARDY_RETURN_IF_ERROR(FlushShard(i));
     }
-    SHARDY_RETURN_IF_ERROR(pool->Drain());
-    nlohmann::json states = nlohmann::json::array();
+    nlohmann::json entries = nlohmann::json::array();
+    pending->entry_of.assign(shards.size(), std::string::npos);
+    const size_t workers = pool->workers();
+    // Pointers: the producer may grow `shards` meanwhile (CEL direct mode).
+    std::vector<std::vector<std::pair<uint32_t, ShardState*>>> by_worker(workers);
     for (uint32_t i = 0; i < shards.size(); ++i) {
-      ShardState& s = *shards[i];
+      const ShardState& s = *shards[i];
       if (s.resumed_sealed) continue;  // its sealed file stands
-      nlohmann::json e = {{"db_id", i},
-                          {"row_count", s.row_count},
-                          {"min_key", KeyToCheckpointJson(s.min_key)},
-                          {"max_key", KeyToCheckpointJson(s.max_key)},
-                          {"first_seen", s.first_seen},
-                          {"attempt", nullptr}};
-      if (s.attempts && s.attempts->started()) {
-        Result<nlohmann::json> a = s.attempts->Checkpoint();
-        if (!a.ok()) return a.status();
-        e["attempt"] = std::move(a).value();
-      }
-      states.push_back(std::move(e));
+      pending->entry_of[i] = entries.size();
+      entries.push_back({{"db_id", i},
+                         {"row_count", s.row_count},
+                         {"min_key", KeyToCheckpointJson(s.min_key)},
+                         {"max_key", KeyToCheckpointJson(s.max_key)},
+                         {"first_seen", s.first_seen},
+                         {"attempt", nullptr}});
+      if (s.attempts) by_worker[i % workers].emplace_back(i, shards[i].get());
     }
     const CheckpointConfig& c = config.checkpoint;
-    nlohmann::json j = {{"format", kCheckpointFormat},
-                        {"run_id", plan.run_id},
-                        {"sequence", checkpoint_sequence + 1},
-                        {"config", Fingerprint()},
-                        {"input", *PyJsonLoads(c.input_identity_json)},
-                        {"input_position", c.input_position ? c.input_position() : ""},
-                        {"records", records},
-                        {"bytes_in", bytes_in},
-                        {"next_first_seen", next_first_seen},
-                        {"key_is_int", key_is_int},
-                        {"saw_key", saw_key},
-                        {"num_shards", shards.size()},
-                        {"shards", std::move(states)},
-                        {"run_record", nullptr}};
+    pending->doc = {{"format", kCheckpointFormat},
+                    {"run_id", plan.run_id},
+                    {"sequence", ++checkpoint_sequence},
+                    {"config", Fingerprint()},
+                    {"input", *PyJsonLoads(c.input_identity_json)},
+                    {"input_position", c.input_position ? c.input_position() : ""},
+                    {"records", records},
+                    {"bytes_in", bytes_in},
+                    {"next_first_seen", next_first_seen},
+                    {"key_is_int", key_is_int},
+                    {"saw_key", saw_key},
+                    {"num_shards", shards.size()},
+                    {"shards", std::move(entries)},
+                    {"run_record", nullptr}};
     if (run_record && !run_record->record_key().empty()) {
-      j["run_record"] = {
+      pending->doc["run_record"] = {
           {"key", run_record->record_key()},
           {"started_at_us", run_record->Snapshot().started_at.time_since_epoch().count()}};
     }
-    SHARDY_RETURN_IF_ERROR(WriteCheckpoint(plan.local_run_dir, j));
-    ++checkpoint_sequence;
-    ++checkpoints_taken;
     last_checkpoint_records = records;
-    last_checkpoint_at = SteadyClock::now();
-    const int64_t ms = MillisSince(t0);
+    last_checkpoint_at = pending->started;
+    pending->remaining = workers;
+    checkpoint_in_flight = true;
+    for (size_t w = 0; w < workers; ++w) {
+      std::vector<std::pair<uint32_t, ShardState*>> mine = std::move(by_worker[w]);
+      // Shard w belongs to worker w (ShardWorkerPool: shard % workers).
+      Status submitted = pool->Submit(static_cast<uint32_t>(w), 0, [this, pending, mine] {
+        return CheckpointShards(*pending, mine);
+      });
+      if (!submitted.ok()) return submitted;
+    }
+    return Status::OK();
+  }
+
+  // A worker's part of `pending`: its shards' states; the last worker
+  // writes the file.
+  Status CheckpointShards(PendingCheckpoint& pending,
+                          const std::vector<std::pair<uint32_t, ShardState*>>& mine) {
+    for (const auto& [i, s] : mine) {
+      if (!s->attempts->started()) continue;
+      Result<nlohmann::json> a = s->attempts->Checkpoint();
+      std::lock_guard<std::mutex> lock(pending.mu);
+      if (!a.ok()) {
+        if (pending.failure.ok()) pending.failure = a.status();
+        continue;
+      }
+      pending.doc["shards"][pending.entry_of[i]]["attempt"] = std::move(a).value();
+    }
+    if (--pending.remaining > 0) return Status::OK();
+    std::lock_guard<std::mutex> lock(pending.mu);
+    Status st = pending.failure;
+    if (st.ok()) st = WriteCheckpoint(plan.local_run_dir, pending.doc);
+    checkpoint_in_flight = false;
+    if (!st.ok()) return st;
+    const int64_t ms = MillisSince(pending.started);
+    ++checkpoints_taken;
     checkpoint_ms += ms;
     Emit(metric_events::kWriteCheckpoint,
-         {{"records", static_cast<double>(records)}, {"duration_ms", static_cast<double>(ms)}});
+         {{"records", static_cast<double>(pending.doc["records"].get<uint64_t>())},
+          {"duration_ms", static_cast<double>(ms)}});
     return Status::OK();
   }
 
@@ -740,10 +792,12 @@ Status WriteEngine::Impl::Start() {
   };
   env.stop = stop.get_token();
   if (plan.resume) {
+    const SteadyClock::time_point t0 = SteadyClock::now();
     if (Status st = Resume(); !st.ok()) {
       DetachAll();
       return st;
     }
+    restore_ms = MillisSince(t0);
   }
   // Builds that died (kill -9) left their staging behind; nothing else
   // ever removes it.
@@ -1032,6 +1086,7 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   result.stats.checkpoints = checkpoints_taken;
   result.stats.checkpoint_ms = checkpoint_ms;
   result.stats.resumed_records = resumed_records;
+  result.stats.restore_ms = restore_ms;
   return result;
 }
 
