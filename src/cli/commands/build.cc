@@ -101,13 +101,16 @@ constexpr const char* kBuildFooter =
     "as compact JSON. Routing: --num-dbs or --max-keys-per-shard hash the key; --cel-expr routes "
     "by a CEL expression over --cel-column fields instead (docs/format/routing.md, \"CEL "
     "routing\"). Any bad record stops the build and nothing is published. On success the "
-    "build result is printed as one JSON object. Scale-out: processes that each run "
+    "build result is printed as one JSON object. A build from a file checkpoints every 30 s; if it "
+    "is killed, the same command with --resume RUN_ID continues it (docs/resume.md). Scale-out: processes that each run "
     "`--run-id R --no-publish --only-shards A-B` over the same input stage a run's shards; "
     "`shardy publish --prefix P --run-id R` then publishes it once.\n\nExamples:\n"
     "  shardy build --input events.jsonl --format jsonl --key-field id --key-type int "
     "--num-dbs 8 --prefix ./snap\n"
     "  shardy build --input events.jsonl --format jsonl --key-field id --key-type int "
-    "--num-dbs 8 --prefix ./snap --run-id r1 --no-publish --only-shards 0-3";
+    "--num-dbs 8 --prefix ./snap --run-id r1 --no-publish --only-shards 0-3\n"
+    "  shardy build --input events.jsonl --format jsonl --key-field id --key-type int "
+    "--num-dbs 8 --prefix ./snap --resume r2   # continue r2, killed after a checkpoint";
 
 // What the records are: --input, --format, --key-field, --value-field, --key-type.
 void AddRecordFlags(CLI::App* b, BuildFlags* f) {
