@@ -16,7 +16,7 @@ other on the same file into fresh local directories:
 
 It prints the median seconds of each, the ratios resumed/full and checkpoint/full of each run's
 pairs (medians), how many records the resumed build restored, and where the resumed build's time
-goes (restore, the rest of the input and the seals, the publish) from its result. Every resumed
+goes (restore, the rest of the input, the seals, the publish) from its result. Every resumed
 snapshot is compared with the full build's: the same rows per shard, min and max keys.
 """
 
@@ -66,7 +66,7 @@ def timed(cmd: list) -> tuple[float, dict]:
 def one_run(args, work: str, backend: str, run: int) -> dict:
     every = ["--checkpoint-records", str(args.checkpoint_records)]
     full_prefix = f"{work}/{backend}-{run}-full"
-    full_s, _ = timed(build_args(args, work, backend, full_prefix) + ["--checkpoint-interval", "0"])
+    full_s, full = timed(build_args(args, work, backend, full_prefix) + ["--checkpoint-interval", "0"])
     ckpt_s, ckpt = timed(build_args(args, work, backend, f"{work}/{backend}-{run}-ckpt") + every)
 
     prefix = f"{work}/{backend}-{run}-killed"
@@ -88,6 +88,8 @@ def one_run(args, work: str, backend: str, run: int) -> dict:
             "checkpoint_ms": ckpt["checkpoints"]["total_ms"],
             "restored": c["resumed_records"], "restore_ms": c["restore_ms"],
             "write_ms": resumed["durations"]["write_ms"],
+            "seal_ms": resumed["durations"]["seal_ms"],
+            "full_seal_ms": full["durations"]["seal_ms"],
             "manifest_ms": resumed["durations"]["manifest_ms"]}
 
 
@@ -124,9 +126,10 @@ def main() -> None:
                   f"({ckpt_ratio:.3f}x; {med['checkpoints']:.0f} checkpoints, "
                   f"{per_ckpt_ms:.0f} ms of build time each) | resumed {med['resumed']:.2f} s = "
                   f"{resumed_ratio:.2f}x of full (restored {med['restored'] / args.records:.0%} "
-                  f"of the records; restore {med['restore_ms']:.0f} ms, input and seals "
-                  f"{(med['write_ms'] - med['restore_ms']) / 1000:.2f} s, publish "
-                  f"{med['manifest_ms']:.0f} ms)")
+                  f"of the records; restore {med['restore_ms']:.0f} ms, the rest of the input "
+                  f"{(med['write_ms'] - med['restore_ms'] - med['seal_ms']) / 1000:.2f} s, seals "
+                  f"{med['seal_ms'] / 1000:.2f} s (full build: {med['full_seal_ms'] / 1000:.2f} s), "
+                  f"publish {med['manifest_ms']:.0f} ms)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

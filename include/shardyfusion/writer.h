@@ -237,8 +237,11 @@ struct BuildStats {
   int64_t num_winners = 0;
   int64_t rows_written = 0;    // sum of winner row counts
   uint64_t bytes_written = 0;  // sum of key+value bytes handed to shards
-  int64_t checkpoints = 0;     // taken by this process (CheckpointConfig)
-  int64_t checkpoint_ms = 0;   // their total time
+  // From Finish to every shard sealed (the last batches, merges, uploads):
+  // the part of write_ms after the last record.
+  int64_t seal_ms = 0;
+  int64_t checkpoints = 0;    // taken by this process (CheckpointConfig)
+  int64_t checkpoint_ms = 0;  // their total time
   // Resumed builds: the records the checkpoint already held, and the time
   // the restore took (reading the checkpoint, adopting the shards' runs,
   // pruning what the killed build wrote after it).

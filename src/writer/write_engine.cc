@@ -1032,8 +1032,10 @@ Result<PublishRequest> WriteEngine::Impl::SealShards() {
 
 Result<BuildResult> WriteEngine::Impl::Finish() {
   if (!failure.ok()) return failure;
+  const SteadyClock::time_point seal_started = SteadyClock::now();
   Result<PublishRequest> request = SealShards();
   if (!request.ok()) return request.status();
+  const int64_t seal_ms = MillisSince(seal_started);
   const int64_t write_ms = MillisSince(started);
   int64_t rows_sealed = 0;
   for (const ShardAttemptResult& a : request->attempts) rows_sealed += a.shard.row_count;
@@ -1056,6 +1058,7 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
     result.stats.bytes_written = bytes_in;
     result.stats.durations.write_ms = write_ms;
     result.stats.durations.total_ms = MillisSince(started);
+    result.stats.seal_ms = seal_ms;
     return result;
   }
   // The last point at which a cancel is honoured: after it, the manifest is written.
@@ -1087,6 +1090,7 @@ Result<BuildResult> WriteEngine::Impl::Finish() {
   result.stats.checkpoint_ms = checkpoint_ms;
   result.stats.resumed_records = resumed_records;
   result.stats.restore_ms = restore_ms;
+  result.stats.seal_ms = seal_ms;
   return result;
 }
 
