@@ -49,6 +49,11 @@ std::string RenderText(const Json& result, const OutputOptions& options) {
     return fmt::format("{} -> shard {}\n", Field(result, "key", options),
                        Field(result, "db_id", options));
   }
+  if (op == "rollback") {
+    const std::string ref = Field(result, "ref", options);
+    if (!result.value("changed", true)) return "_CURRENT already points at " + ref + "\n";
+    return "Rolled back _CURRENT to: " + ref + "\n";
+  }
   for (const auto& [name, v] : result.items()) {
     if (name == "op") continue;
     text += fmt::format("{}: {}\n", name, Cell(v, options));

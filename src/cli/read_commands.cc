@@ -14,15 +14,15 @@
 
 namespace shardyfusion::cli {
 
-namespace {
-
-using Json = nlohmann::ordered_json;
-
 Result<ManifestStore> OpenManifestStore(const ReadContext& ctx) {
   SHARDY_ASSIGN_OR_RETURN(auto split, SplitCurrentUrl(ctx.current_url));
   SHARDY_ASSIGN_OR_RETURN(StoreLocation loc, OpenStoreForUrl(split.first, ctx.s3));
   return ManifestStore(loc.store, loc.key, split.second);
 }
+
+namespace {
+
+using Json = nlohmann::ordered_json;
 
 // --ref as given; --offset N looks up the Nth newest manifest.
 Result<std::optional<std::string>> ResolvePin(const ReadContext& ctx) {

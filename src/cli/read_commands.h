@@ -17,6 +17,7 @@
 
 #include "cli/output.h"
 #include "shardyfusion/key.h"
+#include "shardyfusion/manifest.h"
 #include "shardyfusion/s3.h"
 #include "shardyfusion/status.h"
 
@@ -38,6 +39,9 @@ struct ReadContext {
 // Splits a `_CURRENT` URL at its last '/' into the snapshot prefix and the
 // pointer's name. A URL without a '/' or ending in one is kInvalidArgument.
 Result<std::pair<std::string, std::string>> SplitCurrentUrl(const std::string& url);
+
+// The manifest store of the snapshot `ctx.current_url` names.
+Result<ManifestStore> OpenManifestStore(const ReadContext& ctx);
 
 // The lookup key for a command-line argument under the snapshot's encoding:
 // u64be/u32be need an integer, raw takes the text's UTF-8 bytes, utf8 the

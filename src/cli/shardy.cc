@@ -25,7 +25,7 @@ namespace {
 // unit in commands/ and one line here.
 constexpr CommandFactory kCommands[] = {
     NewBuildCommand,  NewPublishCommand, NewGetCommand,     NewMultiGetCommand, NewInfoCommand,
-    NewShardsCommand, NewRouteCommand,   NewHistoryCommand, NewCelEvalCommand,
+    NewShardsCommand, NewRouteCommand,   NewHistoryCommand, NewCelEvalCommand,  NewRollbackCommand,
 };
 
 // The top-level app: its help, version and the flags shared by the commands.

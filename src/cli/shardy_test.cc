@@ -399,13 +399,13 @@ TEST_F(CliShardyTest, StagedShardsFromTwoProcessesThenOnePublish) {
 TEST_F(CliShardyTest, StagedFlagsAreCheckedAsUsage) {
   const std::string input = WriteJsonl("in.jsonl", 5);
   // --only-shards needs --no-publish, which needs --run-id.
-  RunResult r = Run({"build", "--input", input, "--format", "jsonl", "--key-field", "id",
-                     "--key-type", "int", "--prefix", prefix_url_, "--num-dbs", "4",
-                     "--only-shards", "0-1"});
+  RunResult r =
+      Run({"build", "--input", input, "--format", "jsonl", "--key-field", "id", "--key-type", "int",
+           "--prefix", prefix_url_, "--num-dbs", "4", "--only-shards", "0-1"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--no-publish"), std::string::npos) << r.err;
-  r = Run({"build", "--input", input, "--format", "jsonl", "--key-field", "id", "--key-type",
-           "int", "--prefix", prefix_url_, "--num-dbs", "4", "--no-publish"});
+  r = Run({"build", "--input", input, "--format", "jsonl", "--key-field", "id", "--key-type", "int",
+           "--prefix", prefix_url_, "--num-dbs", "4", "--no-publish"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--run-id"), std::string::npos) << r.err;
   for (const char* bad : {"3-1", "a-b", "1-", "-2"}) {
@@ -940,6 +940,66 @@ TEST_F(CliShardyTest, ParallelAndRetryFlags) {
   for (const char* flag : {"--parallel", "--workers", "--shard-retries", "--retry-backoff"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
+}
+
+// `shardy rollback`: each selector points _CURRENT at an earlier manifest,
+// which readers then follow; a manifest that does not load, a run or offset
+// with no manifest, or a wrong number of selectors changes nothing.
+TEST_F(CliShardyTest, RollbackPointsCurrentAtAnEarlierManifest) {
+  ASSERT_EQ(BuildInts(WriteJsonl("small.jsonl", 5), "r1").code, 0);
+  ASSERT_EQ(BuildInts(WriteJsonl("large.jsonl", 9), "r2").code, 0);
+  auto current_run = [&] { return Json::parse(ReadFileText(dir_ + "/snap/_CURRENT"))["run_id"]; };
+  auto found = [&](const std::string& key) {
+    return ParseLine(Read({"get", key}).out)["found"].get<bool>();
+  };
+  ASSERT_EQ(current_run(), "r2");
+  EXPECT_TRUE(found("9"));
+
+  RunResult back = Read({"rollback", "--offset", "1"});
+  ASSERT_EQ(back.code, 0) << back.err;
+  const Json result = ParseLine(back.out);
+  EXPECT_EQ(result["op"], "rollback");
+  EXPECT_EQ(result["run_id"], "r1");
+  EXPECT_TRUE(result["changed"].get<bool>());
+  EXPECT_NE(result["previous_ref"].get<std::string>().find("run_id=r2"), std::string::npos);
+  EXPECT_EQ(current_run(), "r1");
+  EXPECT_FALSE(found("9")) << "readers follow the rolled-back pointer";
+
+  RunResult forward = Read({"--output-format", "text", "rollback", "--run-id", "r2"});
+  ASSERT_EQ(forward.code, 0) << forward.err;
+  EXPECT_EQ(forward.out.rfind("Rolled back _CURRENT to: " + prefix_url_ + "/manifests/", 0), 0u)
+      << forward.out;
+  EXPECT_EQ(current_run(), "r2");
+  RunResult again = Read({"--output-format", "text", "rollback", "--run-id", "r2"});
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.out.find("already points at"), std::string::npos) << again.out;
+
+  // A key under the root works as a ref.
+  std::string r1_key;
+  for (const auto& e : fs::directory_iterator(dir_ + "/snap/manifests")) {
+    const std::string name = e.path().filename().string();
+    if (name.ends_with("_run_id=r1")) r1_key = "manifests/" + name + "/manifest";
+  }
+  ASSERT_FALSE(r1_key.empty());
+  ASSERT_EQ(Read({"rollback", "--ref", r1_key}).code, 0);
+  EXPECT_EQ(current_run(), "r1");
+
+  EXPECT_EQ(Read({"rollback"}).code, 2);
+  EXPECT_EQ(Read({"rollback", "--offset", "0", "--run-id", "r1"}).code, 2);
+  RunResult no_run = Read({"rollback", "--run-id", "r9"});
+  EXPECT_EQ(no_run.code, 1);
+  EXPECT_NE(no_run.err.find("run r9 has no published manifest"), std::string::npos) << no_run.err;
+  EXPECT_EQ(Read({"rollback", "--offset", "5"}).code, 1);
+  // A damaged manifest never becomes current.
+  std::string r2_path;
+  for (const auto& e : fs::directory_iterator(dir_ + "/snap/manifests")) {
+    if (e.path().filename().string().ends_with("_run_id=r2")) r2_path = e.path() / "manifest";
+  }
+  std::ofstream(r2_path, std::ios::binary | std::ios::trunc) << "not a manifest";
+  RunResult damaged = Read({"rollback", "--run-id", "r2"});
+  EXPECT_EQ(damaged.code, 1);
+  EXPECT_NE(damaged.err.find("refusing to point _CURRENT at"), std::string::npos) << damaged.err;
+  EXPECT_EQ(current_run(), "r1");
 }
 
 }  // namespace
