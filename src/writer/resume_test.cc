@@ -133,6 +133,22 @@ class ResumeTest : public ::testing::TestWithParam<std::string> {
     });
   }
 
+  // A checkpointing build of `root` killed as its third shard seals.
+  void KilledAtThirdSeal(const std::string& root) {
+    InKilledChild([&] {
+      HashShardedWriteConfig c = Config(root);
+      c.adapter_factory = std::make_shared<KillAtSealFactory>(Backend(), 3);
+      int64_t next = 0;
+      c.checkpoint.input_position = [&next] { return std::to_string(next); };
+      WriteOptions one_seal_at_a_time;
+      one_seal_at_a_time.seal_threads = 1;
+      Result<std::unique_ptr<HashShardedWriter>> w = HashShardedWriter::Open(c, one_seal_at_a_time);
+      if (!w.ok()) ::_exit(3);
+      if (!Feed(**w, 0, &next).ok()) ::_exit(4);
+      (void)(*w)->Finish();
+    });
+  }
+
   // A clean build of the same records; its manifest's rows per shard.
   std::map<int64_t, int64_t> CleanRows() {
     HashShardedWriteConfig c = Config(dir_.path() + "/clean");
@@ -222,18 +238,7 @@ TEST_P(ResumeTest, AKilledBuildResumesFromItsCheckpoint) {
 
 TEST_P(ResumeTest, AKillDuringTheSealsKeepsTheShardsSealedBeforeIt) {
   const std::string root = dir_.path() + "/snap";
-  InKilledChild([&] {
-    HashShardedWriteConfig c = Config(root);
-    c.adapter_factory = std::make_shared<KillAtSealFactory>(Backend(), 3);
-    int64_t next = 0;
-    c.checkpoint.input_position = [&next] { return std::to_string(next); };
-    WriteOptions one_seal_at_a_time;
-    one_seal_at_a_time.seal_threads = 1;
-    Result<std::unique_ptr<HashShardedWriter>> w = HashShardedWriter::Open(c, one_seal_at_a_time);
-    if (!w.ok()) ::_exit(3);
-    if (!Feed(**w, 0, &next).ok()) ::_exit(4);
-    (void)(*w)->Finish();
-  });
+  KilledAtThirdSeal(root);
   size_t sealed = 0;
   for (const auto& e :
        std::filesystem::directory_iterator(dir_.path() + "/staging/run_id=run1/sealed")) {
@@ -283,6 +288,27 @@ TEST_P(ResumeTest, AResumeThatCannotBeIsAConfigErrorThatLeavesTheCheckpoint) {
   ExpectSnapshot(root, *r);
   // And a published run never resumes.
   expect_refused(Config(root), "already published");
+}
+
+// What a checkpoint names must still be in the store: a shard sealed before
+// the kill whose object was deleted since (a cleanup) makes the resume fail
+// instead of publishing a shard with nothing behind it.
+TEST_P(ResumeTest, AResumeRefusesWhenObjectsItsCheckpointNamesAreGone) {
+  const std::string root = dir_.path() + "/snap";
+  KilledAtThirdSeal(root);
+  std::vector<std::filesystem::path> objects;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root + "/shards")) {
+    if (e.is_regular_file() && e.path().filename().string()[0] != '.') objects.push_back(e.path());
+  }
+  ASSERT_FALSE(objects.empty());
+  std::filesystem::remove(objects.front());
+  HashShardedWriteConfig c = Config(root);
+  c.resume = true;
+  Result<std::unique_ptr<HashShardedWriter>> w = HashShardedWriter::Open(c);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.status().code(), ErrorCode::kConfigValidation);
+  EXPECT_NE(w.status().message().find("is gone from the store"), std::string::npos)
+      << w.status().ToString();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ResumeTest, ::testing::Values("sqlite", "slatedb"));

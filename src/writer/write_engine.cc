@@ -715,8 +715,18 @@ Status WriteEngine::Impl::Resume() {
       root.store->List(RunShardsKey(root.key, config.shard_prefix, plan.run_id) + "/", "");
   if (!listed.ok()) return listed.status().annotate("listing run " + plan.run_id + " to resume it");
   std::vector<std::string> stray;
+  std::set<std::string> present;
   for (const ObjectInfo& o : listed->objects) {
+    present.insert(o.key);
     if (!keep_objects.contains(o.key)) stray.push_back(o.key);
+  }
+  // Claims live outside the listing's reach only in staged builds, which
+  // never resume; anything else the checkpoint names must still be there.
+  for (const std::string& key : keep_objects) {
+    if (present.contains(key)) continue;
+    return ConfigError("cannot resume run " + plan.run_id + ": " + root.store->Url(key) +
+                       ", which its checkpoint names, is gone from the store (deleted by a "
+                       "cleanup?); start a new run");
   }
   if (!stray.empty()) {
     Log(LogLevel::kInfo, "resuming run " + plan.run_id + ": deleting " +
