@@ -6,7 +6,9 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace shardyfusion {
 
@@ -15,5 +17,8 @@ using SystemTime = std::chrono::time_point<std::chrono::system_clock, std::chron
 SystemTime NowMicros();
 std::string FormatDirTimestamp(SystemTime t);
 std::string FormatIsoTimestamp(SystemTime t);
+// Either format back (YYYY-MM-DDTHH:MM:SS, optional .fraction of up to 6
+// digits, then 'Z' or "+00:00"); nullopt for anything else.
+std::optional<SystemTime> ParseIsoTimestamp(std::string_view text);
 
 }  // namespace shardyfusion

@@ -1,5 +1,7 @@
 #include "writer/run_record.h"
 
+#include <map>
+
 #include "core/ids.h"
 #include "core/log.h"
 
@@ -80,6 +82,50 @@ std::string RunRecordYaml(const RunRecord& r) {
   y += "updated_at: " + YamlString(FormatIsoTimestamp(r.updated_at)) + "\n";
   y += "writer_type: " + YamlString(r.writer_type) + "\n";
   return y;
+}
+
+Result<RunRecord> ParseRunRecordYaml(std::string_view yaml, const std::string& what) {
+  std::map<std::string, std::string, std::less<>> fields;
+  while (!yaml.empty()) {
+    const size_t eol = yaml.find('\n');
+    std::string_view line = yaml.substr(0, eol);
+    yaml = eol == std::string_view::npos ? std::string_view() : yaml.substr(eol + 1);
+    const size_t colon = line.find(": ");
+    if (colon == std::string_view::npos || line.starts_with(' ')) continue;
+    std::string value(line.substr(colon + 2));
+    while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
+    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    fields[std::string(line.substr(0, colon))] = std::move(value);
+  }
+  auto bad = [&](const std::string& why) {
+    return Status(ErrorCode::kManifestParse, "run record " + what + ": " + why);
+  };
+  RunRecord r;
+  for (const char* f : {"run_id", "status", "updated_at", "lease_expires_at", "started_at"}) {
+    if (!fields.contains(f)) return bad(std::string("no ") + f);
+  }
+  r.run_id = fields["run_id"];
+  const std::string& status = fields["status"];
+  if (status == "running") {
+    r.status = RunRecord::State::kRunning;
+  } else if (status == "succeeded") {
+    r.status = RunRecord::State::kSucceeded;
+  } else if (status == "failed") {
+    r.status = RunRecord::State::kFailed;
+  } else {
+    return bad("unknown status \"" + status + "\"");
+  }
+  for (auto [field, out] :
+       {std::pair{"started_at", &r.started_at}, std::pair{"updated_at", &r.updated_at},
+        std::pair{"lease_expires_at", &r.lease_expires_at}}) {
+    std::optional<SystemTime> t = ParseIsoTimestamp(fields[field]);
+    if (!t) return bad(std::string(field) + " is not a timestamp: " + fields[field]);
+    *out = *t;
+  }
+  return r;
 }
 
 std::unique_ptr<RunRecordLifecycle> RunRecordLifecycle::Start(std::shared_ptr<ObjectStore> store,

@@ -24,11 +24,13 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "core/clock.h"
 #include "core/time_format.h"
 #include "shardyfusion/object_store.h"
+#include "shardyfusion/status.h"
 
 namespace shardyfusion {
 
@@ -53,6 +55,13 @@ struct RunRecord {
 const char* RunStateName(RunRecord::State s);
 
 std::string RunRecordYaml(const RunRecord& record);
+
+// The fields of a run record that say whether its build is alive (run_id,
+// status, started_at, updated_at, lease_expires_at), read from the YAML our
+// writers and the reference's write (one `key: value` per line; strings
+// plain, single- or double-quoted). kManifestParse naming `what` when one is
+// missing or malformed.
+Result<RunRecord> ParseRunRecordYaml(std::string_view yaml, const std::string& what);
 
 struct RunRecordOptions {
   std::string runs_prefix = "runs";

@@ -133,5 +133,32 @@ TEST(RunRecordTest, AFailedFirstWriteLeavesTheBuildWithoutARecord) {
   EXPECT_EQ(fault->CallCount(StoreOp::kPut), 1);
 }
 
+// What cleanup reads back: our YAML, and the reference's with plain scalars
+// and +00:00 offsets; a broken record is an error naming it.
+TEST(RunRecordTest, ParseReadsTheLivenessFieldsBack) {
+  RunRecord r = Initial();
+  r.status = RunRecord::State::kRunning;
+  r.started_at = SystemTime(std::chrono::microseconds(1764806400123456));
+  r.updated_at = r.started_at + std::chrono::seconds(5);
+  r.lease_expires_at = r.updated_at + std::chrono::minutes(10);
+  Result<RunRecord> ours = ParseRunRecordYaml(RunRecordYaml(r), "ours");
+  ASSERT_TRUE(ours.ok()) << ours.status().ToString();
+  EXPECT_EQ(ours->run_id, r.run_id);
+  EXPECT_EQ(ours->status, RunRecord::State::kRunning);
+  EXPECT_EQ(ours->started_at, r.started_at);
+  EXPECT_EQ(ours->lease_expires_at, r.lease_expires_at);
+  Result<RunRecord> theirs = ParseRunRecordYaml(
+      "lease_expires_at: '2026-12-04T10:00:00+00:00'\nrun_id: abc\nstarted_at: "
+      "2026-12-04T09:00:00Z\nstatus: failed\nupdated_at: '2026-12-04T09:50:00.5Z'\n",
+      "theirs");
+  ASSERT_TRUE(theirs.ok()) << theirs.status().ToString();
+  EXPECT_EQ(theirs->status, RunRecord::State::kFailed);
+  EXPECT_EQ((theirs->lease_expires_at - theirs->updated_at),
+            std::chrono::seconds(599) + std::chrono::milliseconds(500));
+  Result<RunRecord> broken = ParseRunRecordYaml("run_id: abc\nstatus: done\n", "runs/x/run.yaml");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("runs/x/run.yaml"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace shardyfusion
