@@ -24,8 +24,9 @@ namespace {
 // Every command, in the order `shardy --help` lists them. A new command is a
 // unit in commands/ and one line here.
 constexpr CommandFactory kCommands[] = {
-    NewBuildCommand,  NewPublishCommand, NewGetCommand,     NewMultiGetCommand, NewInfoCommand,
-    NewShardsCommand, NewRouteCommand,   NewHistoryCommand, NewCelEvalCommand,  NewRollbackCommand,
+    NewBuildCommand,   NewPublishCommand,  NewGetCommand,     NewMultiGetCommand,
+    NewInfoCommand,    NewShardsCommand,   NewRouteCommand,   NewHistoryCommand,
+    NewCelEvalCommand, NewRollbackCommand, NewCleanupCommand,
 };
 
 // The top-level app: its help, version and the flags shared by the commands.

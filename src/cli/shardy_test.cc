@@ -1002,5 +1002,51 @@ TEST_F(CliShardyTest, RollbackPointsCurrentAtAnEarlierManifest) {
   EXPECT_EQ(current_run(), "r1");
 }
 
+// `shardy cleanup`: a dry run lists and keeps, a cleanup deletes the losing
+// attempt, --keep-last deletes the older run with its manifest; the current
+// snapshot reads the same throughout.
+TEST_F(CliShardyTest, CleanupDeletesLosersAndOldRunsButNeverTheCurrentSnapshot) {
+  ASSERT_EQ(BuildInts(WriteJsonl("a.jsonl", 5), "r1").code, 0);
+  ASSERT_EQ(BuildInts(WriteJsonl("b.jsonl", 9), "r2").code, 0);
+  const std::string loser = dir_ + "/snap/shards/run_id=r2/db=00001/attempt=01/compacted/X.sst";
+  fs::create_directories(fs::path(loser).parent_path());
+  std::ofstream(loser) << "loser";
+
+  RunResult dry = Read({"cleanup", "--dry-run"});
+  ASSERT_EQ(dry.code, 0) << dry.err;
+  Json plan = ParseLine(dry.out);
+  EXPECT_EQ(plan["op"], "cleanup");
+  EXPECT_TRUE(plan["dry_run"].get<bool>());
+  EXPECT_EQ(plan["run_id"], "r2");
+  ASSERT_EQ(plan["stale_attempts"].size(), 1u) << plan.dump();
+  EXPECT_EQ(plan["stale_attempts"][0]["db_id"], 1);
+  EXPECT_EQ(plan["stale_attempts"][0]["prefix_url"],
+            prefix_url_ + "/shards/run_id=r2/db=00001/attempt=01");
+  EXPECT_EQ(plan["total_objects_deleted"], 1);
+  EXPECT_TRUE(fs::exists(loser));
+
+  RunResult done = Read({"cleanup"});
+  ASSERT_EQ(done.code, 0) << done.err;
+  EXPECT_FALSE(fs::exists(loser));
+  EXPECT_TRUE(ParseLine(Read({"get", "9"}).out)["found"].get<bool>());
+
+  RunResult old = Read({"cleanup", "--keep-last", "1"});
+  ASSERT_EQ(old.code, 0) << old.err;
+  Json gone = ParseLine(old.out);
+  ASSERT_EQ(gone["old_runs"].size(), 1u) << gone.dump();
+  EXPECT_EQ(gone["old_runs"][0]["run_id"], "r1");
+  EXPECT_EQ(gone["old_runs"][0]["manifests"], 1);
+  size_t r1_files = 0;  // the file store leaves the directories (and their lock files)
+  for (const auto& e : fs::recursive_directory_iterator(dir_ + "/snap/shards/run_id=r1")) {
+    r1_files += e.is_regular_file() && e.path().filename().string()[0] != '.';
+  }
+  EXPECT_EQ(r1_files, 0u);
+  EXPECT_EQ(ParseLine(Read({"history"}).out)["manifests"].size(), 1u);
+  EXPECT_TRUE(ParseLine(Read({"get", "9"}).out)["found"].get<bool>());
+
+  EXPECT_EQ(Read({"cleanup", "--older-than", "3x"}).code, 2);
+  EXPECT_EQ(Read({"cleanup", "--keep-last", "0"}).code, 2);
+}
+
 }  // namespace
 }  // namespace shardyfusion::cli

@@ -12,7 +12,7 @@
 #include "shardyfusion/reader.h"
 #include "shardyfusion/writer.h"
 #include "storage/storage_testing.h"
-#include "writer/run_record.h"
+#include "writer/run_record_testing.h"
 
 namespace shardyfusion {
 namespace {
@@ -55,15 +55,8 @@ class CleanupTest : public ::testing::Test {
   // A run record of `run_id` last updated at `updated` (lease 10 min).
   void Record(const std::string& run_id, RunRecord::State state,
               std::chrono::system_clock::time_point updated) {
-    RunRecord r;
-    r.run_id = run_id;
-    r.status = state;
-    r.started_at = std::chrono::time_point_cast<std::chrono::microseconds>(updated);
-    r.updated_at = r.started_at;
-    r.lease_expires_at = r.updated_at + std::chrono::minutes(10);
-    Put("runs/" + FormatDirTimestamp(r.started_at) + "_run_id=" + run_id + "_" + NewUuid4Hex() +
-            "/run.yaml",
-        RunRecordYaml(r));
+    const auto [key, yaml] = RunRecordObjectForTest(run_id, state, updated);
+    Put(key, yaml);
   }
 
   Result<CleanupReport> Cleanup(CleanupOptions o, std::chrono::system_clock::duration later = {}) {

@@ -21,7 +21,9 @@
 #include "backend/slatedb/manifest.h"
 #include "cli/shardy.h"
 #include "core/ids.h"
+#include "core/time_format.h"
 #include "s3/fault_proxy.h"
+#include "shardyfusion/maintenance.h"
 #include "shardyfusion/manifest.h"
 #include "shardyfusion/reader.h"
 #include "shardyfusion/s3.h"
@@ -31,6 +33,7 @@
 #include "storage/conformance_testing.h"
 #include "storage/fault_store.h"
 #include "storage/s3/s3_store.h"
+#include "writer/run_record_testing.h"
 
 namespace shardyfusion {
 namespace {
@@ -682,6 +685,78 @@ TEST_F(S3IntegrationTest, AKilledBuildResumesOnS3) {
   size_t strays = 0;  // uploaded by the killed build after its checkpoint
   for (const ObjectInfo& o : before->objects) strays += !named.contains(o.key);
   EXPECT_GT(strays, 0u) << "the kill came after uploads the checkpoint does not name";
+}
+
+// Cleanup on the server, every rule at once: a rollback made r2 current,
+// --keep-last 1 keeps r3; r1 goes with its manifest and record, r2's losing
+// attempt goes, a dead unpublished run goes, a live build stays.
+TEST_F(S3IntegrationTest, CleanupKeepsWhatIsReferencedOrLiveOnS3) {
+  auto store = ServerStore();
+  const std::string prefix = FreshPrefix("cleanup");
+  const std::string url = store->Url(prefix);
+  for (const char* run : {"r1", "r2", "r3"}) {
+    HashShardedWriteConfig c;
+    c.s3_prefix = url;
+    c.store = store;
+    c.num_dbs = 2;
+    c.run_id = run;
+    c.local_root = local_ + "/stage";
+    std::vector<int64_t> keys(300);
+    for (int64_t i = 0; i < 300; ++i) keys[i] = i;
+    ASSERT_TRUE(WriteHashSharded(
+                    keys, c,
+                    RecordInput{[](int64_t k) { return k; },
+                                [run](int64_t k) { return std::string(run) + std::to_string(k); }})
+                    .ok());
+  }
+  ManifestStore manifests(store, prefix);
+  ASSERT_TRUE(manifests.SetCurrent((*manifests.ListManifests(3))[1].ref).ok());
+  auto put = [&](const std::string& rel, const std::string& data = "x") {
+    ASSERT_TRUE(store->Put(prefix + "/" + rel, data, {}).ok());
+  };
+  auto record = [&](const std::string& run, RunRecord::State state,
+                    std::chrono::system_clock::time_point at) {
+    const auto [key, yaml] = RunRecordObjectForTest(run, state, at);
+    put(key, yaml);
+  };
+  const auto now = std::chrono::system_clock::now();
+  put("shards/run_id=r2/db=00000/attempt=01/compacted/LOSER.sst");
+  record("dead", RunRecord::State::kFailed, now);
+  put("shards/run_id=dead/db=00000/attempt=00/compacted/A.sst");
+  record("live", RunRecord::State::kRunning, now + std::chrono::hours(48));
+  put("shards/run_id=live/db=00000/attempt=00/compacted/B.sst");
+
+  CleanupOptions o;
+  o.s3_prefix = url;
+  o.store = store;
+  o.keep_last = 1;
+  const auto later = now + std::chrono::hours(48);
+  o.now = [later] { return later; };
+  Result<CleanupReport> r = CleanupSnapshot(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto count = [&](const std::string& rel) {
+    Result<ListResult> l = store->List(prefix + "/" + rel, "");
+    EXPECT_TRUE(l.ok());
+    return l.ok() ? l->objects.size() : 0;
+  };
+  EXPECT_EQ(count("shards/run_id=r1/"), 0u);
+  EXPECT_GT(count("shards/run_id=r2/"), 0u);
+  EXPECT_GT(count("shards/run_id=r3/"), 0u);
+  EXPECT_EQ(count("shards/run_id=r2/db=00000/attempt=01/"), 0u);
+  EXPECT_EQ(count("shards/run_id=dead/"), 0u);
+  EXPECT_EQ(count("shards/run_id=live/"), 1u);
+  EXPECT_EQ((*manifests.ListManifests(10)).size(), 2u);
+  EXPECT_EQ((*manifests.LoadCurrent())->run_id, "r2");
+  ReaderOptions ro;
+  ro.store = store;
+  ro.local_root = local_ + "/cache";
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(url, ro);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  for (int64_t i = 0; i < 300; i += 17) {
+    Result<std::optional<std::string>> v = (*reader)->Get(Key::Int(i));
+    ASSERT_TRUE(v.ok() && v->has_value()) << i;
+    EXPECT_EQ(**v, "r2" + std::to_string(i));
+  }
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 // directory. A unit holds its command's flags, defaults, validators and help
 // text, and hands the parsed values to the library function that does the
 // work: RunBuild (cli/build_command.h), RunGet ... RunHistory
-// (cli/read_commands.h), RunCelEval (cli/cel_command.h), RunRollback
-// (cli/admin_commands.h).
+// (cli/read_commands.h), RunCelEval (cli/cel_command.h), RunRollback and
+// RunCleanup (cli/admin_commands.h).
 //
 // A new command is a file here with its factory declared below, and one line
 // in RunShardy's table (shardy.cc).
@@ -25,5 +25,6 @@ std::unique_ptr<Command> NewRouteCommand();     // route.cc: route
 std::unique_ptr<Command> NewHistoryCommand();   // history.cc: history
 std::unique_ptr<Command> NewCelEvalCommand();   // cel_eval.cc: cel eval
 std::unique_ptr<Command> NewRollbackCommand();  // rollback.cc: rollback
+std::unique_ptr<Command> NewCleanupCommand();   // cleanup.cc: cleanup
 
 }  // namespace shardyfusion::cli
