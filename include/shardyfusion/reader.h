@@ -26,6 +26,7 @@
 // called from all of them (they are thread-safe, shard_backend.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -111,6 +112,26 @@ struct ShardDetail {
   std::optional<std::string> db_url;
 };
 
+// What ShardedReader::Health reports.
+struct ReaderHealth {
+  enum class State { kHealthy, kDegraded, kUnhealthy };
+  State status = State::kHealthy;
+  std::string manifest_ref;  // the snapshot served
+  // Seconds since the served manifest was published (its created_at; the
+  // reference reports the time since the reader opened instead); nullopt
+  // when created_at cannot be read.
+  std::optional<double> manifest_age_seconds;
+  int64_t num_shards = 0;
+  bool is_closed = false;
+  // Why it is not healthy: the snapshot is older than the threshold, or an
+  // older manifest is served because the one `_CURRENT` names is malformed
+  // (a fallback at open, or a refresh that kept the old snapshot).
+  std::vector<std::string> reasons;
+};
+
+// "healthy", "degraded", "unhealthy".
+const char* ReaderHealthName(ReaderHealth::State state);
+
 class ShardedReader {
  public:
   // `prefix_url`: the snapshot root (the writer's s3_prefix).
@@ -139,6 +160,11 @@ class ShardedReader {
   // Reloads `_CURRENT`; returns true if the snapshot changed. A malformed new
   // manifest keeps the current snapshot and returns false.
   Result<bool> Refresh();
+
+  // Degraded when the served manifest was published longer ago than
+  // `staleness_threshold` or is not the one `_CURRENT` names (see
+  // ReaderHealth); does no I/O.
+  ReaderHealth Health(std::optional<std::chrono::seconds> staleness_threshold = {}) const;
 
  private:
   class Impl;

@@ -49,6 +49,14 @@ std::string RenderText(const Json& result, const OutputOptions& options) {
     return fmt::format("{} -> shard {}\n", Field(result, "key", options),
                        Field(result, "db_id", options));
   }
+  if (op == "health") {
+    std::string line = result.value("status", "");
+    const Json& reasons = result.at("reasons");
+    for (size_t i = 0; i < reasons.size(); ++i) {
+      line += (i == 0 ? ": " : "; ") + reasons[i].get<std::string>();
+    }
+    return line + "\n";
+  }
   if (op == "rollback") {
     const std::string ref = Field(result, "ref", options);
     if (!result.value("changed", true)) return "_CURRENT already points at " + ref + "\n";

@@ -273,4 +273,45 @@ int RunHistory(const ReadContext& ctx, uint64_t limit, std::ostream& out, std::o
   return 0;
 }
 
+int RunHealth(const ReadContext& ctx, std::optional<uint64_t> staleness_threshold_seconds,
+              std::ostream& out, std::ostream& err) {
+  (void)err;
+  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+  if (!reader.ok()) {
+    EmitResult(
+        {{"op", "health"},
+         {"status", "unhealthy"},
+         {"manifest_ref", nullptr},
+         {"manifest_age_seconds", nullptr},
+         {"num_shards", nullptr},
+         {"is_closed", false},
+         {"reasons", Json::array({"cannot open the snapshot: " + reader.status().ToString()})}},
+        ctx.output, out);
+    return 2;
+  }
+  std::optional<std::chrono::seconds> threshold;
+  if (staleness_threshold_seconds) {
+    threshold = std::chrono::seconds(static_cast<int64_t>(*staleness_threshold_seconds));
+  }
+  const ReaderHealth h = (*reader)->Health(threshold);
+  EmitResult({{"op", "health"},
+              {"status", ReaderHealthName(h.status)},
+              {"manifest_ref", h.manifest_ref},
+              {"manifest_age_seconds",
+               h.manifest_age_seconds ? Json(*h.manifest_age_seconds) : Json(nullptr)},
+              {"num_shards", h.num_shards},
+              {"is_closed", h.is_closed},
+              {"reasons", h.reasons}},
+             ctx.output, out);
+  switch (h.status) {
+    case ReaderHealth::State::kHealthy:
+      return 0;
+    case ReaderHealth::State::kDegraded:
+      return 1;
+    case ReaderHealth::State::kUnhealthy:
+      break;
+  }
+  return 2;
+}
+
 }  // namespace shardyfusion::cli

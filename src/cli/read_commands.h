@@ -57,5 +57,10 @@ int RunInfo(const ReadContext& ctx, std::ostream& out, std::ostream& err);
 int RunShards(const ReadContext& ctx, std::ostream& out, std::ostream& err);
 int RunRoute(const ReadContext& ctx, const std::string& key, std::ostream& out, std::ostream& err);
 int RunHistory(const ReadContext& ctx, uint64_t limit, std::ostream& out, std::ostream& err);
+// {"op":"health","status","manifest_ref","manifest_age_seconds","num_shards",
+// "is_closed","reasons"} (ShardedReader::Health). Exit 0 healthy, 1 degraded,
+// 2 unhealthy: the snapshot cannot be opened (the error is the reason).
+int RunHealth(const ReadContext& ctx, std::optional<uint64_t> staleness_threshold_seconds,
+              std::ostream& out, std::ostream& err);
 
 }  // namespace shardyfusion::cli

@@ -26,7 +26,7 @@ namespace {
 constexpr CommandFactory kCommands[] = {
     NewBuildCommand,   NewPublishCommand,  NewGetCommand,     NewMultiGetCommand,
     NewInfoCommand,    NewShardsCommand,   NewRouteCommand,   NewHistoryCommand,
-    NewCelEvalCommand, NewRollbackCommand, NewCleanupCommand,
+    NewCelEvalCommand, NewRollbackCommand, NewCleanupCommand, NewHealthCommand,
 };
 
 // The top-level app: its help, version and the flags shared by the commands.

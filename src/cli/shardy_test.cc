@@ -1048,5 +1048,42 @@ TEST_F(CliShardyTest, CleanupDeletesLosersAndOldRunsButNeverTheCurrentSnapshot) 
   EXPECT_EQ(Read({"cleanup", "--keep-last", "0"}).code, 2);
 }
 
+// `shardy health`: healthy (0), degraded when stale or served from a
+// fallback manifest (1), unhealthy when nothing can be opened (2); the
+// result says why.
+TEST_F(CliShardyTest, HealthSaysHealthyDegradedOrUnhealthyAndWhy) {
+  ASSERT_EQ(BuildInts(WriteJsonl("a.jsonl", 5), "r1").code, 0);
+  ASSERT_EQ(BuildInts(WriteJsonl("b.jsonl", 9), "r2").code, 0);
+  RunResult ok = Read({"health"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  Json h = ParseLine(ok.out);
+  EXPECT_EQ(h["op"], "health");
+  EXPECT_EQ(h["status"], "healthy");
+  EXPECT_EQ(h["num_shards"], 3);
+  EXPECT_TRUE(h["reasons"].empty());
+  EXPECT_GE(h["manifest_age_seconds"].get<double>(), 0.0);
+  EXPECT_LT(h["manifest_age_seconds"].get<double>(), 600.0);
+
+  RunResult stale = Read({"--output-format", "text", "health", "--staleness-threshold", "0"});
+  EXPECT_EQ(stale.code, 1);
+  EXPECT_NE(stale.out.find("degraded: the snapshot was published"), std::string::npos) << stale.out;
+
+  for (const auto& e : fs::directory_iterator(dir_ + "/snap/manifests")) {
+    if (e.path().filename().string().ends_with("_run_id=r2")) {
+      std::ofstream(e.path() / "manifest", std::ios::trunc) << "damaged";
+    }
+  }
+  RunResult fallback = Read({"health"});
+  EXPECT_EQ(fallback.code, 1);
+  h = ParseLine(fallback.out);
+  EXPECT_EQ(h["status"], "degraded");
+  EXPECT_NE(h["manifest_ref"].get<std::string>().find("run_id=r1"), std::string::npos);
+  EXPECT_NE(h["reasons"][0].get<std::string>().find("is malformed"), std::string::npos);
+
+  RunResult none = Run({"--current-url", "file://" + dir_ + "/nothing/_CURRENT", "health"});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_EQ(ParseLine(none.out)["status"], "unhealthy");
+}
+
 }  // namespace
 }  // namespace shardyfusion::cli

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/py_json.h"
 #include "core/status_internal.h"
+#include "core/time_format.h"
 #include "core/xxh3.h"
 #include "reader/lookup_pool.h"
 #include "reader/snapshot_slot.h"
@@ -33,6 +34,9 @@ struct Snapshot {
   std::string manifest_ref;
   std::string published_at;
   std::string backend;
+  // Set when this snapshot is served although `_CURRENT` names another
+  // manifest, which is malformed: that manifest's ref.
+  std::string instead_of;
   std::shared_ptr<const Router> router;
   std::vector<const ShardMeta*> by_db_id;             // null = empty shard
   std::vector<std::unique_ptr<ShardReader>> readers;  // null = empty shard
@@ -106,7 +110,11 @@ class ShardedReader::Impl {
   // refresh_mu.
   std::map<std::string, std::shared_ptr<ShardReaderFactory>, std::less<>> factories;
   SnapshotSlot<const Snapshot> current;
-  std::mutex refresh_mu;                // serialises Refresh
+  std::mutex refresh_mu;  // serialises Refresh
+  // A refresh that kept the served snapshot because `_CURRENT` names a
+  // malformed manifest: that ref ("" otherwise). Under kept_mu.
+  mutable std::mutex kept_mu;
+  std::string refresh_kept_from;
   std::unique_ptr<LookupPool> lookups;  // MultiGet's shard reads (options.lookup_threads)
 
   void Emit(std::string_view event, std::vector<std::pair<std::string_view, double>> numbers) {
@@ -243,7 +251,12 @@ class ShardedReader::Impl {
                                                  ": nothing has been published under this prefix");
     }
     SHARDY_ASSIGN_OR_RETURN(auto loaded, LoadWithFallback(cur->manifest_ref));
-    return BuildSnapshot(std::move(loaded.first), std::move(loaded.second), cur->updated_at);
+    const bool fell_back = loaded.first != cur->manifest_ref;
+    SHARDY_ASSIGN_OR_RETURN(
+        std::shared_ptr<const Snapshot> snap,
+        BuildSnapshot(std::move(loaded.first), std::move(loaded.second), cur->updated_at));
+    if (fell_back) std::const_pointer_cast<Snapshot>(snap)->instead_of = cur->manifest_ref;
+    return snap;
   }
 
   // The shard of `key`, or a kShardAssignment error when a CEL result names
@@ -465,7 +478,12 @@ Result<bool> ShardedReader::Refresh() {
     return Status(ErrorCode::kReaderState, "CURRENT pointer disappeared from " +
                                                impl_->store->Url(impl_->manifests->current_key()));
   }
+  auto kept_from = [&](std::string ref) {
+    std::lock_guard<std::mutex> kept(impl_->kept_mu);
+    impl_->refresh_kept_from = std::move(ref);
+  };
   if (cur->manifest_ref == impl_->snapshot()->manifest_ref) {
+    kept_from("");
     impl_->Emit(metric_events::kReaderRefreshed, {{"changed", 0}});
     return false;
   }
@@ -474,6 +492,7 @@ Result<bool> ShardedReader::Refresh() {
     if (m.status().code() == ErrorCode::kManifestParse) {
       Log(LogLevel::kWarning, "reader_refresh_malformed_manifest: keeping " +
                                   impl_->snapshot()->manifest_ref + ": " + m.status().ToString());
+      kept_from(cur->manifest_ref);
       return false;
     }
     return m.status();
@@ -482,8 +501,51 @@ Result<bool> ShardedReader::Refresh() {
       std::shared_ptr<const Snapshot> snap,
       impl_->BuildSnapshot(cur->manifest_ref, std::move(m).value(), cur->updated_at));
   impl_->current.store(std::move(snap));
+  kept_from("");
   impl_->Emit(metric_events::kReaderRefreshed, {{"changed", 1}});
   return true;
+}
+
+const char* ReaderHealthName(ReaderHealth::State state) {
+  switch (state) {
+    case ReaderHealth::State::kHealthy:
+      return "healthy";
+    case ReaderHealth::State::kDegraded:
+      return "degraded";
+    case ReaderHealth::State::kUnhealthy:
+      return "unhealthy";
+  }
+  return "unknown";
+}
+
+ReaderHealth ShardedReader::Health(std::optional<std::chrono::seconds> staleness_threshold) const {
+  std::shared_ptr<const Snapshot> snap = impl_->snapshot();
+  ReaderHealth h;
+  h.manifest_ref = snap->manifest_ref;
+  h.num_shards = snap->manifest.meta.num_dbs;
+  if (std::optional<SystemTime> created = ParseIsoTimestamp(snap->manifest.meta.created_at)) {
+    h.manifest_age_seconds = std::chrono::duration<double>(NowMicros() - *created).count();
+  }
+  if (staleness_threshold && h.manifest_age_seconds &&
+      *h.manifest_age_seconds > static_cast<double>(staleness_threshold->count())) {
+    h.reasons.push_back("the snapshot was published " +
+                        std::to_string(static_cast<int64_t>(*h.manifest_age_seconds)) +
+                        " s ago, more than the staleness threshold of " +
+                        std::to_string(staleness_threshold->count()) + " s");
+  }
+  if (!snap->instead_of.empty()) {
+    h.reasons.push_back("serving an older manifest because the one _CURRENT names (" +
+                        snap->instead_of + ") is malformed");
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->kept_mu);
+    if (!impl_->refresh_kept_from.empty()) {
+      h.reasons.push_back("a refresh kept this snapshot because the manifest _CURRENT now names (" +
+                          impl_->refresh_kept_from + ") is malformed");
+    }
+  }
+  if (!h.reasons.empty()) h.status = ReaderHealth::State::kDegraded;
+  return h;
 }
 
 }  // namespace shardyfusion

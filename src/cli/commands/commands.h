@@ -26,5 +26,6 @@ std::unique_ptr<Command> NewHistoryCommand();   // history.cc: history
 std::unique_ptr<Command> NewCelEvalCommand();   // cel_eval.cc: cel eval
 std::unique_ptr<Command> NewRollbackCommand();  // rollback.cc: rollback
 std::unique_ptr<Command> NewCleanupCommand();   // cleanup.cc: cleanup
+std::unique_ptr<Command> NewHealthCommand();    // health.cc: health
 
 }  // namespace shardyfusion::cli
