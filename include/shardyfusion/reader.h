@@ -2,9 +2,9 @@
 //
 // Open() follows `_CURRENT` to a manifest, validates it, builds the router
 // (NewRouter in routing.h: hash, or CEL with the expression compiled over the
-// manifest's columns) and opens one ShardReader per non-empty shard (empty
-// shards answer "not found" without I/O) with the factory of the snapshot's
-// shard backend (ReaderOptions::reader_factories). If the current manifest is
+// manifest's columns); each non-empty shard's ShardReader is opened on its
+// first lookup (empty shards answer "not found" without I/O) with the factory
+// of the snapshot's shard backend (ReaderOptions::reader_factories). If the current manifest is
 // malformed, Open() falls back to up to `max_fallback_attempts` older
 // manifests, newest first.
 //
@@ -74,6 +74,12 @@ struct ReaderOptions {
   std::shared_ptr<ObjectStore> store;
   // Optional: load this manifest instead of the one `_CURRENT` names.
   std::optional<std::string> pinned_ref;
+  // Opening a snapshot (Open, Refresh) reads `_CURRENT` and the manifest and
+  // nothing per shard: each shard is opened on its first lookup, so opening
+  // costs the same for 8 shards or 1,000, and a shard that cannot be opened
+  // fails the lookups that need it (retried on the next). True opens every
+  // shard before Open or Refresh returns, which then fail if one cannot be.
+  bool open_shards_eagerly = false;
   // How many threads read one MultiGet's shards at once, the caller's
   // included: 0 = the machine's cores (at most 8), 1 = every shard on the
   // caller, in turn. A batch of at least kParallelMultiGetKeys keys that

@@ -69,7 +69,8 @@ py::dict SnapshotInfoDict(const SnapshotInfo& s) {
 
 class Reader {
  public:
-  // options: local_root, current_name, max_fallback_attempts, lookup_threads, reader_factory
+  // options: local_root, current_name, max_fallback_attempts, lookup_threads,
+  // open_shards_eagerly, reader_factory
   // (a _native.ReaderFactory or None), s3 (s3_settings.h).
   Reader(const std::string& prefix, const py::dict& options) {
     ReaderOptions o;
@@ -82,6 +83,9 @@ class Reader {
     }
     if (options.contains("lookup_threads"))
       o.lookup_threads = options["lookup_threads"].cast<int>();
+    if (options.contains("open_shards_eagerly")) {
+      o.open_shards_eagerly = options["open_shards_eagerly"].cast<bool>();
+    }
     if (options.contains("reader_factory") && !options["reader_factory"].is_none()) {
       o.reader_factory = options["reader_factory"].cast<std::shared_ptr<ShardReaderFactory>>();
     }

@@ -4,6 +4,7 @@
 // so Refresh() can swap in a new one while lookups in flight finish on the
 // old one (which closes when its last user lets go).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,36 @@
 namespace shardyfusion {
 namespace {
 
+// One non-empty shard of a snapshot, opened on first use (or at once with
+// ReaderOptions::open_shards_eagerly). A failed open is not kept: the next
+// use tries again.
+class LazyShard {
+ public:
+  LazyShard(std::shared_ptr<ShardReaderFactory> factory, ShardReaderContext ctx, int64_t db_id)
+      : factory_(std::move(factory)), ctx_(std::move(ctx)), db_id_(db_id) {}
+
+  Result<ShardReader*> Get() {
+    if (ShardReader* r = reader_.load(std::memory_order_acquire)) return r;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (owned_) return owned_.get();
+    Result<std::unique_ptr<ShardReader>> opened = factory_->Open(ctx_);
+    if (!opened.ok()) {
+      return opened.status().annotate("opening shard db_id=" + std::to_string(db_id_));
+    }
+    owned_ = std::move(opened).value();
+    reader_.store(owned_.get(), std::memory_order_release);
+    return owned_.get();
+  }
+
+ private:
+  const std::shared_ptr<ShardReaderFactory> factory_;
+  const ShardReaderContext ctx_;
+  const int64_t db_id_;
+  std::mutex mu_;
+  std::unique_ptr<ShardReader> owned_;  // under mu_
+  std::atomic<ShardReader*> reader_{nullptr};
+};
+
 struct Snapshot {
   Manifest manifest;
   std::string manifest_ref;
@@ -38,8 +69,8 @@ struct Snapshot {
   // manifest, which is malformed: that manifest's ref.
   std::string instead_of;
   std::shared_ptr<const Router> router;
-  std::vector<const ShardMeta*> by_db_id;             // null = empty shard
-  std::vector<std::unique_ptr<ShardReader>> readers;  // null = empty shard
+  std::vector<const ShardMeta*> by_db_id;          // null = empty shard
+  std::vector<std::unique_ptr<LazyShard>> shards;  // null = empty shard
 };
 
 std::string DefaultReaderRoot() {
@@ -219,7 +250,7 @@ class ShardedReader::Impl {
     snap->backend = f->name();
     const int64_t n = snap->manifest.meta.num_dbs;
     snap->by_db_id.assign(n, nullptr);
-    snap->readers.resize(n);
+    snap->shards.resize(n);
     for (const ShardMeta& s : snap->manifest.shards) {
       snap->by_db_id[s.db_id] = &s;
       if (!s.db_url || s.row_count == 0) continue;
@@ -232,9 +263,12 @@ class ShardedReader::Impl {
       ctx.checkpoint_id = s.checkpoint_id.value_or("");
       ctx.db_bytes = static_cast<uint64_t>(s.db_bytes);
       ctx.local_dir = cache_root + "/" + ShardDirName(s.db_id);
-      Result<std::unique_ptr<ShardReader>> r = f->Open(ctx);
-      if (!r.ok()) return r.status().annotate("opening shard db_id=" + std::to_string(s.db_id));
-      snap->readers[s.db_id] = std::move(r).value();
+      snap->shards[s.db_id] = std::make_unique<LazyShard>(f, std::move(ctx), s.db_id);
+    }
+    if (options.open_shards_eagerly) {
+      for (const std::unique_ptr<LazyShard>& shard : snap->shards) {
+        if (shard) SHARDY_RETURN_IF_ERROR(shard->Get().status());
+      }
     }
     return std::shared_ptr<const Snapshot>(std::move(snap));
   }
@@ -279,8 +313,9 @@ class ShardedReader::Impl {
     SHARDY_ASSIGN_OR_RETURN(const std::optional<uint32_t> db_id,
                             snap.router->Route(key, columns, nullptr));
     if (!db_id) return std::optional<std::string>();
-    ShardReader* r = snap.readers[*db_id].get();
-    if (r == nullptr) return std::optional<std::string>();
+    LazyShard* shard = snap.shards[*db_id].get();
+    if (shard == nullptr) return std::optional<std::string>();
+    SHARDY_ASSIGN_OR_RETURN(ShardReader * r, shard->Get());
     std::string encoded;
     SHARDY_RETURN_IF_ERROR(EncodeLookupKey(snap.manifest.meta.key_encoding, key, &encoded));
     return r->Get(encoded);
@@ -362,7 +397,7 @@ Result<std::vector<std::optional<std::string>>> ShardedReader::MultiGet(
   // Route and encode every key, then group the keys by shard (a counting
   // sort of their indices), so each shard is read by one task.
   const size_t n = keys.size();
-  const size_t num_shards = snap->readers.size();
+  const size_t num_shards = snap->shards.size();
   out.resize(n);
   std::vector<std::string> encoded(n);
   std::vector<uint32_t> shard_of(n, UINT32_MAX);  // UINT32_MAX: a miss without a read
@@ -370,7 +405,7 @@ Result<std::vector<std::optional<std::string>>> ShardedReader::MultiGet(
   for (size_t i = 0; i < n; ++i) {
     SHARDY_ASSIGN_OR_RETURN(const std::optional<uint32_t> db_id,
                             snap->router->Route(keys[i], columns, nullptr));
-    if (!db_id || snap->readers[*db_id] == nullptr) continue;
+    if (!db_id || snap->shards[*db_id] == nullptr) continue;
     SHARDY_RETURN_IF_ERROR(EncodeLookupKey(snap->manifest.meta.key_encoding, keys[i], &encoded[i]));
     shard_of[i] = *db_id;
     ++per_shard[*db_id + 1];
@@ -390,7 +425,12 @@ Result<std::vector<std::optional<std::string>>> ShardedReader::MultiGet(
   std::vector<Status> failed(involved.size());
   const std::function<void(size_t)> read_shard = [&](size_t t) {
     const uint32_t db_id = involved[t];
-    ShardReader& reader = *snap->readers[db_id];
+    Result<ShardReader*> opened = snap->shards[db_id]->Get();
+    if (!opened.ok()) {
+      failed[t] = opened.status();
+      return;
+    }
+    ShardReader& reader = **opened;
     for (size_t j = per_shard[db_id]; j < per_shard[db_id + 1]; ++j) {
       const size_t i = order[j];
       Result<std::optional<std::string>> v = reader.Get(encoded[i]);

@@ -52,11 +52,11 @@ class ShardedReaderBackendTest : public ::testing::TestWithParam<const char*> {
 
   // Publishes keys 0..29 over 3 shards with this test's backend; values name
   // the build.
-  void Write(const std::string& tag) {
+  void Write(const std::string& tag, uint32_t num_dbs = 3) {
     HashShardedWriteConfig c;
     c.s3_prefix = prefix_;
     c.local_root = local_root_ + "/staging";
-    c.num_dbs = 3;
+    c.num_dbs = num_dbs;
     c.adapter_factory = backend() == "slatedb"
                             ? NewSlateDbWriterFactory()
                             : std::shared_ptr<ShardWriterFactory>(NewSqliteWriterFactory());
@@ -237,6 +237,70 @@ TEST_P(ShardedReaderBackendTest, ANullFactoryIsRefused) {
   Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, o);
   ASSERT_FALSE(reader.ok());
   EXPECT_EQ(reader.status().code(), ErrorCode::kInvalidArgument);
+}
+
+// Opening reads `_CURRENT` and the manifest and nothing per shard: the same
+// store calls for 3 shards as for 30; a lookup opens only
+// its own shard. open_shards_eagerly opens them all up front.
+TEST_P(ShardedReaderBackendTest, OpeningReadsNothingPerShard) {
+  std::vector<size_t> calls;
+  for (uint32_t num_dbs : {3u, 30u}) {
+    SetUp();
+    Write("v", num_dbs);
+    auto counting = std::make_shared<CountingReaderFactory>(
+        backend() == "slatedb" ? NewSlateDbReaderFactory() : NewSqliteReaderFactory());
+    ReaderOptions o = Options();
+    o.reader_factory = counting;
+    const size_t before = store_->Calls().size();
+    Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, o);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    calls.push_back(store_->Calls().size() - before);
+    EXPECT_EQ(counting->opens, 0);
+    Result<std::optional<std::string>> v = (*reader)->Get(Key::Int(7));
+    ASSERT_TRUE(v.ok() && v->has_value()) << v.status().ToString();
+    EXPECT_EQ(counting->opens, 1);
+    ASSERT_TRUE((*reader)->Get(Key::Int(7)).ok());
+    EXPECT_EQ(counting->opens, 1) << "opened once";
+    o.open_shards_eagerly = true;
+    auto eager = std::make_shared<CountingReaderFactory>(
+        backend() == "slatedb" ? NewSlateDbReaderFactory() : NewSqliteReaderFactory());
+    o.reader_factory = eager;
+    ASSERT_TRUE(ShardedReader::Open(prefix_, o).ok());
+    int non_empty = 0;
+    for (const ShardMeta& m : CurrentManifest().shards) non_empty += m.row_count > 0;
+    EXPECT_EQ(eager->opens, non_empty);
+    EXPECT_GT(non_empty, static_cast<int>(num_dbs) / 2);
+  }
+  EXPECT_EQ(calls[0], calls[1]) << "open costs the same for 3 and 30 shards";
+  EXPECT_LE(calls[0], 3u);
+}
+
+// A shard that cannot be opened fails the lookups that need it, not the
+// open, and is tried again on the next lookup.
+TEST_P(ShardedReaderBackendTest, AShardThatCannotOpenFailsItsLookupsOnly) {
+  Write("v");
+  for (StoreOp op : {StoreOp::kGet, StoreOp::kGetToFile, StoreOp::kGetRange}) {
+    FaultRule rule;
+    rule.op = op;
+    rule.key_contains = "db=00001";
+    rule.error = Status(ErrorCode::kStorage, "injected");
+    store_->AddRule(rule);
+  }
+  Result<std::unique_ptr<ShardedReader>> reader = ShardedReader::Open(prefix_, Options());
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  int failed = 0;
+  for (int64_t i = 0; i < 30; ++i) {
+    Result<std::optional<std::string>> v = (*reader)->Get(Key::Int(i));
+    if (v.ok()) {
+      EXPECT_EQ(*v, std::optional<std::string>("v-" + std::to_string(i)));
+      continue;
+    }
+    ++failed;
+    EXPECT_NE(v.status().message().find("db_id=1"), std::string::npos) << v.status().ToString();
+  }
+  EXPECT_GT(failed, 0);
+  store_->ClearRules();
+  ExpectReadsBack(**reader, "v");
 }
 
 }  // namespace

@@ -38,6 +38,11 @@ class ShardedReader:
     ``max_workers`` threads (default: the machine's cores, at most 8; 1 reads
     them in turn on the calling thread).
 
+    ``open_shards="eager"`` (the default, as the reference does) opens every
+    shard before the constructor returns, so a damaged shard fails it;
+    ``"lazy"`` opens each shard on its first lookup: the constructor then
+    reads only ``_CURRENT`` and the manifest, whatever the shard count.
+
     One reader may be shared by any number of threads: lookups run in C++
     without the GIL. Use it as a context manager, or call ``close()``.
     Errors: ``ReaderStateError`` (nothing published, no valid manifest, closed),
@@ -59,9 +64,14 @@ class ShardedReader:
         max_fallback_attempts: int = 3,
         metrics_collector: Any = None,
         rate_limiter: Any = None,
+        open_shards: str = "eager",
     ) -> None:
         if max_workers is not None and (not isinstance(max_workers, int) or max_workers < 1):
             raise ValueError("max_workers must be a positive integer (>= 1)")
+        if open_shards not in ("eager", "lazy"):
+            raise ConfigValidationError(
+                f"open_shards must be 'eager' or 'lazy', got {open_shards!r}"
+            )
         for name, value in (
             ("manifest_store", manifest_store),
             ("slate_env_file", slate_env_file),
@@ -87,6 +97,7 @@ class ShardedReader:
                 "current_name": current_pointer_key,
                 "max_fallback_attempts": max_fallback_attempts,
                 "lookup_threads": 0 if max_workers is None else max_workers,
+                "open_shards_eagerly": open_shards == "eager",
                 "reader_factory": native_factory,
                 "metrics": native_emitter(metrics_collector),
                 "s3": s3_settings(
