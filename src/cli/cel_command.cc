@@ -141,7 +141,7 @@ nlohmann::ordered_json DoubleToJson(double d) {
 
 // Any engine value as JSON: scalars as CelValueToJson renders them, lists as
 // arrays, maps with string keys as objects and other maps as arrays of
-// {"key": ..., "value": ...}, type values as their name.
+// [key, value] pairs sorted by the key's JSON, type values as their name.
 nlohmann::ordered_json EngineValueToJson(const cel::Value& v) {
   switch (v.kind) {
     case cel::ValueKind::kNull:
@@ -170,17 +170,29 @@ nlohmann::ordered_json EngineValueToJson(const cel::Value& v) {
       const cel::MapRep& m = *v.map;
       bool string_keys = true;
       for (const cel::Value& k : m.keys) string_keys &= k.kind == cel::ValueKind::kString;
-      nlohmann::ordered_json o =
-          string_keys ? nlohmann::ordered_json::object() : nlohmann::ordered_json::array();
-      for (size_t i = 0; i < m.keys.size(); ++i) {
-        if (string_keys) {
+      if (string_keys) {
+        nlohmann::ordered_json o = nlohmann::ordered_json::object();
+        for (size_t i = 0; i < m.keys.size(); ++i) {
           o[std::string(m.keys[i].str)] = EngineValueToJson(m.values[i]);
-        } else {
-          o.push_back(
-              {{"key", EngineValueToJson(m.keys[i])}, {"value", EngineValueToJson(m.values[i])}});
         }
+        return o;
       }
-      return o;
+      // [key, value] pairs in the order of the keys' JSON text, as the
+      // reference evaluator (@bufbuild/cel, tools/cel-differential) prints
+      // a map's entries.
+      std::vector<std::pair<std::string, nlohmann::ordered_json>> entries;
+      for (size_t i = 0; i < m.keys.size(); ++i) {
+        nlohmann::ordered_json key = EngineValueToJson(m.keys[i]);
+        std::string text = key.dump();
+        entries.emplace_back(
+            std::move(text),
+            nlohmann::ordered_json::array({std::move(key), EngineValueToJson(m.values[i])}));
+      }
+      std::stable_sort(entries.begin(), entries.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      nlohmann::ordered_json a = nlohmann::ordered_json::array();
+      for (auto& e : entries) a.push_back(std::move(e.second));
+      return a;
     }
   }
   return nullptr;
@@ -230,9 +242,10 @@ int RunCelEval(const std::string& expr, const std::vector<std::string>& column_s
     if (v.is_error()) {
       result["error"] = "CEL evaluation failed: " + std::string(v.str);
     } else {
-      std::string checked = cel::TypeName((*engine)->result_type());
       result["value"] = EngineValueToJson(v);
-      result["type"] = checked == "dyn" ? std::string(cel::TypeNameOf(v)) : checked;
+      // The runtime type, as CEL's type() names it ("list", "map"), not the
+      // checked one ("list(int)").
+      result["type"] = std::string(cel::TypeNameOf(v));
     }
   }
   out << result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';

@@ -886,11 +886,12 @@ TEST_F(CliShardyTest, CelEvalPrintsOneJsonObject) {
   EXPECT_TRUE(eval({"--expr", "1 +"}).contains("error"));
   EXPECT_TRUE(eval({"--expr", "1 / 0"}).contains("error"));
   EXPECT_EQ(eval({"--expr", "[1, 2].map(x, x * 2)"}),
-            Json::parse(R"j({"value":[2,4],"type":"list(int)"})j"));
+            Json::parse(R"j({"value":[2,4],"type":"list"})j"));
   EXPECT_EQ(eval({"--expr", "{'a': [true], 'b': b'\\xff'}"}),
-            Json::parse(R"j({"value":{"a":[true],"b":"/w=="},"type":"map(string, dyn)"})j"));
-  EXPECT_EQ(eval({"--expr", "{1: 'x'}"}),
-            Json::parse(R"j({"value":[{"key":1,"value":"x"}],"type":"map(int, string)"})j"));
+            Json::parse(R"j({"value":{"a":[true],"b":"/w=="},"type":"map"})j"));
+  EXPECT_EQ(eval({"--expr", "{2: 'y', 1: 'x', 10: 'z'}"}),
+            Json::parse(R"j({"value":[[1,"x"],[10,"z"],[2,"y"]],"type":"map"})j"));
+  EXPECT_EQ(eval({"--expr", "type([1])"}), Json::parse(R"j({"value":"list","type":"type"})j"));
   EXPECT_EQ(eval({"--expr", "1 +"}).size(), 1u);
 
   for (const char* bad : {"x", "x:int", "x:int=abc", "x:nope=1", "x:uint=-1", "x:bytes=!!"}) {
