@@ -5,6 +5,8 @@
 //   --output-format, --value-encoding, --null-repr   how results print
 //   --local-root DIR           the reader's cache
 //   --ref URL | --offset N     read a pinned manifest
+//   --config PATH              reader.toml (default: $SHARDY_CONFIG,
+//                              ./reader.toml, ~/.config/shardy/reader.toml)
 //
 // and, since read subcommands fall through to the app, after it too. get,
 // multiget and route also take --routing-context NAME=VALUE after their name.
@@ -39,7 +41,20 @@ struct ReadFlags {
   // Set by AddReadFlags: a pin applies only when its flag was given.
   CLI::Option* ref_option = nullptr;
   CLI::Option* offset_option = nullptr;
+  // --config: reader.toml (reader_config.h); its values fill what no flag
+  // gave (ApplyReaderConfig), its current_url after $SHARDY_CURRENT.
+  std::string config;
+  std::string config_current_url;
+  CLI::Option* output_format_option = nullptr;
+  CLI::Option* value_encoding_option = nullptr;
+  CLI::Option* null_repr_option = nullptr;
+  CLI::Option* local_root_option = nullptr;
 };
+
+struct ReaderConfig;
+
+// Fills the read flags no flag gave from `config`.
+void ApplyReaderConfig(const ReaderConfig& config, ReadFlags* flags);
 
 // Adds the read flags to `app` (the top-level app).
 void AddReadFlags(CLI::App& app, ReadFlags* flags);

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 
+#include "cli/reader_config.h"
 #include "core/status_internal.h"
 
 namespace shardyfusion::cli {
@@ -28,26 +29,8 @@ S3Flags MergeS3Flags(const S3Flags& a, const S3Flags& b) {
 
 Result<S3Config> ResolveS3Config(const S3Flags& flags, const GetEnvFn& getenv) {
   S3Config config = S3ConfigFromEnvironment(getenv);
-  std::string path = flags.credentials;
-  if (path.empty()) path = getenv("SHARDY_CREDENTIALS").value_or("");
-  if (path.empty()) {
-    std::vector<std::string> candidates = {"credentials.toml"};
-    if (std::optional<std::string> home = getenv("HOME"); home && !home->empty()) {
-      candidates.push_back(*home + "/.config/shardy/credentials.toml");
-    }
-    for (const std::string& c : candidates) {
-      std::error_code ec;
-      if (std::filesystem::is_regular_file(c, ec)) {
-        path = c;
-        break;
-      }
-    }
-  } else {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) {
-      return Status(ErrorCode::kConfigValidation, "credentials file " + path + " does not exist");
-    }
-  }
+  SHARDY_ASSIGN_OR_RETURN(std::string path, FindConfigFile(flags.credentials, "SHARDY_CREDENTIALS",
+                                                           "credentials.toml", getenv));
   if (!path.empty()) {
     SHARDY_RETURN_IF_ERROR(
         LoadCredentialsProfile(path, flags.profile.empty() ? "default" : flags.profile, &config));

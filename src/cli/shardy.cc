@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/commands/commands.h"
 #include "cli/read_flags.h"
+#include "cli/reader_config.h"
 #include "cli/s3_flags.h"
 
 #ifndef SHARDY_VERSION
@@ -81,6 +82,12 @@ int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream&
   if (chosen == commands.end()) return UsageError(err, "shardy", "no command given");
 
   const GetEnvFn getenv = [&env](const std::string& name) { return LookupEnv(env, name); };
+  Result<ReaderConfig> config = LoadReaderConfig(read.config, getenv);
+  if (!config.ok()) return UsageError(err, "shardy", config.status().message());
+  ApplyReaderConfig(*config, &read);
+  if (config->credentials_profile && s3_flags.profile.empty()) {
+    s3_flags.profile = *config->credentials_profile;
+  }
   const S3Flags* own_s3 = chosen->command->own_s3_flags();
   Result<S3Config> s3 =
       ResolveS3Config(own_s3 ? MergeS3Flags(s3_flags, *own_s3) : s3_flags, getenv);

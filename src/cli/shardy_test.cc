@@ -1086,5 +1086,45 @@ TEST_F(CliShardyTest, HealthSaysHealthyDegradedOrUnhealthyAndWhy) {
   EXPECT_EQ(ParseLine(none.out)["status"], "unhealthy");
 }
 
+// reader.toml: [reader] current_url and [output] settings fill what no flag
+// gives (flags win); found by --config or $SHARDY_CONFIG; a key or section
+// it does not know, or a bad value, is a usage error naming it.
+TEST_F(CliShardyTest, ReaderTomlConfiguresTheReadCommands) {
+  ASSERT_EQ(
+      BuildInts(WriteJsonl("a.jsonl", 5), "r1", {"--num-dbs", "3", "--value-field", "name"}).code,
+      0);
+  const std::string config = WriteFile(
+      "reader.toml", "[reader]\ncurrent_url = \"" + current_url_ + "\"\nlocal_root = \"" + dir_ +
+                         "/cache\"\nthread_safety = "
+                         "\"lock\"\nmax_workers = 4\n\n[output]\nformat = \"text\"\n"
+                         "value_encoding = \"utf8\"\n");
+  RunResult text = Run({"--config", config, "get", "3"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_EQ(text.out, "n3\n");
+  RunResult json = Run({"--config", config, "--output-format", "jsonl", "get", "3"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_EQ(ParseLine(json.out)["value"], "n3") << "flags override the file";
+
+  ShardyEnvironment env;
+  env.getenv = [&](const std::string& name) {
+    return name == "SHARDY_CONFIG" ? std::optional<std::string>(config) : std::nullopt;
+  };
+  RunResult from_env = Run({"get", "4"}, "", env);
+  EXPECT_EQ(from_env.code, 0) << from_env.err;
+  EXPECT_EQ(from_env.out, "n4\n");
+
+  const std::string bad_key = WriteFile("bad.toml", "[reader]\ncurent_url = \"x\"\n");
+  RunResult unknown = Run({"--config", bad_key, "info"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.err.find("[reader] curent_url is not a key of [reader]"), std::string::npos)
+      << unknown.err;
+  const std::string bad_format = WriteFile("fmt.toml", "[output]\nformat = \"yaml\"\n");
+  EXPECT_NE(Run({"--config", bad_format, "info"}).err.find("\"yaml\" is not one of"),
+            std::string::npos);
+  const std::string postgres = WriteFile("pg.toml", "[manifest_store]\nbackend = \"postgres\"\n");
+  EXPECT_NE(Run({"--config", postgres, "info"}).err.find("is not supported"), std::string::npos);
+  EXPECT_EQ(Run({"--config", dir_ + "/missing.toml", "info"}).code, 2);
+}
+
 }  // namespace
 }  // namespace shardyfusion::cli

@@ -60,8 +60,9 @@ TEST(CliCommandTest, ReadUnitsTakeTheAppsReadFlagsAndNeedASnapshot) {
   const S3Config s3;
   EXPECT_EQ(info->Run(CommandContext{s.in, s.out, s.err, env, getenv, read, s3}), kExitUsage);
   EXPECT_EQ(s.err.str(),
-            "shardy: no snapshot given: pass --current-url URL (the full URL of _CURRENT) or set "
-            "SHARDY_CURRENT\nRun with --help for more information.\n");
+            "shardy: no snapshot given: pass --current-url URL (the full URL of _CURRENT), set "
+            "SHARDY_CURRENT, or set [reader] current_url in reader.toml (--config)\nRun with "
+            "--help for more information.\n");
 }
 
 TEST(CliCommandTest, BuildTakesS3FlagsOfItsOwn) {
