@@ -13,6 +13,9 @@
 //   shardy_bench --cel [--records N] [--runs R]          CEL routing evaluations/s
 //   scripts/with-s3-server.sh shardy_bench --s3 [--mib M] [--runs R]
 //                                                          S3 upload/download MB/s beside curl
+//   shardy_bench --reader-open [--s3] [--runs R]         opening an 8- and a 1,000-shard
+//                                                          snapshot, and a cold get: time and
+//                                                          store requests (--s3: on the server)
 //
 // Writer workload: 8-byte int keys in shuffled order, 100-byte values, 8
 // shards, local directory, SQLite backend. Beside it, in the same run, two
@@ -44,6 +47,7 @@
 #include "shardyfusion/slatedb_backend.h"
 #include "shardyfusion/sqlite_backend.h"
 #include "shardyfusion/writer.h"
+#include "storage/fault_store.h"
 
 namespace sf = shardyfusion;
 using shardy_bench::Clock;
@@ -299,6 +303,69 @@ int S3Mode(const std::string& dir, int64_t mib, int runs) {
   return 0;
 }
 
+// Opening a snapshot of 8 and of 1,000 SlateDB shards (20 records each) and
+// a cold get, each through a fresh reader cache: median times and the store
+// requests each step makes (the same for both counts: nothing per shard at
+// open, one shard at the first get).
+int ReaderOpenMode(const std::string& dir, int runs, bool s3) {
+  std::shared_ptr<sf::ObjectStore> base;
+  std::string root;
+  if (s3) {
+    sf::S3Config config = sf::S3ConfigFromEnvironment();
+    config.options.endpoint_url = EnvOrDie("SHARDY_TEST_S3_ENDPOINT");
+    config.options.addressing_style = "path";
+    auto store = sf::NewS3Store(EnvOrDie("SHARDY_TEST_S3_BUCKET"), config);
+    if (!store.ok()) Die(store.status().ToString());
+    base = *store;
+    root = base->Url("bench/reader-open-" + std::to_string(::getpid()));
+  } else {
+    root = "file://" + dir + "/reader-open";
+    base = sf::OpenStoreForUrl(root)->store;
+  }
+  std::printf("reader open: SlateDB shards of 20 records, %s, median of %d runs\n",
+              s3 ? "local S3 server" : "local directory", runs);
+  for (uint32_t shards : {8u, 1000u}) {
+    const std::string url = root + "/s" + std::to_string(shards);
+    sf::HashShardedWriteConfig c;
+    c.s3_prefix = url;
+    c.store = base;
+    c.num_dbs = shards;
+    c.local_root = dir + "/stage";
+    c.write_run_record = false;
+    std::vector<int64_t> keys(20 * static_cast<size_t>(shards));
+    for (size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<int64_t>(i);
+    auto built =
+        sf::WriteHashSharded(keys, c,
+                             sf::RecordInput{[](int64_t k) { return k; },
+                                             [](int64_t) { return std::string(100, 'v'); }});
+    if (!built.ok()) Die(built.status().ToString());
+    auto counting = std::make_shared<sf::FaultInjectingStore>(base);
+    std::vector<double> open_s, get_s;
+    size_t open_calls = 0, get_calls = 0;
+    for (int r = 0; r < runs; ++r) {
+      sf::ReaderOptions o;
+      o.store = counting;
+      o.local_root = dir + "/cache-" + std::to_string(shards) + "-" + std::to_string(r);
+      size_t before = counting->Calls().size();
+      Clock::time_point t0 = Clock::now();
+      auto reader = sf::ShardedReader::Open(url, o);
+      open_s.push_back(Seconds(t0));
+      if (!reader.ok()) Die(reader.status().ToString());
+      open_calls = counting->Calls().size() - before;
+      before = counting->Calls().size();
+      t0 = Clock::now();
+      auto v = (*reader)->Get(sf::Key::Int(7));
+      get_s.push_back(Seconds(t0));
+      if (!v.ok() || !v->has_value()) Die("the cold get failed");
+      get_calls = counting->Calls().size() - before;
+    }
+    std::printf(
+        "reader_open %5u shards : %8.2f ms, %zu requests | cold get %8.2f ms, %zu requests\n",
+        shards, Median(open_s) * 1e3, open_calls, Median(get_s) * 1e3, get_calls);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -315,6 +382,7 @@ int main(int argc, char** argv) {
   std::vector<uint32_t> shard_counts;  // --memory: one build per count
   uint64_t sort_memory_mib = sf::SqliteWriterOptions().sort_memory_bytes >> 20;
   bool s3 = false;
+  bool reader_open = false;
   int64_t mib = 256;
   std::string backend = "slatedb";
   std::string dir;
@@ -330,6 +398,8 @@ int main(int argc, char** argv) {
       memory = true;
     else if (a == "--s3")
       s3 = true;
+    else if (a == "--reader-open")
+      reader_open = true;
     else if (a == "--mib" && i + 1 < argc)
       mib = std::stoll(argv[++i]);
     else if (a == "--sort-memory-mib" && i + 1 < argc)
@@ -370,7 +440,8 @@ int main(int argc, char** argv) {
           "       shardy_bench --cel [--records N] [--runs R]\n"
           "       shardy_bench --parallel [--records N] [--runs R] [--shards S]\n"
           "                    [--backend slatedb|slatedb-local|sqlite]\n"
-          "       shardy_bench --s3 [--mib M] [--runs R]   (via scripts/with-s3-server.sh)\n");
+          "       shardy_bench --s3 [--mib M] [--runs R]   (via scripts/with-s3-server.sh)\n"
+          "       shardy_bench --reader-open [--s3] [--runs R]\n");
       return 2;
     }
   }
@@ -381,6 +452,11 @@ int main(int argc, char** argv) {
     dir = tmpl;
   }
   std::filesystem::create_directories(dir);
+  if (reader_open) {
+    const int rc = ReaderOpenMode(dir, runs, s3);
+    std::filesystem::remove_all(dir);
+    return rc;
+  }
   if (s3) {
     const int rc = S3Mode(dir, mib, runs);
     std::filesystem::remove_all(dir);
