@@ -9,6 +9,7 @@ PACKAGES=(
   libsqlite3-dev libxxhash-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev libtomlplusplus-dev   # the S3 client
   libre2-dev   # CEL's matches() (RE2 syntax, as the CEL spec requires)
+  libedit-dev   # line editing and history in shardy's interactive mode
   flatbuffers-compiler libflatbuffers-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev   # SlateDB
   nodejs   # real SlateDB (@slatedb/uniffi from npm; the image's nodejs bundles npm)
   libgtest-dev libgmock-dev

@@ -10,5 +10,6 @@ int main(int argc, char** argv) {
   shardyfusion::cli::InstallInterruptHandlers();
   shardyfusion::cli::ShardyEnvironment env;
   env.progress = isatty(STDERR_FILENO) != 0;
+  env.terminal = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
   return shardyfusion::cli::RunShardy(argc, argv, std::cin, std::cout, std::cerr, env);
 }

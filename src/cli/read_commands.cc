@@ -158,9 +158,55 @@ Result<Key> CoerceKey(KeyEncoding encoding, const std::string& arg) {
   return Key::Str(arg);
 }
 
+ReadSession::ReadSession(ReadContext ctx) : ctx_(std::move(ctx)) {}
+ReadSession::~ReadSession() = default;
+
+Result<ShardedReader*> ReadSession::Reader() {
+  if (!reader_) {
+    SHARDY_ASSIGN_OR_RETURN(reader_, OpenReader(ctx_));
+  }
+  return reader_.get();
+}
+
+void ReadSession::Repin(std::optional<std::string> ref, std::optional<uint64_t> offset) {
+  ctx_.ref = std::move(ref);
+  ctx_.offset = offset;
+  reader_.reset();
+}
+
 int RunGet(const ReadContext& ctx, const std::string& key_arg, bool strict, std::ostream& out,
            std::ostream& err) {
-  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+  ReadSession session(ctx);
+  return RunGet(session, key_arg, strict, out, err);
+}
+int RunMultiGet(const ReadContext& ctx, const std::vector<std::string>& key_args, std::istream& in,
+                std::ostream& out, std::ostream& err) {
+  ReadSession session(ctx);
+  return RunMultiGet(session, key_args, in, out, err);
+}
+int RunInfo(const ReadContext& ctx, std::ostream& out, std::ostream& err) {
+  ReadSession session(ctx);
+  return RunInfo(session, out, err);
+}
+int RunShards(const ReadContext& ctx, std::ostream& out, std::ostream& err) {
+  ReadSession session(ctx);
+  return RunShards(session, out, err);
+}
+int RunRoute(const ReadContext& ctx, const std::string& key_arg, std::ostream& out,
+             std::ostream& err) {
+  ReadSession session(ctx);
+  return RunRoute(session, key_arg, out, err);
+}
+int RunHealth(const ReadContext& ctx, std::optional<uint64_t> staleness_threshold_seconds,
+              std::ostream& out, std::ostream& err) {
+  ReadSession session(ctx);
+  return RunHealth(session, staleness_threshold_seconds, out, err);
+}
+
+int RunGet(ReadSession& session, const std::string& key_arg, bool strict, std::ostream& out,
+           std::ostream& err) {
+  const ReadContext& ctx = session.ctx();
+  Result<ShardedReader*> reader = session.Reader();
   if (!reader.ok()) return Fail(ctx, "get", reader.status(), err, Json(key_arg));
   Result<Key> key = CoerceKey((*reader)->snapshot_info().key_encoding, key_arg);
   if (!key.ok()) return Fail(ctx, "get", key.status(), err, Json(key_arg));
@@ -178,11 +224,12 @@ int RunGet(const ReadContext& ctx, const std::string& key_arg, bool strict, std:
   return (strict && !value->has_value()) ? kExitError : 0;
 }
 
-int RunMultiGet(const ReadContext& ctx, const std::vector<std::string>& key_args, std::istream& in,
+int RunMultiGet(ReadSession& session, const std::vector<std::string>& key_args, std::istream& in,
                 std::ostream& out, std::ostream& err) {
+  const ReadContext& ctx = session.ctx();
   const std::vector<std::string> args =
       (key_args.size() == 1 && key_args[0] == "-") ? ReadKeyLines(in) : key_args;
-  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+  Result<ShardedReader*> reader = session.Reader();
   if (!reader.ok()) return Fail(ctx, "multiget", reader.status(), err);
   const KeyEncoding encoding = (*reader)->snapshot_info().key_encoding;
   std::vector<Key> keys;
@@ -210,8 +257,9 @@ int RunMultiGet(const ReadContext& ctx, const std::vector<std::string>& key_args
   return 0;
 }
 
-int RunInfo(const ReadContext& ctx, std::ostream& out, std::ostream& err) {
-  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+int RunInfo(ReadSession& session, std::ostream& out, std::ostream& err) {
+  const ReadContext& ctx = session.ctx();
+  Result<ShardedReader*> reader = session.Reader();
   if (!reader.ok()) return Fail(ctx, "info", reader.status(), err);
   const SnapshotInfo info = (*reader)->snapshot_info();
   Json result;
@@ -229,8 +277,9 @@ int RunInfo(const ReadContext& ctx, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-int RunShards(const ReadContext& ctx, std::ostream& out, std::ostream& err) {
-  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+int RunShards(ReadSession& session, std::ostream& out, std::ostream& err) {
+  const ReadContext& ctx = session.ctx();
+  Result<ShardedReader*> reader = session.Reader();
   if (!reader.ok()) return Fail(ctx, "shards", reader.status(), err);
   Json shards = Json::array();
   for (const ShardDetail& d : (*reader)->shard_details()) {
@@ -244,9 +293,10 @@ int RunShards(const ReadContext& ctx, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-int RunRoute(const ReadContext& ctx, const std::string& key_arg, std::ostream& out,
+int RunRoute(ReadSession& session, const std::string& key_arg, std::ostream& out,
              std::ostream& err) {
-  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+  const ReadContext& ctx = session.ctx();
+  Result<ShardedReader*> reader = session.Reader();
   if (!reader.ok()) return Fail(ctx, "route", reader.status(), err, Json(key_arg));
   Result<Key> key = CoerceKey((*reader)->snapshot_info().key_encoding, key_arg);
   if (!key.ok()) return Fail(ctx, "route", key.status(), err, Json(key_arg));
@@ -273,10 +323,11 @@ int RunHistory(const ReadContext& ctx, uint64_t limit, std::ostream& out, std::o
   return 0;
 }
 
-int RunHealth(const ReadContext& ctx, std::optional<uint64_t> staleness_threshold_seconds,
+int RunHealth(ReadSession& session, std::optional<uint64_t> staleness_threshold_seconds,
               std::ostream& out, std::ostream& err) {
+  const ReadContext& ctx = session.ctx();
   (void)err;
-  Result<std::unique_ptr<ShardedReader>> reader = OpenReader(ctx);
+  Result<ShardedReader*> reader = session.Reader();
   if (!reader.ok()) {
     EmitResult(
         {{"op", "health"},

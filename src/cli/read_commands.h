@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <istream>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -18,6 +19,7 @@
 #include "cli/output.h"
 #include "shardyfusion/key.h"
 #include "shardyfusion/manifest.h"
+#include "shardyfusion/reader.h"
 #include "shardyfusion/s3.h"
 #include "shardyfusion/status.h"
 
@@ -40,6 +42,23 @@ struct ReadContext {
 // pointer's name. A URL without a '/' or ending in one is kInvalidArgument.
 Result<std::pair<std::string, std::string>> SplitCurrentUrl(const std::string& url);
 
+// One reader shared by several commands (the interactive mode): opened on
+// the first command that needs it, kept until the pin changes.
+class ReadSession {
+ public:
+  explicit ReadSession(ReadContext ctx);
+  ~ReadSession();
+  const ReadContext& ctx() const { return ctx_; }
+  // The reader, opened on first use with ctx()'s pin.
+  Result<ShardedReader*> Reader();
+  // Pins another manifest (or none: `_CURRENT`); the next Reader() opens it.
+  void Repin(std::optional<std::string> ref, std::optional<uint64_t> offset);
+
+ private:
+  ReadContext ctx_;
+  std::unique_ptr<ShardedReader> reader_;
+};
+
 // The manifest store of the snapshot `ctx.current_url` names.
 Result<ManifestStore> OpenManifestStore(const ReadContext& ctx);
 
@@ -47,6 +66,17 @@ Result<ManifestStore> OpenManifestStore(const ReadContext& ctx);
 // u64be/u32be need an integer, raw takes the text's UTF-8 bytes, utf8 the
 // text. A non-integer is kInvalidArgument naming the argument.
 Result<Key> CoerceKey(KeyEncoding encoding, const std::string& arg);
+
+// Each command also runs in a session, on its reader.
+int RunGet(ReadSession& session, const std::string& key, bool strict, std::ostream& out,
+           std::ostream& err);
+int RunMultiGet(ReadSession& session, const std::vector<std::string>& keys, std::istream& in,
+                std::ostream& out, std::ostream& err);
+int RunInfo(ReadSession& session, std::ostream& out, std::ostream& err);
+int RunShards(ReadSession& session, std::ostream& out, std::ostream& err);
+int RunRoute(ReadSession& session, const std::string& key, std::ostream& out, std::ostream& err);
+int RunHealth(ReadSession& session, std::optional<uint64_t> staleness_threshold_seconds,
+              std::ostream& out, std::ostream& err);
 
 int RunGet(const ReadContext& ctx, const std::string& key, bool strict, std::ostream& out,
            std::ostream& err);

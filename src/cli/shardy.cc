@@ -12,6 +12,7 @@
 #include "cli/commands/commands.h"
 #include "cli/read_flags.h"
 #include "cli/reader_config.h"
+#include "cli/repl.h"
 #include "cli/s3_flags.h"
 
 #ifndef SHARDY_VERSION
@@ -34,7 +35,7 @@ constexpr CommandFactory kCommands[] = {
 void SetUpApp(CLI::App& app, ReadFlags* read, S3Flags* s3) {
   app.set_version_flag("--version", std::string("shardy ") + SHARDY_VERSION,
                        "Print the version and exit");
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);  // none: the interactive mode (repl.h)
   app.footer(
       "Read commands take the global options before the subcommand, e.g.\n"
       "  shardy --current-url file:///data/snap/_CURRENT get 42\n"
@@ -79,7 +80,6 @@ int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream&
   }
   const auto chosen = std::find_if(commands.begin(), commands.end(),
                                    [](const Registered& r) { return r.subcommand->parsed(); });
-  if (chosen == commands.end()) return UsageError(err, "shardy", "no command given");
 
   const GetEnvFn getenv = [&env](const std::string& name) { return LookupEnv(env, name); };
   Result<ReaderConfig> config = LoadReaderConfig(read.config, getenv);
@@ -88,11 +88,20 @@ int RunShardy(int argc, const char* const* argv, std::istream& in, std::ostream&
   if (config->credentials_profile && s3_flags.profile.empty()) {
     s3_flags.profile = *config->credentials_profile;
   }
-  const S3Flags* own_s3 = chosen->command->own_s3_flags();
+  const S3Flags* own_s3 = chosen == commands.end() ? nullptr : chosen->command->own_s3_flags();
   Result<S3Config> s3 =
       ResolveS3Config(own_s3 ? MergeS3Flags(s3_flags, *own_s3) : s3_flags, getenv);
   if (!s3.ok()) return UsageError(err, "shardy", s3.status().message());
-  return chosen->command->Run(CommandContext{in, out, err, env, getenv, read, *s3});
+  const CommandContext ctx{in, out, err, env, getenv, read, *s3};
+  if (chosen != commands.end()) return chosen->command->Run(ctx);
+  Result<ReadContext> session_ctx = ToReadContext(ctx);
+  if (!session_ctx.ok()) return UsageError(err, "shardy", session_ctx.status().message());
+  // On a terminal, indented json instead of one line per result.
+  if (env.terminal && session_ctx->output.format == OutputFormat::kJsonl) {
+    session_ctx->output.format = OutputFormat::kJson;
+  }
+  ReadSession session(std::move(session_ctx).value());
+  return RunRepl(session, in, out, err, env.terminal);
 }
 
 }  // namespace shardyfusion::cli

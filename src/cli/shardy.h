@@ -30,6 +30,9 @@ constexpr int kExitUsage = 2;
 struct ShardyEnvironment {
   // Draw build progress on `err` (main passes isatty(2)).
   bool progress = false;
+  // The interactive mode reads its lines with line editing from the
+  // terminal (main passes isatty(0) && isatty(1)); else plain lines of `in`.
+  bool terminal = false;
   // Environment lookup (SHARDY_CURRENT); null = std::getenv.
   std::function<std::optional<std::string>(const std::string&)> getenv;
 };

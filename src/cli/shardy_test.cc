@@ -1126,5 +1126,35 @@ TEST_F(CliShardyTest, ReaderTomlConfiguresTheReadCommands) {
   EXPECT_EQ(Run({"--config", dir_ + "/missing.toml", "info"}).code, 2);
 }
 
+// `shardy` with no subcommand reads commands from a pipe, one reader for the
+// session: `use` pins another manifest for the session only, an unknown
+// command is an error that does not end it, and `quit` (or the end) does.
+TEST_F(CliShardyTest, TheInteractiveModeRunsCommandsFromAPipe) {
+  ASSERT_EQ(
+      BuildInts(WriteJsonl("a.jsonl", 5), "r1", {"--num-dbs", "3", "--value-field", "name"}).code,
+      0);
+  ASSERT_EQ(BuildInts(WriteJsonl("b.jsonl", 9), "r2").code, 0);
+  const std::string current_before = ReadFileText(dir_ + "/snap/_CURRENT");
+  RunResult r = Read({"--value-encoding", "utf8"},
+                     "get 9\n\n# a comment\nuse --offset 1\nget 3\nget 9\nfrobnicate\n"
+                     "use --latest\nroute 9\nrefresh\nquit\nget 1\n");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<Json> lines;
+  std::istringstream out(r.out);
+  for (std::string line; std::getline(out, line);) lines.push_back(Json::parse(line));
+  ASSERT_EQ(lines.size(), 7u) << r.out;
+  EXPECT_TRUE(lines[0]["found"].get<bool>());
+  EXPECT_EQ(lines[1]["op"], "use");
+  EXPECT_NE(lines[1]["manifest_ref"].get<std::string>().find("run_id=r1"), std::string::npos);
+  EXPECT_EQ(lines[2]["value"], "n3") << "r1 stored the name";
+  EXPECT_FALSE(lines[3]["found"].get<bool>()) << "r1 has no key 9";
+  EXPECT_NE(lines[4]["manifest_ref"].get<std::string>().find("run_id=r2"), std::string::npos);
+  EXPECT_EQ(lines[5]["op"], "route");
+  EXPECT_EQ(lines[6], Json::parse(R"({"op":"refresh","changed":false})"));
+  EXPECT_EQ(ParseLine(r.err)["error"],
+            "unknown command \"frobnicate\"; type help for the commands");
+  EXPECT_EQ(ReadFileText(dir_ + "/snap/_CURRENT"), current_before) << "use never moves _CURRENT";
+}
+
 }  // namespace
 }  // namespace shardyfusion::cli

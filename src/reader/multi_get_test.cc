@@ -150,9 +150,16 @@ TEST_P(MultiGetTest, ABatchReadsItsShardsInParallel) {
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
       while (!elsewhere && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
       overlapped = elsewhere.load();
-    } else if (shard0_thread.load() != std::thread::id() &&
-               shard0_thread.load() != std::this_thread::get_id()) {
-      elsewhere = true;
+    } else {
+      // Until shard 0's read has begun: a busy machine may otherwise let one
+      // thread read every other shard before the other thread starts.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (shard0_thread.load() == std::thread::id() &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+      }
+      const std::thread::id t = shard0_thread.load();
+      if (t != std::thread::id() && t != std::this_thread::get_id()) elsewhere = true;
     }
   };
   std::unique_ptr<ShardedReader> reader = Open(2, factory);
