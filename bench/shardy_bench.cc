@@ -13,6 +13,8 @@
 //   shardy_bench --cel [--records N] [--runs R]          CEL routing evaluations/s
 //   scripts/with-s3-server.sh shardy_bench --s3 [--mib M] [--runs R]
 //                                                          S3 upload/download MB/s beside curl
+//   shardy_bench --multiget [--records N] [--runs R]     MultiGet against a loop of Get on
+//                                                          the same keys, warm, both backends
 //   shardy_bench --reader-open [--s3] [--runs R]         opening an 8- and a 1,000-shard
 //                                                          snapshot, and a cold get: time and
 //                                                          store requests (--s3: on the server)
@@ -303,6 +305,64 @@ int S3Mode(const std::string& dir, int64_t mib, int runs) {
   return 0;
 }
 
+// MultiGet of batches of 1,000 random keys against a loop of Get over the
+// same keys, on a warm 8-shard snapshot of N records, each backend;
+// interleaved run by run, medians, the ratio from the same runs.
+int MultiGetMode(const std::string& dir, int64_t n, int runs) {
+  std::vector<int64_t> keys(n);
+  for (int64_t i = 0; i < n; ++i) keys[i] = i;
+  std::printf(
+      "multiget vs get loop: %lld records, 8 shards, batches of 1000 random keys, warm, "
+      "median of %d runs\n",
+      static_cast<long long>(n), runs);
+  for (const char* backend : {"slatedb", "sqlite"}) {
+    const std::string url = "file://" + dir + "/multiget-" + backend;
+    sf::HashShardedWriteConfig c;
+    c.s3_prefix = url;
+    c.num_dbs = 8;
+    c.local_root = dir + "/stage";
+    c.write_run_record = false;
+    if (std::string(backend) == "sqlite") c.adapter_factory = sf::NewSqliteWriterFactory();
+    auto built =
+        sf::WriteHashSharded(keys, c,
+                             sf::RecordInput{[](int64_t k) { return k; },
+                                             [](int64_t) { return std::string(100, 'v'); }});
+    if (!built.ok()) Die(built.status().ToString());
+    sf::ReaderOptions o;
+    o.local_root = dir + "/cache-" + backend;
+    auto reader = sf::ShardedReader::Open(url, o);
+    if (!reader.ok()) Die(reader.status().ToString());
+    std::mt19937_64 rng(11);
+    std::vector<std::vector<sf::Key>> batches(200);
+    for (auto& b : batches) {
+      for (int i = 0; i < 1000; ++i) b.push_back(sf::Key::Int(static_cast<int64_t>(rng() % n)));
+    }
+    for (const auto& b : batches) (void)(*reader)->MultiGet(b);  // warm
+    std::vector<double> loop_s, multi_s;
+    for (int r = 0; r < runs; ++r) {
+      Clock::time_point t0 = Clock::now();
+      for (const auto& b : batches) {
+        for (const sf::Key& k : b) {
+          auto v = (*reader)->Get(k);
+          if (!v.ok() || !v->has_value()) Die("get failed");
+        }
+      }
+      loop_s.push_back(Seconds(t0));
+      t0 = Clock::now();
+      for (const auto& b : batches) {
+        auto v = (*reader)->MultiGet(b);
+        if (!v.ok() || v->size() != b.size()) Die("multiget failed");
+      }
+      multi_s.push_back(Seconds(t0));
+    }
+    const double keys_total = 200.0 * 1000.0;
+    std::printf("multiget %-8s: %9.0f keys/s  (get loop %9.0f keys/s, ratio %.2fx)\n", backend,
+                keys_total / Median(multi_s), keys_total / Median(loop_s),
+                Median(loop_s) / Median(multi_s));
+  }
+  return 0;
+}
+
 // Opening a snapshot of 8 and of 1,000 SlateDB shards (20 records each) and
 // a cold get, each through a fresh reader cache: median times and the store
 // requests each step makes (the same for both counts: nothing per shard at
@@ -383,6 +443,7 @@ int main(int argc, char** argv) {
   uint64_t sort_memory_mib = sf::SqliteWriterOptions().sort_memory_bytes >> 20;
   bool s3 = false;
   bool reader_open = false;
+  bool multiget = false;
   int64_t mib = 256;
   std::string backend = "slatedb";
   std::string dir;
@@ -400,6 +461,8 @@ int main(int argc, char** argv) {
       s3 = true;
     else if (a == "--reader-open")
       reader_open = true;
+    else if (a == "--multiget")
+      multiget = true;
     else if (a == "--mib" && i + 1 < argc)
       mib = std::stoll(argv[++i]);
     else if (a == "--sort-memory-mib" && i + 1 < argc)
@@ -441,7 +504,8 @@ int main(int argc, char** argv) {
           "       shardy_bench --parallel [--records N] [--runs R] [--shards S]\n"
           "                    [--backend slatedb|slatedb-local|sqlite]\n"
           "       shardy_bench --s3 [--mib M] [--runs R]   (via scripts/with-s3-server.sh)\n"
-          "       shardy_bench --reader-open [--s3] [--runs R]\n");
+          "       shardy_bench --reader-open [--s3] [--runs R]\n"
+          "       shardy_bench --multiget [--records N] [--runs R]\n");
       return 2;
     }
   }
@@ -452,6 +516,11 @@ int main(int argc, char** argv) {
     dir = tmpl;
   }
   std::filesystem::create_directories(dir);
+  if (multiget) {
+    const int rc = MultiGetMode(dir, n, runs);
+    std::filesystem::remove_all(dir);
+    return rc;
+  }
   if (reader_open) {
     const int rc = ReaderOpenMode(dir, runs, s3);
     std::filesystem::remove_all(dir);
