@@ -106,6 +106,16 @@ class CheckpointTest : public ::testing::TestWithParam<Backend> {
     EXPECT_FALSE(absent->has_value());
   }
 
+  // A writer that took batch 0, checkpointed and stopped (Detach): the
+  // checkpoint's description.
+  Result<std::string> CheckpointedOneBatch(ShardWriterFactory& factory) {
+    SHARDY_ASSIGN_OR_RETURN(std::unique_ptr<ShardWriter> w, factory.Open(ctx_));
+    SHARDY_RETURN_IF_ERROR(Write(*w, 0));
+    Result<std::string> state = w->Checkpoint();
+    w->Detach();
+    return state;
+  }
+
   std::set<std::string> LocalFiles() {
     std::set<std::string> names;
     std::error_code ec;
@@ -198,13 +208,8 @@ TEST_P(CheckpointTest, AConsumedRunsFileGoesAtTheCheckpointAfterNext) {
 
 TEST_P(CheckpointTest, AStateOfAnotherBackendOrModeIsRefusedAndLeftIntact) {
   auto factory = Factory();
-  Result<std::unique_ptr<ShardWriter>> w = factory->Open(ctx_);
-  ASSERT_TRUE(w.ok());
-  ASSERT_TRUE(Write(**w, 0).ok());
-  Result<std::string> state = (*w)->Checkpoint();
-  ASSERT_TRUE(state.ok());
-  (*w)->Detach();
-  w->reset();
+  Result<std::string> state = CheckpointedOneBatch(*factory);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
   // SlateDB in the other mode; for SQLite, SlateDB.
   std::shared_ptr<ShardWriterFactory> other;
   const char* word = "backend";
@@ -228,13 +233,8 @@ TEST_P(CheckpointTest, AStateOfAnotherBackendOrModeIsRefusedAndLeftIntact) {
 
 TEST_P(CheckpointTest, ADamagedStateOrAMissingFileIsAnError) {
   auto factory = Factory();
-  Result<std::unique_ptr<ShardWriter>> w = factory->Open(ctx_);
-  ASSERT_TRUE(w.ok());
-  ASSERT_TRUE(Write(**w, 0).ok());
-  Result<std::string> state = (*w)->Checkpoint();
-  ASSERT_TRUE(state.ok());
-  (*w)->Detach();
-  w->reset();
+  Result<std::string> state = CheckpointedOneBatch(*factory);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
   Result<std::unique_ptr<ShardWriter>> bad = factory->Resume(ctx_, "{\"format\": 1}");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("damaged"), std::string::npos) << bad.status().ToString();

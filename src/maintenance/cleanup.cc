@@ -151,7 +151,9 @@ Result<CleanupReport> CleanupSnapshot(const CleanupOptions& o) {
   if (current) kept_runs.insert(current->run_id);
 
   // What kept manifests protect: every shard's prefix, and `_CURRENT`.
-  std::vector<std::string> protected_prefixes;
+  // Sorted: a key is under a prefix only if the greatest prefix not above it
+  // is one of its prefixes (shard prefixes end in '/' and do not nest).
+  std::set<std::string> protected_prefixes;
   std::vector<std::string> kept_refs;
   for (const std::string& id : kept_runs) {
     for (const ManifestListing& m : runs[id].manifests) kept_refs.push_back(m.ref);
@@ -166,14 +168,14 @@ Result<CleanupReport> CleanupSnapshot(const CleanupOptions& o) {
     for (const ShardMeta& shard : m->shards) {
       if (!shard.db_url) continue;
       Result<StoreLocation> at = ResolveInStore(root.store, *shard.db_url);
-      if (at.ok()) protected_prefixes.push_back(at->key + "/");
+      if (at.ok()) protected_prefixes.insert(at->key + "/");
     }
   }
   const std::string current_key = manifests.current_key();
   auto is_protected = [&](const std::string& key) {
     if (key == current_key) return true;
-    return std::any_of(protected_prefixes.begin(), protected_prefixes.end(),
-                       [&](const std::string& p) { return key.starts_with(p); });
+    auto it = protected_prefixes.upper_bound(key);
+    return it != protected_prefixes.begin() && key.starts_with(*--it);
   };
 
   CleanupReport report;
